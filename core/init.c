@@ -1,0 +1,461 @@
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <weightinit/init.h>
+
+#include "mathfun.h"
+#include "rng_internal.h"
+
+/* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
+ * arithmetic follows the ATen CPU kernels in float; see torch-rng.md. */
+
+static int check_args(const wi_tensor_t *t, const wi_generator_t *g,
+                      int need_g, const char *fn, wi_error_t *err)
+{
+    if (!t || (need_g && !g))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "%s: expected a tensor%s, got NULL", fn,
+                            need_g ? " and a generator" : "");
+    if (wi_tensor_dtype(t) != WI_DTYPE_F32) {
+        const char *name = wi_dtype_name(wi_tensor_dtype(t));
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "%s: expected a F32 tensor, found %s", fn,
+                            name ? name : "an unknown dtype");
+    }
+    return 0;
+}
+
+static float *f32_data(wi_tensor_t *t) { return wi_tensor_data(t); }
+
+/* ATen's check_uniform_bounds for float32, in double. */
+static int check_uniform_bounds(double from, double to, wi_error_t *err)
+{
+    if (!(from >= -FLT_MAX && from <= FLT_MAX))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "uniform_: expected from within the float32 "
+                            "range [-FLT_MAX, FLT_MAX], found from=%.17g",
+                            from);
+    if (!(to >= -FLT_MAX && to <= FLT_MAX))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "uniform_: expected to within the float32 "
+                            "range [-FLT_MAX, FLT_MAX], found to=%.17g",
+                            to);
+    if (!(from <= to))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "uniform_ expects to return a [from, to) range, "
+                            "but found from=%.17g > to=%.17g",
+                            from, to);
+    if (!(to - from <= FLT_MAX))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "uniform_: expected to-from <= FLT_MAX, found "
+                            "to=%.17g and from=%.17g (to-from=%.17g)",
+                            to, from, to - from);
+    return 0;
+}
+
+static inline float uniform_one(wi_generator_t *g, float from, float range,
+                                int fused)
+{
+    float x = wi_u24(wi_mt_next32(g));
+    return fused ? fmaf(x, range, from) : x * range + from;
+}
+
+static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
+                        double to, wi_error_t *err)
+{
+    int rc = check_uniform_bounds(from, to, err);
+    if (rc < 0)
+        return rc;
+    const int fused = g->profile == WI_RNG_AVX2;
+    float f = (float)from, r = (float)to - f;
+    float *a = f32_data(t);
+    int64_t n = wi_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++)
+        a[i] = uniform_one(g, f, r, fused);
+    return 0;
+}
+
+int wi_uniform_(wi_tensor_t *t, wi_generator_t *g, double from, double to,
+                wi_error_t *err)
+{
+    int rc = check_args(t, g, 1, "uniform_", err);
+    if (rc == 0)
+        rc = uniform_impl(t, g, from, to, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}
+
+/* The per-element path's standard normal: one value of a double
+ * Box-Muller pair, the other cached in the generator (normal_distribution
+ * <double> in ATen's DistributionsHelper.h). */
+static double standard_normal_double(wi_generator_t *g)
+{
+    if (g->has_next_double_normal) {
+        g->has_next_double_normal = 0;
+        return g->next_double_normal;
+    }
+    double u1 = wi_u53(wi_mt_next64(g));
+    double u2 = wi_u53(wi_mt_next64(g));
+    double r = sqrt(-2.0 * log(1.0 - u2));
+    double theta = 2.0 * M_PI * u1;
+    g->next_double_normal = r * sin(theta);
+    g->has_next_double_normal = 1;
+    return r * cos(theta);
+}
+
+static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
+                               double mean, double std)
+{
+    const int fused = g->profile == WI_RNG_AVX2;
+    for (int64_t i = 0; i < n; i++) {
+        double z = standard_normal_double(g);
+        a[i] = (float)(fused ? fma(z, std, mean) : z * std + mean);
+    }
+}
+
+/* normal_fill / normal_fill_AVX2: all uniforms first, then blocks of 16;
+ * a ragged end redraws and retransforms the last 16 elements. */
+static void normal_fill(float *a, int64_t n, wi_generator_t *g, float mean,
+                        float std)
+{
+    void (*block)(float *, float, float) = g->profile == WI_RNG_AVX2
+                                               ? wi_normal_fill16_avx2
+                                               : wi_normal_fill16_default;
+    for (int64_t i = 0; i < n; i++)
+        a[i] = wi_u24(wi_mt_next32(g));
+    for (int64_t b = 0; b + 16 <= n; b += 16)
+        block(a + b, mean, std);
+    if (n % 16 != 0) {
+        float *tail = a + n - 16;
+        for (int i = 0; i < 16; i++)
+            tail[i] = wi_u24(wi_mt_next32(g));
+        block(tail, mean, std);
+    }
+}
+
+static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
+                       double std, wi_error_t *err)
+{
+    if (!(std >= 0.0))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "normal_ expects std >= 0.0, but found std=%.17g",
+                            std);
+    int64_t n = wi_tensor_numel(t);
+    /* Our tensors are always contiguous, so size alone picks the path. */
+    if (n >= 16)
+        normal_fill(f32_data(t), n, g, (float)mean, (float)std);
+    else
+        normal_per_element(f32_data(t), n, g, mean, std);
+    return 0;
+}
+
+int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
+               wi_error_t *err)
+{
+    int rc = check_args(t, g, 1, "normal_", err);
+    if (rc == 0)
+        rc = normal_impl(t, g, mean, std, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}
+
+static double norm_cdf(double x) { return (1.0 + erf(x / sqrt(2.0))) / 2.0; }
+
+int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
+                     double std, double a, double b, wi_error_t *err)
+{
+    int rc = check_args(t, g, 1, "trunc_normal_", err);
+    if (rc < 0)
+        return rc;
+    /* Python divides by std (ZeroDivisionError at 0) and a negative std
+     * makes the uniform_ range empty. */
+    if (!(std > 0.0))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "trunc_normal_: expected std > 0, found "
+                            "std=%.17g",
+                            std);
+    if (!(a <= b))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "trunc_normal_: expected a <= b, found a=%.17g "
+                            "> b=%.17g",
+                            a, b);
+    double l = norm_cdf((a - mean) / std);
+    double u = norm_cdf((b - mean) / std);
+    double from = 2.0 * l - 1.0, to = 2.0 * u - 1.0;
+    rc = check_uniform_bounds(from, to, err);
+    if (rc < 0)
+        return rc;
+
+    const wi_rng_profile_t profile = g->profile;
+    const int fused = profile == WI_RNG_AVX2;
+    float f = (float)from, r = (float)to - f;
+    float scale = (float)(std * sqrt(2.0));
+    float fmean = (float)mean, lo = (float)a, hi = (float)b;
+    float *p = f32_data(t);
+    int64_t n = wi_tensor_numel(t);
+    /* uniform_, erfinv_, mul_, add_, clamp_ are all elementwise in memory
+     * order, so one pass gives the same values as five. */
+    for (int64_t i = 0; i < n; i++) {
+        float v = uniform_one(g, f, r, fused);
+        v = wi_erfinv_f32(v, profile);
+        v = v * scale;
+        v = v + fmean;
+        v = v < lo ? lo : v; /* std::max(v, lo) */
+        v = hi < v ? hi : v; /* std::min(v, hi) */
+        p[i] = v;
+    }
+    wi_tensor_bump_version(t);
+    return 0;
+}
+
+int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err)
+{
+    int rc = check_args(t, NULL, 0, "constant_", err);
+    if (rc < 0)
+        return rc;
+    /* fill_ converts the Scalar with an overflow check (inf is fine). */
+    if (isfinite(val) && (val < -FLT_MAX || val > FLT_MAX))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "constant_: value %.17g cannot be converted to "
+                            "float32 without overflow",
+                            val);
+    float v = (float)val;
+    float *a = f32_data(t);
+    int64_t n = wi_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++)
+        a[i] = v;
+    wi_tensor_bump_version(t);
+    return 0;
+}
+
+int wi_ones_(wi_tensor_t *t, wi_error_t *err)
+{
+    return wi_constant_(t, 1.0, err);
+}
+
+int wi_zeros_(wi_tensor_t *t, wi_error_t *err)
+{
+    return wi_constant_(t, 0.0, err);
+}
+
+static const char *const linear_gain_names[] = {
+    "linear",           "conv1d",           "conv2d",
+    "conv3d",           "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "sigmoid",
+};
+
+int wi_calculate_gain(const char *nonlinearity, const double *param,
+                      double *gain, wi_error_t *err)
+{
+    if (!nonlinearity)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "calculate_gain: expected a nonlinearity name, "
+                            "got NULL");
+    for (size_t i = 0;
+         i < sizeof linear_gain_names / sizeof linear_gain_names[0]; i++) {
+        if (strcmp(nonlinearity, linear_gain_names[i]) == 0) {
+            *gain = 1.0;
+            return 0;
+        }
+    }
+    if (strcmp(nonlinearity, "tanh") == 0) {
+        *gain = 5.0 / 3;
+    } else if (strcmp(nonlinearity, "relu") == 0) {
+        *gain = sqrt(2.0);
+    } else if (strcmp(nonlinearity, "leaky_relu") == 0) {
+        double slope = param ? *param : 0.01;
+        /* Python's float ** 2 is libm pow. */
+        *gain = sqrt(2.0 / (1 + pow(slope, 2.0)));
+    } else if (strcmp(nonlinearity, "selu") == 0) {
+        *gain = 3.0 / 4;
+    } else {
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "Unsupported nonlinearity '%s'; expected one of "
+                            "linear, conv1d, conv2d, conv3d, conv_transpose1d, "
+                            "conv_transpose2d, conv_transpose3d, sigmoid, "
+                            "tanh, relu, leaky_relu, selu",
+                            nonlinearity);
+    }
+    return 0;
+}
+
+int wi_calculate_fan_in_and_fan_out(const wi_tensor_t *t, int64_t *fan_in,
+                                    int64_t *fan_out, wi_error_t *err)
+{
+    if (!t)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "calculate_fan_in_and_fan_out: expected a "
+                            "tensor, got NULL");
+    int ndim = wi_tensor_ndim(t);
+    const int64_t *shape = wi_tensor_shape(t);
+    if (ndim < 2) {
+        char buf[64];
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "Fan in and fan out can not be computed for "
+                            "tensor with fewer than 2 dimensions (found "
+                            "shape %s)",
+                            wi_shape_format(ndim, shape, buf, sizeof buf));
+    }
+    /* A zero-sized dimension lets the other sizes exceed int64 together. */
+    int64_t rf = 1, in, out;
+    int overflow = 0;
+    for (int i = 2; i < ndim; i++)
+        overflow |= __builtin_mul_overflow(rf, shape[i], &rf);
+    overflow |= __builtin_mul_overflow(shape[1], rf, &in);
+    overflow |= __builtin_mul_overflow(shape[0], rf, &out);
+    if (overflow) {
+        char buf[256];
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "fan_in/fan_out of a tensor of shape %s do not "
+                            "fit in 64 bits",
+                            wi_shape_format(ndim, shape, buf, sizeof buf));
+    }
+    *fan_in = in;
+    *fan_out = out;
+    return 0;
+}
+
+/* _calculate_correct_fan; mode is compared lower-cased as in PyTorch. */
+static int parse_mode(const char *mode, int *use_fan_in, wi_error_t *err)
+{
+    char low[16];
+    size_t i = 0;
+    for (; mode && mode[i] && i < sizeof low - 1; i++) {
+        char ch = mode[i];
+        low[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    low[i] = '\0';
+    if (mode && !mode[i]) {
+        if (strcmp(low, "fan_in") == 0) {
+            *use_fan_in = 1;
+            return 0;
+        }
+        if (strcmp(low, "fan_out") == 0) {
+            *use_fan_in = 0;
+            return 0;
+        }
+    }
+    return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                        "Mode '%s' not supported, please use one of fan_in, "
+                        "fan_out",
+                        mode ? mode : "(null)");
+}
+
+static int xavier_std(const wi_tensor_t *t, double gain, const char *fn,
+                      double *std, wi_error_t *err)
+{
+    int64_t fan_in, fan_out, sum;
+    int rc = wi_calculate_fan_in_and_fan_out(t, &fan_in, &fan_out, err);
+    if (rc < 0)
+        return rc;
+    if (__builtin_add_overflow(fan_in, fan_out, &sum) || sum == 0)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "%s: expected fan_in + fan_out > 0, found "
+                            "fan_in=%lld, fan_out=%lld",
+                            fn, (long long)fan_in, (long long)fan_out);
+    *std = gain * sqrt(2.0 / (double)sum);
+    return 0;
+}
+
+int wi_xavier_uniform_(wi_tensor_t *t, wi_generator_t *g, double gain,
+                       wi_error_t *err)
+{
+    double std;
+    int rc = check_args(t, g, 1, "xavier_uniform_", err);
+    if (rc == 0)
+        rc = xavier_std(t, gain, "xavier_uniform_", &std, err);
+    if (rc < 0)
+        return rc;
+    double a = sqrt(3.0) * std;
+    rc = uniform_impl(t, g, -a, a, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}
+
+int wi_xavier_normal_(wi_tensor_t *t, wi_generator_t *g, double gain,
+                      wi_error_t *err)
+{
+    double std;
+    int rc = check_args(t, g, 1, "xavier_normal_", err);
+    if (rc == 0)
+        rc = xavier_std(t, gain, "xavier_normal_", &std, err);
+    if (rc < 0)
+        return rc;
+    rc = normal_impl(t, g, 0.0, std, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}
+
+static int has_zero_dim(const wi_tensor_t *t)
+{
+    const int64_t *shape = wi_tensor_shape(t);
+    for (int i = 0; i < wi_tensor_ndim(t); i++)
+        if (shape[i] == 0)
+            return 1;
+    return 0;
+}
+
+/* Sets *std, or *skip when PyTorch returns early for a zero-sized
+ * dimension.  Arguments are validated first, even for such a tensor. */
+static int kaiming_std(const wi_tensor_t *t, double a, const char *mode,
+                       const char *nonlinearity, double *std, int *skip,
+                       wi_error_t *err)
+{
+    int use_fan_in = 1;
+    double gain = 1.0;
+    int rc = parse_mode(mode, &use_fan_in, err);
+    if (rc == 0)
+        rc = wi_calculate_gain(nonlinearity, &a, &gain, err);
+    if (rc < 0)
+        return rc;
+    *skip = has_zero_dim(t);
+    if (*skip)
+        return 0;
+    int64_t fan_in, fan_out;
+    rc = wi_calculate_fan_in_and_fan_out(t, &fan_in, &fan_out, err);
+    if (rc < 0)
+        return rc;
+    *std = gain / sqrt((double)(use_fan_in ? fan_in : fan_out));
+    return 0;
+}
+
+int wi_kaiming_uniform_(wi_tensor_t *t, wi_generator_t *g, double a,
+                        const char *mode, const char *nonlinearity,
+                        wi_error_t *err)
+{
+    double std;
+    int skip;
+    int rc = check_args(t, g, 1, "kaiming_uniform_", err);
+    if (rc == 0)
+        rc = kaiming_std(t, a, mode, nonlinearity, &std, &skip, err);
+    if (rc < 0 || skip)
+        return rc;
+    double bound = sqrt(3.0) * std;
+    rc = uniform_impl(t, g, -bound, bound, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}
+
+int wi_kaiming_normal_(wi_tensor_t *t, wi_generator_t *g, double a,
+                       const char *mode, const char *nonlinearity,
+                       wi_error_t *err)
+{
+    double std;
+    int skip;
+    int rc = check_args(t, g, 1, "kaiming_normal_", err);
+    if (rc == 0)
+        rc = kaiming_std(t, a, mode, nonlinearity, &std, &skip, err);
+    if (rc < 0 || skip)
+        return rc;
+    rc = normal_impl(t, g, 0.0, std, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}

@@ -1,0 +1,173 @@
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <weightinit/init.h>
+
+#include "mathfun.h"
+
+/* Every float operation below must round to binary32 on its own; fused
+ * operations are spelled fmaf() (the build passes -ffp-contract=off). */
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+#error "weightinit needs FLT_EVAL_METHOD == 0 (SSE2 math, no x87)"
+#endif
+
+static inline uint32_t bits_of(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline float from_bits(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Constants are given as the bit patterns in torch-rng.md, so they can be
+ * checked against it character for character. */
+#define F(hex) from_bits(UINT32_C(hex))
+
+float wi_avx2_logf(float x)
+{
+    static const uint32_t p[9] = {0x3d9021bb, 0xbdebd1b8, 0x3def251a,
+                                  0xbdfe5d4f, 0x3e11e9bf, 0xbe2aae50,
+                                  0x3e4cceac, 0xbe7ffffc, 0x3eaaaaaa};
+    const float min_norm = F(0x00800000);
+    if (x < min_norm)
+        x = min_norm;
+    uint32_t xb = bits_of(x);
+    int32_t e_i = (int32_t)(xb >> 23) - 127;
+    float m = from_bits((xb & 0x807fffffu) | 0x3f000000u);
+    float e = (float)e_i + 1.0f;
+    /* The kernel adds m (or 0) and subtracts 1 (or 0) through masks. */
+    int below = m < F(0x3f3504f3);
+    float t = m - 1.0f;
+    e = e - (below ? 1.0f : 0.0f);
+    t = t + (below ? m : 0.0f);
+
+    float y = from_bits(p[0]);
+    for (int k = 1; k <= 8; k++)
+        y = fmaf(y, t, from_bits(p[k]));
+    float z = t * t;
+    y = y * t;
+    y = fmaf(y, z, e * F(0xb95e8083));
+    y = y - z * 0.5f;
+    float r = t + y;
+    return fmaf(e, F(0x3f318000), r);
+}
+
+void wi_avx2_sincosf(float x, float *s, float *c)
+{
+    uint32_t xb = bits_of(x);
+    uint32_t sign_sin = xb & 0x80000000u;
+    float ax = from_bits(xb & 0x7fffffffu);
+
+    uint32_t j = (uint32_t)(int32_t)(ax * F(0x3fa2f983)); /* cvttps */
+    j = (j + 1u) & ~1u;
+    float yf = (float)(int32_t)j;
+    float r = fmaf(yf, F(0xbf490000), ax);
+    r = fmaf(yf, F(0xb97da000), r);
+    r = fmaf(yf, F(0xb3222169), r);
+
+    uint32_t swap = (j & 4u) << 29;
+    int poly_sel = (j & 2u) == 0;
+    uint32_t sign_cos = (~(j - 2u) & 4u) << 29;
+    sign_sin ^= swap;
+
+    float z = r * r;
+    float cp = fmaf(F(0x37ccf5ce), z, F(0xbab6061a));
+    cp = fmaf(cp, z, F(0x3d2aaaa5));
+    cp = cp * z;
+    cp = fmaf(cp, z, -(z * 0.5f));
+    cp = cp + 1.0f;
+    float sp = fmaf(F(0xb94ca1f9), z, F(0x3c08839e));
+    sp = fmaf(sp, z, F(0xbe2aaaa3));
+    sp = sp * z;
+    sp = fmaf(sp, r, r);
+
+    /* Mask-and-add selection as in the kernel (matters for signed zeros). */
+    float ysin1 = poly_sel ? 0.0f : cp;
+    float ysin2 = poly_sel ? sp : 0.0f;
+    float sv = ysin1 + ysin2;
+    float cv = (cp - ysin1) + (sp - ysin2);
+    *s = from_bits(bits_of(sv) ^ sign_sin);
+    *c = from_bits(bits_of(cv) ^ sign_cos);
+}
+
+void wi_normal_fill16_avx2(float *data, float mean, float std)
+{
+    const float two_pi = F(0x40c90fdb);
+    for (int j = 0; j < 8; j++) {
+        float u1 = 1.0f - data[j];
+        float u2 = data[j + 8];
+        float radius = sqrtf(-2.0f * wi_avx2_logf(u1));
+        float theta = two_pi * u2;
+        float sn, cs;
+        wi_avx2_sincosf(theta, &sn, &cs);
+        data[j] = fmaf(radius * cs, std, mean);
+        data[j + 8] = fmaf(radius * sn, std, mean);
+    }
+}
+
+void wi_normal_fill16_default(float *data, float mean, float std)
+{
+    for (int j = 0; j < 8; j++) {
+        float u1 = 1.0f - data[j];
+        float u2 = data[j + 8];
+        float radius = sqrtf(-2.0f * logf(u1));
+        /* 2.0f * c10::pi<double> * u2: the product is a double. */
+        float theta = (float)(6.283185307179586 * (double)u2);
+        data[j] = radius * cosf(theta) * std + mean;
+        data[j + 8] = radius * sinf(theta) * std + mean;
+    }
+}
+
+/* One Horner step: fused in torch's AVX2 build, two roundings otherwise. */
+static inline float horner(float acc, float z, float c, int fused)
+{
+    return fused ? fmaf(acc, z, c) : acc * z + c;
+}
+
+float wi_erfinv_f32(float y, wi_rng_profile_t profile)
+{
+    const int fused = profile == WI_RNG_AVX2;
+    const float a0 = F(0x3f62dfc4), a1 = F(0xbfd29ad1), a2 = F(0x3f6a24db),
+                a3 = F(0xbe0fea97);
+    const float b0 = F(0xc0079380), b1 = F(0x3fb8aabd), b2 = F(0xbea87f78),
+                b3 = F(0x3c485f81);
+    const float c0 = F(0xbffc4480), c1 = F(0xbfcffcf0), c2 = F(0x405b7e0a),
+                c3 = F(0x3fd2179a);
+    const float d0 = F(0x4062cf15), d1 = F(0x3fd18b70);
+    const float k = F(0x3f906eba);
+
+    float y_abs = fabsf(y);
+    if (y_abs > 1.0f)
+        return NAN;
+    if (y_abs == 1.0f)
+        return copysignf(INFINITY, y);
+    float x;
+    if (y_abs <= F(0x3f333333)) {
+        float z = y * y;
+        float num = horner(horner(horner(a3, z, a2, fused), z, a1, fused), z,
+                           a0, fused);
+        float den = horner(
+            horner(horner(horner(b3, z, b2, fused), z, b1, fused), z, b0,
+                   fused),
+            z, 1.0f, fused);
+        x = y * num;
+        x = x / den;
+    } else {
+        float z = sqrtf(-logf((1.0f - y_abs) / 2.0f));
+        float num = horner(horner(horner(c3, z, c2, fused), z, c1, fused), z,
+                           c0, fused);
+        float den = horner(horner(d1, z, d0, fused), z, 1.0f, fused);
+        x = copysignf(num, y) / den;
+    }
+    for (int step = 0; step < 2; step++)
+        x = x - (erff(x) - y) / (k * expf(-x * x));
+    return x;
+}

@@ -1,0 +1,95 @@
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng_internal.h"
+
+#define MT_M 397
+#define MT_MATRIX_A 0x9908b0dfu
+#define MT_UPPER 0x80000000u
+#define MT_LOWER 0x7fffffffu
+
+const char *wi_rng_profile_name(wi_rng_profile_t profile)
+{
+    switch (profile) {
+    case WI_RNG_AVX2: return "avx2";
+    case WI_RNG_DEFAULT: return "default";
+    }
+    return NULL;
+}
+
+int wi_rng_profile_from_name(const char *name, wi_rng_profile_t *profile,
+                             wi_error_t *err)
+{
+    if (name && strcmp(name, "avx2") == 0) {
+        *profile = WI_RNG_AVX2;
+        return 0;
+    }
+    if (name && strcmp(name, "default") == 0) {
+        *profile = WI_RNG_DEFAULT;
+        return 0;
+    }
+    return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                        "unknown RNG profile '%s'; expected 'avx2' (torch on "
+                        "an AVX2+FMA CPU) or 'default' "
+                        "(ATEN_CPU_CAPABILITY=default)",
+                        name ? name : "(null)");
+}
+
+void wi_mt_twist(wi_generator_t *g)
+{
+    uint32_t *st = g->state;
+    /* In place and in increasing k, so the wrapped st[k + 397 - 624] and
+     * st[0] (for k = 623) are already the new words, as in std::mt19937. */
+    for (int k = 0; k < WI_MT_N; k++) {
+        uint32_t nxt = st[(k + 1) % WI_MT_N];
+        uint32_t mix = (st[k] & MT_UPPER) | (nxt & MT_LOWER);
+        st[k] = st[(k + MT_M) % WI_MT_N] ^ (mix >> 1) ^
+                ((nxt & 1u) ? MT_MATRIX_A : 0u);
+    }
+    g->left = WI_MT_N;
+    g->next = 0;
+}
+
+void wi_generator_manual_seed(wi_generator_t *g, uint64_t seed)
+{
+    g->seed = seed;
+    /* Only the low 32 bits seed the twister (torch's mt19937 takes a
+     * uint64 but stores it in a uint32 state word). */
+    g->state[0] = (uint32_t)seed;
+    for (uint32_t j = 1; j < WI_MT_N; j++) {
+        uint32_t p = g->state[j - 1];
+        g->state[j] = 1812433253u * (p ^ (p >> 30)) + j;
+    }
+    g->left = 1;
+    g->next = 0;
+    g->has_next_double_normal = 0;
+    g->next_double_normal = 0.0;
+}
+
+wi_generator_t *wi_generator_new(uint64_t seed, wi_rng_profile_t profile)
+{
+    assert(profile == WI_RNG_AVX2 || profile == WI_RNG_DEFAULT);
+    wi_generator_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->profile = profile;
+    wi_generator_manual_seed(g, seed);
+    return g;
+}
+
+void wi_generator_free(wi_generator_t *g) { free(g); }
+
+uint64_t wi_generator_initial_seed(const wi_generator_t *g)
+{
+    return g->seed;
+}
+
+wi_rng_profile_t wi_generator_profile(const wi_generator_t *g)
+{
+    return g->profile;
+}
+
+uint32_t wi_generator_random32(wi_generator_t *g) { return wi_mt_next32(g); }
+
+uint64_t wi_generator_random64(wi_generator_t *g) { return wi_mt_next64(g); }

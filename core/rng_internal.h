@@ -1,0 +1,59 @@
+/* The generator's fields and inline draws, shared by core files; not part
+ * of the ABI.  Follows torch-rng.md §2. */
+#ifndef WI_RNG_INTERNAL_H
+#define WI_RNG_INTERNAL_H
+
+#include <stdint.h>
+
+#include <weightinit/rng.h>
+
+#include "internal.h"
+
+#define WI_MT_N 624
+
+struct wi_generator {
+    uint32_t state[WI_MT_N];
+    int left; /* draws left before the next regeneration, plus one */
+    int next; /* index of the next state word to temper */
+    uint64_t seed;
+    wi_rng_profile_t profile;
+    /* PyTorch's double normal slot: the second value of a Box-Muller pair
+     * made by the per-element normal_ path, consumed by the next one. */
+    int has_next_double_normal;
+    double next_double_normal;
+};
+
+/* Regenerates all 624 words and rewinds; called from the draw below. */
+WI_INTERNAL void wi_mt_twist(wi_generator_t *g);
+
+static inline uint32_t wi_mt_next32(wi_generator_t *g)
+{
+    if (--g->left == 0)
+        wi_mt_twist(g);
+    uint32_t y = g->state[g->next++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+static inline uint64_t wi_mt_next64(wi_generator_t *g)
+{
+    uint64_t hi = wi_mt_next32(g);
+    return (hi << 32) | wi_mt_next32(g);
+}
+
+/* U24: exact float in [0, 1) on a 2^-24 grid. */
+static inline float wi_u24(uint32_t d)
+{
+    return (float)(d & 0xffffffu) * 0x1p-24f;
+}
+
+/* U53: exact double in [0, 1) on a 2^-53 grid. */
+static inline double wi_u53(uint64_t r)
+{
+    return (double)(r & ((UINT64_C(1) << 53) - 1)) * 0x1p-53;
+}
+
+#endif

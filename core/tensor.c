@@ -1,0 +1,188 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <weightinit/tensor.h>
+
+struct wi_tensor {
+    wi_dtype_t dtype;
+    int ndim;
+    int64_t shape[WI_MAX_DIMS];
+    int64_t numel;
+    uint64_t version;
+    void *data;
+    void (*release)(void *data, void *ud);
+    void *release_data;
+    int owns_data;
+};
+
+static const struct {
+    const char *name;
+    size_t size;
+} dtype_info[] = {
+    [WI_DTYPE_F32] = {"F32", 4},  [WI_DTYPE_F64] = {"F64", 8},
+    [WI_DTYPE_F16] = {"F16", 2},  [WI_DTYPE_BF16] = {"BF16", 2},
+    [WI_DTYPE_I64] = {"I64", 8},  [WI_DTYPE_I32] = {"I32", 4},
+    [WI_DTYPE_I16] = {"I16", 2},  [WI_DTYPE_I8] = {"I8", 1},
+    [WI_DTYPE_U8] = {"U8", 1},    [WI_DTYPE_BOOL] = {"BOOL", 1},
+};
+#define N_DTYPES (sizeof dtype_info / sizeof dtype_info[0])
+
+size_t wi_dtype_size(wi_dtype_t dtype)
+{
+    return (unsigned)dtype < N_DTYPES ? dtype_info[dtype].size : 0;
+}
+
+const char *wi_dtype_name(wi_dtype_t dtype)
+{
+    return (unsigned)dtype < N_DTYPES ? dtype_info[dtype].name : NULL;
+}
+
+int wi_dtype_from_name(const char *name, wi_dtype_t *dtype)
+{
+    for (size_t i = 0; name && i < N_DTYPES; i++) {
+        if (strcmp(dtype_info[i].name, name) == 0) {
+            *dtype = (wi_dtype_t)i;
+            return 0;
+        }
+    }
+    return WI_ENOTFOUND;
+}
+
+/* Checks the shape and computes numel and byte size without overflow. */
+static int check_shape(wi_dtype_t dtype, int ndim, const int64_t *shape,
+                       int64_t *numel, uint64_t *nbytes, wi_error_t *err)
+{
+    size_t esize = wi_dtype_size(dtype);
+    if (esize == 0)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL, "unknown dtype %d",
+                            (int)dtype);
+    if (ndim < 0 || ndim > WI_MAX_DIMS || (ndim > 0 && !shape))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "a tensor has 0 to %d dimensions, got %d",
+                            WI_MAX_DIMS, ndim);
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0)
+            return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                                "tensor size %lld in dimension %d is negative",
+                                (long long)shape[i], i);
+        if (shape[i] != 0 && n > INT64_MAX / shape[i])
+            return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                                "tensor has more than 2^63 elements");
+        n *= shape[i];
+    }
+    if ((uint64_t)n > (uint64_t)INT64_MAX / esize ||
+        (uint64_t)n * esize > (uint64_t)SIZE_MAX)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "tensor of %lld elements is too large",
+                            (long long)n);
+    *numel = n;
+    *nbytes = (uint64_t)n * esize;
+    return 0;
+}
+
+static wi_tensor_t *tensor_alloc(wi_dtype_t dtype, int ndim,
+                                 const int64_t *shape, int64_t numel)
+{
+    wi_tensor_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
+    t->numel = numel;
+    return t;
+}
+
+wi_tensor_t *wi_tensor_new(wi_dtype_t dtype, int ndim, const int64_t *shape,
+                           wi_error_t *err)
+{
+    int64_t numel;
+    uint64_t nbytes;
+    if (check_shape(dtype, ndim, shape, &numel, &nbytes, err) < 0)
+        return NULL;
+    wi_tensor_t *t = tensor_alloc(dtype, ndim, shape, numel);
+    /* calloc: large tensors get lazily zeroed pages from the kernel. */
+    void *data = t ? calloc(nbytes ? (size_t)nbytes : 1, 1) : NULL;
+    if (!data) {
+        free(t);
+        wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                     "cannot allocate a tensor of %llu bytes",
+                     (unsigned long long)nbytes);
+        return NULL;
+    }
+    t->data = data;
+    t->owns_data = 1;
+    return t;
+}
+
+wi_tensor_t *wi_tensor_wrap(wi_dtype_t dtype, int ndim, const int64_t *shape,
+                            void *data, void (*release)(void *, void *),
+                            void *release_data, wi_error_t *err)
+{
+    int64_t numel;
+    uint64_t nbytes;
+    if (check_shape(dtype, ndim, shape, &numel, &nbytes, err) < 0)
+        return NULL;
+    wi_tensor_t *t = tensor_alloc(dtype, ndim, shape, numel);
+    if (!t) {
+        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    t->data = data;
+    t->release = release;
+    t->release_data = release_data;
+    return t;
+}
+
+void wi_tensor_free(wi_tensor_t *t)
+{
+    if (!t)
+        return;
+    if (t->owns_data)
+        free(t->data);
+    else if (t->release)
+        t->release(t->data, t->release_data);
+    free(t);
+}
+
+wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t) { return t->dtype; }
+int wi_tensor_ndim(const wi_tensor_t *t) { return t->ndim; }
+const int64_t *wi_tensor_shape(const wi_tensor_t *t) { return t->shape; }
+int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
+void *wi_tensor_data(wi_tensor_t *t) { return t->data; }
+const void *wi_tensor_const_data(const wi_tensor_t *t) { return t->data; }
+uint64_t wi_tensor_version(const wi_tensor_t *t) { return t->version; }
+void wi_tensor_bump_version(wi_tensor_t *t) { t->version++; }
+
+uint64_t wi_tensor_nbytes(const wi_tensor_t *t)
+{
+    return (uint64_t)t->numel * wi_dtype_size(t->dtype);
+}
+
+int wi_tensor_same_shape(const wi_tensor_t *a, const wi_tensor_t *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return 0;
+    return 1;
+}
+
+char *wi_shape_format(int ndim, const int64_t *shape, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld",
+                                 i ? ", " : "", (long long)shape[i]);
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+    return buf;
+}

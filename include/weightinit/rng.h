@@ -1,0 +1,53 @@
+/* The PyTorch-compatible CPU generator: MT19937 seeded exactly as
+ * torch.manual_seed, plus the cached double normal that PyTorch keeps in
+ * its generator.  A generator also fixes which PyTorch CPU kernel profile
+ * the sampling primitives (init.h) reproduce bit for bit; the result never
+ * depends on the CPU that runs weightinit.
+ *
+ * Draw order is the contract: every primitive documents how many 32-bit
+ * draws it consumes, so sharded or parallel runs can skip ahead exactly. */
+#ifndef WEIGHTINIT_RNG_H
+#define WEIGHTINIT_RNG_H
+
+#include <stdint.h>
+
+#include <weightinit/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum wi_rng_profile {
+    WI_RNG_AVX2 = 0,   /* torch on an x86 CPU with AVX2+FMA (the default) */
+    WI_RNG_DEFAULT = 1 /* torch with ATEN_CPU_CAPABILITY=default */
+} wi_rng_profile_t;
+
+typedef struct wi_generator wi_generator_t;
+
+/* "avx2" / "default" (static string). */
+const char *wi_rng_profile_name(wi_rng_profile_t profile);
+/* Parses "avx2" or "default"; returns 0 or WI_EINVAL (err names both). */
+int wi_rng_profile_from_name(const char *name, wi_rng_profile_t *profile,
+                             wi_error_t *err);
+
+/* A new generator seeded with `seed` (torch semantics: a negative Python
+ * seed is passed as its two's complement; only the low 32 bits seed the
+ * twister).  NULL only when out of memory.  Free with wi_generator_free. */
+wi_generator_t *wi_generator_new(uint64_t seed, wi_rng_profile_t profile);
+void wi_generator_free(wi_generator_t *g);
+
+/* torch.manual_seed: reseeds and clears the cached normal. */
+void wi_generator_manual_seed(wi_generator_t *g, uint64_t seed);
+/* The full 64-bit seed last given (torch.initial_seed). */
+uint64_t wi_generator_initial_seed(const wi_generator_t *g);
+wi_rng_profile_t wi_generator_profile(const wi_generator_t *g);
+
+/* One raw 32-bit draw. */
+uint32_t wi_generator_random32(wi_generator_t *g);
+/* Two draws, the first is the high word (PyTorch's random64). */
+uint64_t wi_generator_random64(wi_generator_t *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

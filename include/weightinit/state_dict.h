@@ -1,0 +1,43 @@
+/* A state dict: an ordered list of (name, tensor) pairs, as PyTorch's
+ * state_dict() OrderedDict.  Used for what a module tree saves and for
+ * what a checkpoint file holds.  Each entry either owns its tensor
+ * (appended with wi_state_dict_append_new) or borrows it (the tensor must
+ * then outlive the state dict). */
+#ifndef WEIGHTINIT_STATE_DICT_H
+#define WEIGHTINIT_STATE_DICT_H
+
+#include <stddef.h>
+
+#include <weightinit/error.h>
+#include <weightinit/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wi_state_dict wi_state_dict_t;
+
+/* A new empty state dict; NULL only when out of memory. */
+wi_state_dict_t *wi_state_dict_new(void);
+/* Frees the list, its names and the tensors it owns.  NULL allowed. */
+void wi_state_dict_free(wi_state_dict_t *sd);
+
+/* Appends (name copied, tensor stolen even on failure).  A duplicate name
+ * is WI_EINVAL. */
+int wi_state_dict_append_new(wi_state_dict_t *sd, const char *name,
+                             wi_tensor_t *t, wi_error_t *err);
+/* Appends (name copied, tensor borrowed). */
+int wi_state_dict_append(wi_state_dict_t *sd, const char *name,
+                         wi_tensor_t *t, wi_error_t *err);
+
+size_t wi_state_dict_size(const wi_state_dict_t *sd);
+/* Borrowed; i < size. */
+const char *wi_state_dict_name(const wi_state_dict_t *sd, size_t i);
+wi_tensor_t *wi_state_dict_tensor(const wi_state_dict_t *sd, size_t i);
+/* Borrowed tensor, NULL when absent. */
+wi_tensor_t *wi_state_dict_find(const wi_state_dict_t *sd, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,87 @@
+/* Tensors: an n-dimensional, contiguous, row-major array of one dtype.
+ * Sizes and offsets are 64-bit everywhere.  A tensor owns its storage,
+ * allocated once (zero-filled), or wraps storage that someone else owns
+ * (for example a memory-mapped file) and calls a release hook when freed.
+ *
+ * Every in-place write through the library bumps the tensor's version
+ * counter (as PyTorch's `_version`); code that writes through
+ * wi_tensor_data() directly calls wi_tensor_bump_version() afterwards.
+ * The init_cfg engine uses the counter to report exactly who wrote what. */
+#ifndef WEIGHTINIT_TENSOR_H
+#define WEIGHTINIT_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <weightinit/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WI_MAX_DIMS 8
+
+/* safetensors dtype names; the numbering is part of the ABI. */
+typedef enum wi_dtype {
+    WI_DTYPE_F32 = 0,
+    WI_DTYPE_F64 = 1,
+    WI_DTYPE_F16 = 2,
+    WI_DTYPE_BF16 = 3,
+    WI_DTYPE_I64 = 4,
+    WI_DTYPE_I32 = 5,
+    WI_DTYPE_I16 = 6,
+    WI_DTYPE_I8 = 7,
+    WI_DTYPE_U8 = 8,
+    WI_DTYPE_BOOL = 9
+} wi_dtype_t;
+
+typedef struct wi_tensor wi_tensor_t;
+
+/* Element size in bytes, 0 for an unknown dtype. */
+size_t wi_dtype_size(wi_dtype_t dtype);
+/* "F32", "I64", ... (static string), NULL for an unknown dtype. */
+const char *wi_dtype_name(wi_dtype_t dtype);
+/* Parses a safetensors dtype name; returns 0, or WI_ENOTFOUND. */
+int wi_dtype_from_name(const char *name, wi_dtype_t *dtype);
+
+/* A new zero-filled tensor; ndim in [0, WI_MAX_DIMS], every size >= 0.
+ * ndim 0 is a scalar with one element.  Free with wi_tensor_free(). */
+wi_tensor_t *wi_tensor_new(wi_dtype_t dtype, int ndim, const int64_t *shape,
+                           wi_error_t *err);
+
+/* A new tensor over caller-provided storage of at least numel * element
+ * size bytes.  release(data, release_data) runs in wi_tensor_free()
+ * (release may be NULL: the storage is then borrowed and must outlive the
+ * tensor). */
+wi_tensor_t *wi_tensor_wrap(wi_dtype_t dtype, int ndim, const int64_t *shape,
+                            void *data, void (*release)(void *data, void *ud),
+                            void *release_data, wi_error_t *err);
+
+/* Frees the tensor and, when it owns it, its storage.  NULL is allowed. */
+void wi_tensor_free(wi_tensor_t *t);
+
+wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t);
+int wi_tensor_ndim(const wi_tensor_t *t);
+/* Borrowed array of ndim sizes, valid for the tensor's lifetime. */
+const int64_t *wi_tensor_shape(const wi_tensor_t *t);
+int64_t wi_tensor_numel(const wi_tensor_t *t);
+/* numel * element size. */
+uint64_t wi_tensor_nbytes(const wi_tensor_t *t);
+/* Borrowed pointer to the elements, row-major, host byte order. */
+void *wi_tensor_data(wi_tensor_t *t);
+const void *wi_tensor_const_data(const wi_tensor_t *t);
+
+/* The write counter: starts at 0, +1 for every in-place write. */
+uint64_t wi_tensor_version(const wi_tensor_t *t);
+void wi_tensor_bump_version(wi_tensor_t *t);
+
+/* 1 when both have the same ndim and sizes. */
+int wi_tensor_same_shape(const wi_tensor_t *a, const wi_tensor_t *b);
+
+/* Formats the shape as PyTorch prints it, "[2, 3]", into buf. */
+char *wi_shape_format(int ndim, const int64_t *shape, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

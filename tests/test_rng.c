@@ -1,0 +1,642 @@
+/* The generator and nn.init primitives against torch 1.13.1 golden data
+ * (tests/data/rng, see its README): every output's sha256 must match. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include <weightinit/init.h>
+#include <weightinit/rng.h>
+#include <weightinit/tensor.h>
+
+#include "util.h"
+
+static const struct {
+    const char *dir;
+    wi_rng_profile_t profile;
+} profiles[] = {
+    {"rng/x86_avx2", WI_RNG_AVX2},
+    {"rng/x86_default", WI_RNG_DEFAULT},
+};
+
+/* layers.json (module constructors) is replayed by the layer suite. */
+static const char *const golden_files[] = {
+    "mt19937.json",      "uniform.json",        "normal.json",
+    "trunc_normal.json", "init_functions.json", "sequences.json",
+};
+#define N_GOLDEN_FILES (sizeof golden_files / sizeof golden_files[0])
+#define OUTPUTS_PER_PROFILE 395
+
+#define MAX_REPORTED 20
+
+/* The bytes one op produced, little-endian. */
+typedef struct {
+    unsigned char *bytes;
+    size_t size;
+    const char *dtype; /* "float32" or "int64" */
+    int64_t numel;
+    int ndim;
+    int64_t shape[WI_MAX_DIMS];
+} result_t;
+
+/* Seeds as torch takes them (§2): a negative value is two's complement.
+ * JSON integers beyond int64 may come as decimal strings. */
+static uint64_t parse_seed(const json_t *v)
+{
+    if (json_is_integer(v))
+        return (uint64_t)json_integer_value(v);
+    ck_assert_msg(json_is_string(v), "seed must be a JSON integer or string");
+    const char *s = json_string_value(v);
+    char *end;
+    errno = 0;
+    uint64_t seed = s[0] == '-' ? (uint64_t)strtoll(s, &end, 10)
+                                : strtoull(s, &end, 10);
+    ck_assert_msg(errno == 0 && *end == '\0' && end != s,
+                  "seed '%s' is not an integer in [-2^63, 2^64)", s);
+    return seed;
+}
+
+static double num(const json_t *op, const char *key)
+{
+    const json_t *v = json_object_get(op, key);
+    ck_assert_msg(json_is_number(v), "op field '%s' must be a number", key);
+    return json_number_value(v);
+}
+
+static const char *str(const json_t *op, const char *key)
+{
+    const char *s = json_string_value(json_object_get(op, key));
+    ck_assert_msg(s != NULL, "op field '%s' must be a string", key);
+    return s;
+}
+
+static void store_le(unsigned char *dst, uint64_t v, size_t width)
+{
+    for (size_t i = 0; i < width; i++)
+        dst[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void run_random_int64(wi_generator_t *g, const json_t *op,
+                             result_t *res)
+{
+    int64_t n = (int64_t)num(op, "n");
+    res->bytes = malloc((size_t)n * 8 + 1);
+    ck_assert_ptr_nonnull(res->bytes);
+    for (int64_t i = 0; i < n; i++) {
+        /* uniform_int_distribution<int64_t>: random64 mod 2^63. */
+        uint64_t v = wi_generator_random64(g) & (UINT64_MAX >> 1);
+        store_le(res->bytes + 8 * i, v, 8);
+    }
+    res->size = (size_t)n * 8;
+    res->dtype = "int64";
+    res->numel = n;
+    res->ndim = 1;
+    res->shape[0] = n;
+}
+
+static void run_tensor_op(wi_generator_t *g, const json_t *op,
+                          const char *name, result_t *res)
+{
+    const json_t *jshape = json_object_get(op, "shape");
+    ck_assert_msg(json_is_array(jshape) && json_array_size(jshape) <= WI_MAX_DIMS,
+                  "op %s: bad shape", name);
+    res->ndim = (int)json_array_size(jshape);
+    for (int i = 0; i < res->ndim; i++)
+        res->shape[i] = json_integer_value(json_array_get(jshape, (size_t)i));
+
+    wi_error_t err;
+    wi_error_clear(&err);
+    wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, res->ndim, res->shape, &err);
+    ck_assert_msg(t != NULL, "wi_tensor_new: %s", err.text);
+    int rc;
+    if (strcmp(name, "uniform_") == 0)
+        rc = wi_uniform_(t, g, num(op, "from"), num(op, "to"), &err);
+    else if (strcmp(name, "normal_") == 0)
+        rc = wi_normal_(t, g, num(op, "mean"), num(op, "std"), &err);
+    else if (strcmp(name, "trunc_normal_") == 0)
+        rc = wi_trunc_normal_(t, g, num(op, "mean"), num(op, "std"),
+                              num(op, "a"), num(op, "b"), &err);
+    else if (strcmp(name, "xavier_uniform_") == 0)
+        rc = wi_xavier_uniform_(t, g, num(op, "gain"), &err);
+    else if (strcmp(name, "xavier_normal_") == 0)
+        rc = wi_xavier_normal_(t, g, num(op, "gain"), &err);
+    else if (strcmp(name, "kaiming_uniform_") == 0)
+        rc = wi_kaiming_uniform_(t, g, num(op, "a"), str(op, "mode"),
+                                 str(op, "nonlinearity"), &err);
+    else if (strcmp(name, "kaiming_normal_") == 0)
+        rc = wi_kaiming_normal_(t, g, num(op, "a"), str(op, "mode"),
+                                str(op, "nonlinearity"), &err);
+    else
+        ck_abort_msg("unknown op '%s'", name);
+    ck_assert_msg(rc == 0, "%s failed: %s", name, err.text);
+    ck_assert_uint_eq(wi_tensor_version(t), 1);
+
+    int64_t n = wi_tensor_numel(t);
+    const float *data = wi_tensor_const_data(t);
+    res->bytes = malloc((size_t)n * 4 + 1);
+    ck_assert_ptr_nonnull(res->bytes);
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &data[i], 4);
+        store_le(res->bytes + 4 * i, bits, 4);
+    }
+    res->size = (size_t)n * 4;
+    res->dtype = "float32";
+    res->numel = n;
+    wi_tensor_free(t);
+}
+
+/* Element i of a result as the hex bit pattern the golden files use. */
+static void element_hex(const result_t *res, int64_t i, char *out, size_t size)
+{
+    size_t width = strcmp(res->dtype, "int64") == 0 ? 8 : 4;
+    uint64_t v = 0;
+    for (size_t b = 0; b < width; b++)
+        v |= (uint64_t)res->bytes[(size_t)i * width + b] << (8 * b);
+    snprintf(out, size, "%0*llx", (int)(2 * width), (unsigned long long)v);
+}
+
+/* Returns 1 when the output matches; otherwise prints why. */
+static int check_output(const char *where, const json_t *out,
+                        const result_t *res, int report)
+{
+    const char *dtype = json_string_value(json_object_get(out, "dtype"));
+    int64_t numel = json_integer_value(json_object_get(out, "numel"));
+    const char *sha = json_string_value(json_object_get(out, "sha256"));
+    ck_assert_msg(dtype && sha, "%s: output lacks dtype or sha256", where);
+    if (strcmp(dtype, res->dtype) != 0 || numel != res->numel) {
+        if (report)
+            fprintf(stderr, "%s: expected %s[%lld], produced %s[%lld]\n",
+                    where, dtype, (long long)numel, res->dtype,
+                    (long long)res->numel);
+        return 0;
+    }
+    const json_t *jshape = json_object_get(out, "shape");
+    int shape_ok = (int)json_array_size(jshape) == res->ndim;
+    for (int i = 0; shape_ok && i < res->ndim; i++)
+        shape_ok = json_integer_value(json_array_get(jshape, (size_t)i)) ==
+                   res->shape[i];
+    char hex[65];
+    wi_test_sha256_hex(res->bytes, res->size, hex);
+    if (shape_ok && strcmp(hex, sha) == 0)
+        return 1;
+    if (!report)
+        return 0;
+    if (!shape_ok) {
+        fprintf(stderr, "%s: shape differs from the golden output\n", where);
+        return 0;
+    }
+    const json_t *bits = json_object_get(out, "first_bits");
+    const json_t *vals = json_object_get(out, "first");
+    for (size_t i = 0; i < json_array_size(bits); i++) {
+        char got[17];
+        element_hex(res, (int64_t)i, got, sizeof got);
+        const char *want = json_string_value(json_array_get(bits, i));
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr,
+                    "%s: sha256 differs; first difference at element %zu: "
+                    "expected %s (%.9g), got %s\n",
+                    where, i, want, json_number_value(json_array_get(vals, i)),
+                    got);
+            return 0;
+        }
+    }
+    const json_t *last = json_object_get(out, "last_bits");
+    int64_t base = res->numel - (int64_t)json_array_size(last);
+    for (size_t i = 0; i < json_array_size(last); i++) {
+        char got[17];
+        element_hex(res, base + (int64_t)i, got, sizeof got);
+        const char *want = json_string_value(json_array_get(last, i));
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr,
+                    "%s: sha256 differs; element %lld (of the last %zu): "
+                    "expected %s, got %s\n",
+                    where, (long long)(base + (int64_t)i),
+                    json_array_size(last), want, got);
+            return 0;
+        }
+    }
+    fprintf(stderr,
+            "%s: sha256 differs (expected %s, got %s); the first %zu and "
+            "last %zu elements match\n",
+            where, sha, hex, json_array_size(bits), json_array_size(last));
+    return 0;
+}
+
+/* Replays one golden file; adds to *present and *matched. */
+static void replay_file(const char *dir, wi_rng_profile_t profile,
+                        const char *file, int *present, int *matched,
+                        int *reported)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/%s", dir, file);
+    json_t *root = wi_test_load_json(rel);
+    const json_t *cases = json_object_get(root, "cases");
+    ck_assert_msg(json_is_array(cases), "%s: no cases array", rel);
+    int file_present = 0, file_matched = 0;
+
+    for (size_t c = 0; c < json_array_size(cases); c++) {
+        const json_t *kase = json_array_get(cases, c);
+        const char *cname = json_string_value(json_object_get(kase, "name"));
+        const json_t *ops = json_object_get(kase, "ops");
+        size_t n_ops = json_array_size(ops);
+        result_t *results = calloc(n_ops + 1, sizeof *results);
+        ck_assert_ptr_nonnull(results);
+        wi_generator_t *g = wi_generator_new(0, profile);
+        ck_assert_ptr_nonnull(g);
+
+        for (size_t i = 0; i < n_ops; i++) {
+            const json_t *op = json_array_get(ops, i);
+            const char *name = str(op, "op");
+            if (strcmp(name, "manual_seed") == 0)
+                wi_generator_manual_seed(g,
+                                         parse_seed(json_object_get(op, "seed")));
+            else if (strcmp(name, "random_int64") == 0)
+                run_random_int64(g, op, &results[i]);
+            else
+                run_tensor_op(g, op, name, &results[i]);
+        }
+
+        const json_t *outs = json_object_get(kase, "outputs");
+        for (size_t o = 0; o < json_array_size(outs); o++) {
+            const json_t *out = json_array_get(outs, o);
+            json_int_t idx = json_integer_value(json_object_get(out, "op_index"));
+            ck_assert_msg(idx >= 0 && (size_t)idx < n_ops &&
+                              results[idx].bytes,
+                          "%s: case '%s' output %zu names op %lld, which "
+                          "produced nothing",
+                          rel, cname, o, (long long)idx);
+            char where[512];
+            snprintf(where, sizeof where, "%s: case '%s' op %lld (%s)", rel,
+                     cname, (long long)idx,
+                     str(json_array_get(ops, (size_t)idx), "op"));
+            file_present++;
+            int ok = check_output(where, out, &results[idx],
+                                  *reported < MAX_REPORTED);
+            file_matched += ok;
+            *reported += !ok;
+        }
+        for (size_t i = 0; i < n_ops; i++)
+            free(results[i].bytes);
+        free(results);
+        wi_generator_free(g);
+    }
+    printf("%s: %d/%d outputs bit-exact\n", rel, file_matched, file_present);
+    *present += file_present;
+    *matched += file_matched;
+    json_decref(root);
+}
+
+START_TEST(test_golden_profile)
+{
+    const char *dir = profiles[_i].dir;
+    int present = 0, matched = 0, reported = 0;
+    for (size_t f = 0; f < N_GOLDEN_FILES; f++)
+        replay_file(dir, profiles[_i].profile, golden_files[f], &present,
+                    &matched, &reported);
+    printf("%s: %d/%d outputs bit-exact (profile %s)\n", dir, matched,
+           present, wi_rng_profile_name(profiles[_i].profile));
+    fflush(stdout);
+    ck_assert_msg(present == OUTPUTS_PER_PROFILE,
+                  "%s: expected %d golden outputs, found %d", dir,
+                  OUTPUTS_PER_PROFILE, present);
+    ck_assert_msg(matched == present,
+                  "%s: %d of %d outputs differ from torch (see stderr)", dir,
+                  present - matched, present);
+}
+END_TEST
+
+START_TEST(test_gains)
+{
+    json_t *root = wi_test_load_json("rng/gains_and_fans.json");
+    const json_t *gains = json_object_get(root, "calculate_gain");
+    ck_assert(json_array_size(gains) > 0);
+    for (size_t i = 0; i < json_array_size(gains); i++) {
+        const json_t *e = json_array_get(gains, i);
+        const char *nl = json_string_value(json_object_get(e, "nonlinearity"));
+        const json_t *jp = json_object_get(e, "param");
+        double param = json_is_number(jp) ? json_number_value(jp) : 0.0;
+        /* gain_hex is C99 %a, so strtod reads it exactly. */
+        double want = strtod(
+            json_string_value(json_object_get(e, "gain_hex")), NULL);
+        ck_assert(want == json_number_value(json_object_get(e, "gain")));
+        double got = -1.0;
+        wi_error_t err;
+        int rc = wi_calculate_gain(nl, json_is_number(jp) ? &param : NULL,
+                                   &got, &err);
+        ck_assert_msg(rc == 0, "calculate_gain(%s): %s", nl, err.text);
+        ck_assert_msg(got == want, "calculate_gain(%s, %g) = %a, expected %a",
+                      nl, param, got, want);
+    }
+    json_decref(root);
+
+    double gain;
+    wi_error_t err;
+    ck_assert_int_eq(wi_calculate_gain("Relu", NULL, &gain, &err), WI_EINVAL);
+    ck_assert_int_eq(err.code, WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "Unsupported nonlinearity 'Relu'"));
+    ck_assert_ptr_nonnull(strstr(err.text, "leaky_relu"));
+    ck_assert_int_eq(wi_calculate_gain(NULL, NULL, &gain, &err), WI_EINVAL);
+    /* The spec's example: s = sqrt(5) makes s**2 = 5.000000000000001. */
+    double s = sqrt(5.0);
+    ck_assert_int_eq(wi_calculate_gain("leaky_relu", &s, &gain, NULL), 0);
+    ck_assert(gain == 0.5773502691896257);
+}
+END_TEST
+
+START_TEST(test_fans)
+{
+    json_t *root = wi_test_load_json("rng/gains_and_fans.json");
+    const json_t *fans = json_object_get(root, "fans");
+    ck_assert(json_array_size(fans) > 0);
+    for (size_t i = 0; i < json_array_size(fans); i++) {
+        const json_t *e = json_array_get(fans, i);
+        const json_t *js = json_object_get(e, "shape");
+        int64_t shape[WI_MAX_DIMS];
+        int ndim = (int)json_array_size(js);
+        for (int d = 0; d < ndim; d++)
+            shape[d] = json_integer_value(json_array_get(js, (size_t)d));
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, ndim, shape, NULL);
+        ck_assert_ptr_nonnull(t);
+        int64_t fi = -1, fo = -1;
+        wi_error_t err;
+        ck_assert_int_eq(wi_calculate_fan_in_and_fan_out(t, &fi, &fo, &err),
+                         0);
+        ck_assert_int_eq(fi, json_integer_value(json_object_get(e, "fan_in")));
+        ck_assert_int_eq(fo, json_integer_value(json_object_get(e, "fan_out")));
+        wi_tensor_free(t);
+    }
+    json_decref(root);
+
+    /* Fewer than 2 dimensions, for fans and everything built on them. */
+    for (int ndim = 0; ndim < 2; ndim++) {
+        int64_t shape[1] = {5};
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, ndim, shape, NULL);
+        wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+        int64_t fi, fo;
+        wi_error_t err;
+        ck_assert_int_eq(wi_calculate_fan_in_and_fan_out(t, &fi, &fo, &err),
+                         WI_EINVAL);
+        ck_assert_ptr_nonnull(strstr(
+            err.text, "Fan in and fan out can not be computed for tensor "
+                      "with fewer than 2 dimensions"));
+        ck_assert_int_eq(wi_xavier_uniform_(t, g, 1.0, &err), WI_EINVAL);
+        ck_assert_int_eq(wi_xavier_normal_(t, g, 1.0, &err), WI_EINVAL);
+        ck_assert_int_eq(
+            wi_kaiming_uniform_(t, g, 0, "fan_in", "leaky_relu", &err),
+            WI_EINVAL);
+        ck_assert_int_eq(wi_kaiming_normal_(t, g, 0, "fan_out", "relu", &err),
+                         WI_EINVAL);
+        ck_assert_uint_eq(wi_tensor_version(t), 0);
+        wi_tensor_free(t);
+        wi_generator_free(g);
+    }
+}
+END_TEST
+
+/* Advances a reference generator by `draws` and checks both then agree. */
+static void assert_in_step(wi_generator_t *g, uint64_t seed, int64_t draws,
+                           const char *what)
+{
+    wi_generator_t *ref = wi_generator_new(seed, wi_generator_profile(g));
+    for (int64_t i = 0; i < draws; i++)
+        wi_generator_random32(ref);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(wi_generator_random32(g) == wi_generator_random32(ref),
+                      "%s: expected %lld draws", what, (long long)draws);
+    wi_generator_free(ref);
+}
+
+START_TEST(test_seeding)
+{
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_DEFAULT);
+    static const uint32_t first[] = {2357136044u, 2546248239u, 3071714933u,
+                                     3626093760u};
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(wi_generator_random32(g), first[i]);
+    /* random64: the first draw is the high word. */
+    wi_generator_manual_seed(g, 0);
+    ck_assert(wi_generator_random64(g) ==
+              ((uint64_t)first[0] << 32 | first[1]));
+
+    /* Only the low 32 bits seed the twister; initial_seed keeps all 64. */
+    const uint64_t same7[] = {7, (UINT64_C(1) << 40) + 7};
+    const uint64_t same_max[] = {UINT32_MAX, UINT64_MAX, (uint64_t)-1};
+    wi_generator_t *a = wi_generator_new(same7[0], WI_RNG_AVX2);
+    wi_generator_t *b = wi_generator_new(same7[1], WI_RNG_AVX2);
+    ck_assert(wi_generator_initial_seed(b) == same7[1]);
+    for (int i = 0; i < 2000; i++)
+        ck_assert_uint_eq(wi_generator_random32(a), wi_generator_random32(b));
+    wi_generator_manual_seed(a, same_max[0]);
+    wi_generator_manual_seed(b, same_max[1]);
+    for (int i = 0; i < 700; i++)
+        ck_assert_uint_eq(wi_generator_random32(a), wi_generator_random32(b));
+    wi_generator_free(a);
+    wi_generator_free(b);
+    wi_generator_free(g);
+
+    wi_rng_profile_t p;
+    wi_error_t err;
+    ck_assert_int_eq(wi_rng_profile_from_name("avx2", &p, &err), 0);
+    ck_assert_int_eq(p, WI_RNG_AVX2);
+    ck_assert_int_eq(wi_rng_profile_from_name("default", &p, &err), 0);
+    ck_assert_int_eq(p, WI_RNG_DEFAULT);
+    ck_assert_int_eq(wi_rng_profile_from_name("avx512", &p, &err), WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "'avx512'"));
+    ck_assert_str_eq(wi_rng_profile_name(WI_RNG_AVX2), "avx2");
+    ck_assert_str_eq(wi_rng_profile_name(WI_RNG_DEFAULT), "default");
+}
+END_TEST
+
+/* The draw accounting table of torch-rng.md §8, and the cached normal. */
+START_TEST(test_draw_accounting)
+{
+    wi_rng_profile_t profile = profiles[_i].profile;
+    wi_generator_t *g = wi_generator_new(42, profile);
+    static const int64_t sizes[] = {1, 3, 15, 16, 17, 31, 32, 1000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 1, &n, NULL);
+        wi_generator_manual_seed(g, 42);
+        ck_assert_int_eq(wi_uniform_(t, g, -1, 1, NULL), 0);
+        assert_in_step(g, 42, n, "uniform_");
+        wi_generator_manual_seed(g, 42);
+        ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, -2, 2, NULL), 0);
+        assert_in_step(g, 42, n, "trunc_normal_");
+        wi_generator_manual_seed(g, 42);
+        ck_assert_int_eq(wi_normal_(t, g, 0, 1, NULL), 0);
+        int64_t draws = n >= 16 ? n + (n % 16 ? 16 : 0) : 4 * ((n + 1) / 2);
+        assert_in_step(g, 42, draws, "normal_");
+        ck_assert_uint_eq(wi_tensor_version(t), 3);
+        wi_tensor_free(t);
+    }
+
+    /* normal_ on 5 leaves a cached value that a later per-element call
+     * uses first; fill-path and uniform_ calls in between leave it. */
+    int64_t five = 5, one = 1, big = 40;
+    wi_tensor_t *t5 = wi_tensor_new(WI_DTYPE_F32, 1, &five, NULL);
+    wi_tensor_t *t1 = wi_tensor_new(WI_DTYPE_F32, 1, &one, NULL);
+    wi_tensor_t *tb = wi_tensor_new(WI_DTYPE_F32, 1, &big, NULL);
+    wi_generator_manual_seed(g, 42);
+    ck_assert_int_eq(wi_normal_(t5, g, 0, 1, NULL), 0);
+    ck_assert_int_eq(wi_normal_(tb, g, 0, 1, NULL), 0);
+    ck_assert_int_eq(wi_uniform_(tb, g, 0, 1, NULL), 0);
+    ck_assert_int_eq(wi_normal_(t1, g, 0, 1, NULL), 0);
+    assert_in_step(g, 42, 12 + 56 + 40, "cached normal");
+    /* manual_seed clears the cache: the first value is drawn again. */
+    wi_generator_manual_seed(g, 42);
+    ck_assert_int_eq(wi_normal_(t5, g, 0, 1, NULL), 0);
+    wi_generator_manual_seed(g, 42);
+    ck_assert_int_eq(wi_normal_(t1, g, 0, 1, NULL), 0);
+    ck_assert(((float *)wi_tensor_data(t5))[0] ==
+              ((float *)wi_tensor_data(t1))[0]);
+    assert_in_step(g, 42, 4, "normal_ after manual_seed");
+    wi_tensor_free(t5);
+    wi_tensor_free(t1);
+    wi_tensor_free(tb);
+    wi_generator_free(g);
+}
+END_TEST
+
+START_TEST(test_errors_and_versions)
+{
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    int64_t shape[2] = {4, 3};
+    wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 2, shape, NULL);
+    wi_tensor_t *d = wi_tensor_new(WI_DTYPE_F64, 2, shape, NULL);
+    wi_error_t err;
+
+    /* Non-F32 tensors are rejected by every primitive. */
+    ck_assert_int_eq(wi_uniform_(d, g, 0, 1, &err), WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "F64"));
+    ck_assert_int_eq(wi_normal_(d, g, 0, 1, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_trunc_normal_(d, g, 0, 1, -2, 2, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_constant_(d, 1, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_ones_(d, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_zeros_(d, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_xavier_uniform_(d, g, 1, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_xavier_normal_(d, g, 1, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_kaiming_uniform_(d, g, 0, "fan_in", "relu", &err),
+                     WI_EINVAL);
+    ck_assert_int_eq(wi_kaiming_normal_(d, g, 0, "fan_in", "relu", &err),
+                     WI_EINVAL);
+    ck_assert_uint_eq(wi_tensor_version(d), 0);
+
+    /* Bad arguments: nothing drawn, nothing written. */
+    ck_assert_int_eq(wi_uniform_(t, g, 1, 0, &err), WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "[from, to)"));
+    ck_assert_int_eq(wi_uniform_(t, g, -1e39, 0, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_uniform_(t, g, -3e38, 3e38, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_uniform_(t, g, NAN, 0, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_normal_(t, g, 0, -1, &err), WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "std >= 0.0"));
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 0, -2, 2, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, 2, -2, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_constant_(t, 1e39, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_kaiming_uniform_(t, g, 0, "fan_avg", "relu", &err),
+                     WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "fan_avg"));
+    ck_assert_int_eq(wi_kaiming_normal_(t, g, 0, "fan_in", "gelu", &err),
+                     WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "gelu"));
+    ck_assert_uint_eq(wi_tensor_version(t), 0);
+    assert_in_step(g, 0, 0, "rejected calls");
+
+    /* Each successful call bumps the version exactly once. */
+    wi_generator_manual_seed(g, 0);
+    ck_assert_int_eq(wi_uniform_(t, g, 0, 0, &err), 0); /* equal bounds */
+    ck_assert_uint_eq(wi_tensor_version(t), 1);
+    ck_assert_int_eq(wi_normal_(t, g, 0, 0, &err), 0);
+    ck_assert_uint_eq(wi_tensor_version(t), 2);
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, -2, 2, &err), 0);
+    ck_assert_uint_eq(wi_tensor_version(t), 3);
+    ck_assert_int_eq(wi_xavier_uniform_(t, g, 1, &err), 0);
+    ck_assert_int_eq(wi_xavier_normal_(t, g, 1, &err), 0);
+    ck_assert_int_eq(wi_kaiming_uniform_(t, g, 0, "FAN_OUT", "relu", &err), 0);
+    ck_assert_int_eq(wi_kaiming_normal_(t, g, 0.2, "Fan_In", "leaky_relu",
+                                        &err),
+                     0);
+    ck_assert_uint_eq(wi_tensor_version(t), 7);
+    ck_assert_int_eq(wi_constant_(t, 0.1, &err), 0);
+    for (int i = 0; i < 12; i++)
+        ck_assert(((float *)wi_tensor_data(t))[i] == 0.1f);
+    ck_assert_int_eq(wi_ones_(t, &err), 0);
+    ck_assert(((float *)wi_tensor_data(t))[11] == 1.0f);
+    ck_assert_int_eq(wi_zeros_(t, &err), 0);
+    ck_assert(((float *)wi_tensor_data(t))[11] == 0.0f);
+    ck_assert_uint_eq(wi_tensor_version(t), 10);
+
+    /* Kaiming on a zero-sized dimension is a no-op: no draws, no write. */
+    int64_t empty_shape[2] = {3, 0};
+    wi_tensor_t *e = wi_tensor_new(WI_DTYPE_F32, 2, empty_shape, NULL);
+    wi_generator_manual_seed(g, 5);
+    ck_assert_int_eq(wi_kaiming_uniform_(e, g, 0, "fan_in", "relu", &err), 0);
+    ck_assert_int_eq(wi_kaiming_normal_(e, g, 0, "fan_in", "relu", &err), 0);
+    ck_assert_uint_eq(wi_tensor_version(e), 0);
+    assert_in_step(g, 5, 0, "kaiming on an empty tensor");
+    /* xavier on [0, 0]: 2.0 / 0 is a ZeroDivisionError in Python. */
+    int64_t zz[2] = {0, 0};
+    wi_tensor_t *z = wi_tensor_new(WI_DTYPE_F32, 2, zz, NULL);
+    ck_assert_int_eq(wi_xavier_uniform_(z, g, 1, &err), WI_EINVAL);
+
+    wi_tensor_free(z);
+    wi_tensor_free(e);
+    wi_tensor_free(t);
+    wi_tensor_free(d);
+    wi_generator_free(g);
+}
+END_TEST
+
+START_TEST(test_erfinv_edges)
+{
+    for (int p = 0; p < 2; p++) {
+        wi_rng_profile_t profile = profiles[p].profile;
+        ck_assert(isinf(wi_erfinv_f32(1.0f, profile)) &&
+                  wi_erfinv_f32(1.0f, profile) > 0);
+        ck_assert(isinf(wi_erfinv_f32(-1.0f, profile)) &&
+                  wi_erfinv_f32(-1.0f, profile) < 0);
+        ck_assert(isnan(wi_erfinv_f32(1.5f, profile)));
+        ck_assert(isnan(wi_erfinv_f32(-1.0000001f, profile)));
+        ck_assert(wi_erfinv_f32(0.0f, profile) == 0.0f);
+        /* erf(erfinv(y)) ~ y in both regions. */
+        for (float y = -0.99f; y < 1.0f; y += 0.01f)
+            ck_assert_msg(fabsf(erff(wi_erfinv_f32(y, profile)) - y) < 1e-6f,
+                          "erfinv(%g)", y);
+    }
+}
+END_TEST
+
+static Suite *rng_suite(void)
+{
+    Suite *s = suite_create("rng");
+    TCase *tc = tcase_create("golden");
+    /* Each profile replays ~6e6 values through scalar kernels. */
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_golden_profile, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("api");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_gains);
+    tcase_add_test(tc, test_fans);
+    tcase_add_test(tc, test_seeding);
+    tcase_add_loop_test(tc, test_draw_accounting, 0, 2);
+    tcase_add_test(tc, test_errors_and_versions);
+    tcase_add_test(tc, test_erfinv_edges);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(rng_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

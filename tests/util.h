@@ -1,0 +1,34 @@
+/* Helpers shared by the Check suites. */
+#ifndef WI_TESTS_UTIL_H
+#define WI_TESTS_UTIL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* A new (malloc'd) path: $WI_TEST_DATA/rel.  Aborts the test when
+ * WI_TEST_DATA is unset. */
+char *wi_test_data_path(const char *rel);
+
+/* Loads $WI_TEST_DATA/rel as JSON (new reference); aborts the test with
+ * jansson's message on failure. */
+json_t *wi_test_load_json(const char *rel);
+
+/* Lower-case hex sha256 of n bytes, NUL-terminated into out. */
+void wi_test_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* Reads a whole file (malloc'd, NUL-terminated); NULL when unreadable. */
+char *wi_test_read_file(const char *path, size_t *len);
+
+/* Runs argv (argv[0] a path) with the working folder dir and stderr sent
+ * to errpath; returns the exit status, failing the test on a signal. */
+int wi_test_run(const char *dir, char *const argv[], const char *errpath);
+
+/* Entries in a folder, hidden ones included (for "no file left behind"). */
+int wi_test_count_entries(const char *dir);
+
+/* A new temporary folder (malloc'd path) and its recursive removal. */
+char *wi_test_mkdtemp(void);
+void wi_test_rmtree(const char *dir);
+
+#endif
