@@ -1,0 +1,64 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "context_internal.h"
+
+wi_context_t *wi_context_new(wi_generator_t *g)
+{
+    wi_context_t *ctx = calloc(1, sizeof *ctx);
+    if (ctx)
+        ctx->generator = g;
+    return ctx;
+}
+
+void wi_context_free(wi_context_t *ctx) { free(ctx); }
+
+wi_generator_t *wi_context_generator(const wi_context_t *ctx)
+{
+    return ctx->generator;
+}
+
+void wi_context_set_registry(wi_context_t *ctx, wi_registry_t *reg)
+{
+    ctx->registry = reg;
+}
+
+wi_registry_t *wi_context_registry(const wi_context_t *ctx)
+{
+    return ctx->registry;
+}
+
+void wi_context_set_log(wi_context_t *ctx, wi_log_fn fn, void *user_data)
+{
+    ctx->log = fn;
+    ctx->log_data = user_data;
+}
+
+void wi_context_log(const wi_context_t *ctx, wi_log_level_t level,
+                    const char *fmt, ...)
+{
+    if (!ctx || !ctx->log)
+        return;
+    char stack[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(stack, sizeof stack, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof stack) {
+        ctx->log(level, stack, ctx->log_data);
+        return;
+    }
+    /* Long records (a whole init_cfg dump) get a heap buffer. */
+    char *heap = malloc((size_t)n + 1);
+    if (!heap) {
+        ctx->log(level, stack, ctx->log_data);
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(heap, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    ctx->log(level, heap, ctx->log_data);
+    free(heap);
+}

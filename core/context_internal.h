@@ -1,0 +1,16 @@
+/* The context's fields, shared by core files; not part of the ABI. */
+#ifndef WI_CONTEXT_INTERNAL_H
+#define WI_CONTEXT_INTERNAL_H
+
+#include <stdarg.h>
+
+#include <weightinit/context.h>
+
+struct wi_context {
+    wi_generator_t *generator;
+    wi_registry_t *registry; /* NULL: the process-wide default */
+    wi_log_fn log;
+    void *log_data;
+};
+
+#endif

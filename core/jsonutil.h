@@ -1,0 +1,30 @@
+/* JSON helpers shared by the model loader and the init_cfg engine: path
+ * building for error messages and short renderings of offending values.
+ * Internal; not exported. */
+#ifndef WI_JSONUTIL_H
+#define WI_JSONUTIL_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+#include <jansson.h>
+
+#define WI_PATH_MAX 256
+
+/* out = base.key (or key when base is empty). */
+WI_INTERNAL void wi_priv_path_key(char *out, size_t size, const char *base,
+                      const char *key);
+/* out = base[index]. */
+WI_INTERNAL void wi_priv_path_index(char *out, size_t size, const char *base,
+                        size_t index);
+/* A compact, truncated rendering of v for "got ..." (e.g. `"3"`, `[1, 2]`,
+ * `an object`). */
+WI_INTERNAL const char *wi_priv_json_repr(const json_t *v, char *buf, size_t size);
+/* "an int", "a string", ... for messages. */
+WI_INTERNAL const char *wi_priv_json_kind(const json_t *v);
+/* 1 for a JSON integer, or a real with an integral value is NOT accepted:
+ * PyTorch sizes are Python ints. */
+WI_INTERNAL int wi_priv_json_is_int(const json_t *v);
+
+#endif

@@ -1,0 +1,237 @@
+/* The model JSON loader (model-format.md v1). */
+#include <stdio.h>
+#include <string.h>
+
+#include <weightinit/model.h>
+
+#include "jsonutil.h"
+
+struct loader {
+    wi_context_t *ctx;
+    const char *source;
+    wi_error_t *err;
+};
+
+static int node_error(const struct loader *l, const char *path,
+                      const char *key, const json_t *v, const char *expected)
+{
+    char full[WI_PATH_MAX], repr[80];
+    wi_priv_path_key(full, sizeof full, path, key);
+    return wi_error_set(l->err, WI_EINVAL, l->source, full,
+                        "expected %s, got %s", expected,
+                        wi_priv_json_repr(v, repr, sizeof repr));
+}
+
+static wi_module_t *build_node(const struct loader *l, const json_t *node,
+                               const char *path);
+
+static const char *const custom_keys[] = {"type", "children", "params",
+                                          "init_cfg", "bases", "plain", NULL};
+
+static int check_custom_keys(const struct loader *l, const json_t *node,
+                             const char *path, int is_root)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)node, key, v) {
+        int ok = is_root && strcmp(key, "plugins") == 0;
+        for (size_t i = 0; custom_keys[i] && !ok; i++)
+            ok = strcmp(custom_keys[i], key) == 0;
+        if (!ok) {
+            char full[WI_PATH_MAX];
+            wi_priv_path_key(full, sizeof full, path, key);
+            return wi_error_set(l->err, WI_EINVAL, l->source, full,
+                                "unknown key '%s' in custom module '%s' "
+                                "(accepted: type, children, params, init_cfg, "
+                                "bases, plain; '%s' is not a built-in layer "
+                                "type)", key,
+                                json_string_value(json_object_get(node, "type")),
+                                json_string_value(json_object_get(node, "type")));
+        }
+    }
+    return 0;
+}
+
+static int add_params(const struct loader *l, wi_module_t *m,
+                      const json_t *params, const char *path)
+{
+    char ppath[WI_PATH_MAX], full[WI_PATH_MAX];
+    wi_priv_path_key(ppath, sizeof ppath, path, "params");
+    if (!json_is_object(params))
+        return node_error(l, path, "params", params,
+                          "an object of name -> shape");
+    const char *name;
+    json_t *shape;
+    json_object_foreach((json_t *)params, name, shape) {
+        int64_t dims[WI_MAX_DIMS];
+        size_t n = json_is_array(shape) ? json_array_size(shape) : 0;
+        int ok = json_is_array(shape) && n <= WI_MAX_DIMS;
+        for (size_t i = 0; ok && i < n; i++) {
+            json_t *d = json_array_get(shape, i);
+            ok = json_is_integer(d) && json_integer_value(d) >= 0;
+            dims[i] = ok ? json_integer_value(d) : 0;
+        }
+        if (!ok)
+            return node_error(l, ppath, name, shape,
+                              "a shape: a list of at most 8 non-negative ints");
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, (int)n, dims, l->err);
+        int rc = t ? wi_module_add_parameter_new(m, name, t, l->err) : WI_ENOMEM;
+        if (rc < 0) {
+            wi_priv_path_key(full, sizeof full, ppath, name);
+            if (l->err) {
+                snprintf(l->err->source, sizeof l->err->source, "%s", l->source ? l->source : "");
+                snprintf(l->err->path, sizeof l->err->path, "%s", full);
+            }
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int add_bases(const struct loader *l, wi_module_t *m,
+                     const json_t *bases, const char *path)
+{
+    if (!bases)
+        return wi_module_add_base(m, wi_module_is_base_module(m) ? "BaseModule" : "Module",
+                                  l->err);
+    if (!json_is_array(bases))
+        return node_error(l, path, "bases", bases, "a list of class names");
+    for (size_t i = 0; i < json_array_size(bases); i++) {
+        json_t *b = json_array_get(bases, i);
+        if (!json_is_string(b))
+            return node_error(l, path, "bases", bases, "a list of class names");
+        int rc = wi_module_add_base(m, json_string_value(b), l->err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int add_children(const struct loader *l, wi_module_t *m,
+                        const json_t *children, const char *path)
+{
+    char cpath[WI_PATH_MAX], full[WI_PATH_MAX];
+    if (!json_is_object(children))
+        return node_error(l, path, "children", children,
+                          "an object of name -> module");
+    wi_priv_path_key(cpath, sizeof cpath, path, "children");
+    const char *name;
+    json_t *child;
+    json_object_foreach((json_t *)children, name, child) {
+        wi_priv_path_key(full, sizeof full, cpath, name);
+        wi_module_t *c = build_node(l, child, full);
+        if (!c)
+            return l->err ? l->err->code : WI_EINVAL;
+        int rc = wi_module_add_child_new(m, name, c, l->err);
+        if (rc < 0) {
+            if (l->err) {
+                snprintf(l->err->source, sizeof l->err->source, "%s", l->source ? l->source : "");
+                snprintf(l->err->path, sizeof l->err->path, "%s", full);
+            }
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int check_init_cfg(const struct loader *l, const json_t *cfg,
+                          const char *path, int is_base)
+{
+    if (!is_base)
+        return node_error(l, path, "init_cfg", cfg,
+                          "no init_cfg on a plain module (\"plain\": true)");
+    if (json_is_object(cfg))
+        return 0;
+    if (json_is_array(cfg)) {
+        char apath[WI_PATH_MAX];
+        wi_priv_path_key(apath, sizeof apath, path, "init_cfg");
+        for (size_t i = 0; i < json_array_size(cfg); i++) {
+            char ipath[WI_PATH_MAX];
+            wi_priv_path_index(ipath, sizeof ipath, apath, i);
+            if (!json_is_object(json_array_get(cfg, i)))
+                return node_error(l, ipath, "", json_array_get(cfg, i),
+                                  "an initializer config object with a 'type'");
+        }
+        return 0;
+    }
+    return node_error(l, path, "init_cfg", cfg,
+                      "an object or a list of objects");
+}
+
+static wi_module_t *build_custom(const struct loader *l, const json_t *node,
+                                 const char *type, const char *path)
+{
+    json_t *plain = json_object_get(node, "plain");
+    if (plain && !json_is_boolean(plain)) {
+        node_error(l, path, "plain", plain, "true or false");
+        return NULL;
+    }
+    int is_base = !json_is_true(plain);
+    wi_module_t *m = wi_module_new(type, is_base);
+    if (!m) {
+        wi_error_set(l->err, WI_ENOMEM, l->source, path, "out of memory");
+        return NULL;
+    }
+    json_t *v;
+    int rc = check_custom_keys(l, node, path, path[0] == '\0');
+    if (rc == 0)
+        rc = add_bases(l, m, json_object_get(node, "bases"), path);
+    if (rc == 0 && (v = json_object_get(node, "params")))
+        rc = add_params(l, m, v, path);
+    if (rc == 0 && (v = json_object_get(node, "init_cfg")) &&
+        (rc = check_init_cfg(l, v, path, is_base)) == 0)
+        wi_module_set_init_cfg_new(m, json_deep_copy(v));
+    if (rc == 0 && (v = json_object_get(node, "children")))
+        rc = add_children(l, m, v, path);
+    if (rc < 0) {
+        wi_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static wi_module_t *build_node(const struct loader *l, const json_t *node,
+                               const char *path)
+{
+    if (!json_is_object(node)) {
+        node_error(l, path, "", node, "a module object with a \"type\"");
+        return NULL;
+    }
+    json_t *type = json_object_get(node, "type");
+    if (!json_is_string(type)) {
+        node_error(l, path, "type", type ? type : json_null(),
+                   "a string naming the module's class");
+        return NULL;
+    }
+    const char *t = json_string_value(type);
+    if (wi_layer_is_builtin(t))
+        return wi_layer_new(t, node, l->ctx, l->source, path, l->err);
+    return build_custom(l, node, t, path);
+}
+
+wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
+                            const char *source, const char *path,
+                            wi_error_t *err)
+{
+    struct loader l = {ctx, source, err};
+    return build_node(&l, node, path ? path : "");
+}
+
+wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
+                                wi_error_t *err)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        int code = jerr.position == 0 && jerr.line <= 0 ? WI_EIO : WI_EINVAL;
+        wi_error_set(err, code, path, NULL, "%s", jerr.text);
+        if (err && jerr.line > 0) {
+            err->line = jerr.line;
+            err->column = jerr.column;
+        }
+        return NULL;
+    }
+    wi_module_t *m = wi_model_build(root, ctx, path, "", err);
+    json_decref(root);
+    return m;
+}

@@ -1,0 +1,430 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <weightinit/module.h>
+
+struct slot {
+    char *name;
+    wi_tensor_t *tensor; /* NULL: registered as None */
+    char *info;          /* provenance, parameters only */
+};
+
+struct slots {
+    struct slot *items;
+    size_t size, cap;
+};
+
+struct child {
+    char *name;
+    wi_module_t *module;
+};
+
+struct wi_module {
+    char *type;
+    int is_base_module;
+    int is_init;
+    char **bases;
+    size_t n_bases;
+    struct slots params, buffers;
+    struct child *children;
+    size_t n_children, cap_children;
+    wi_module_t *parent;
+    json_t *init_cfg;
+    json_t *args;
+    wi_init_weights_fn init_weights;
+    void *user_data;
+    void (*free_user_data)(void *);
+};
+
+wi_module_t *wi_module_new(const char *type, int is_base_module)
+{
+    wi_module_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->type = strdup(type);
+    if (!m->type) {
+        free(m);
+        return NULL;
+    }
+    m->is_base_module = is_base_module;
+    return m;
+}
+
+static void slots_free(struct slots *s)
+{
+    for (size_t i = 0; i < s->size; i++) {
+        free(s->items[i].name);
+        free(s->items[i].info);
+        wi_tensor_free(s->items[i].tensor);
+    }
+    free(s->items);
+}
+
+void wi_module_free(wi_module_t *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_children; i++) {
+        free(m->children[i].name);
+        wi_module_free(m->children[i].module);
+    }
+    free(m->children);
+    slots_free(&m->params);
+    slots_free(&m->buffers);
+    for (size_t i = 0; i < m->n_bases; i++)
+        free(m->bases[i]);
+    free(m->bases);
+    json_decref(m->init_cfg);
+    json_decref(m->args);
+    if (m->free_user_data)
+        m->free_user_data(m->user_data);
+    free(m->type);
+    free(m);
+}
+
+const char *wi_module_type(const wi_module_t *m) { return m->type; }
+int wi_module_is_base_module(const wi_module_t *m) { return m->is_base_module; }
+
+int wi_module_add_base(wi_module_t *m, const char *name, wi_error_t *err)
+{
+    char **bases = realloc(m->bases, (m->n_bases + 1) * sizeof *bases);
+    if (!bases)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    m->bases = bases;
+    if (!(bases[m->n_bases] = strdup(name)))
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    m->n_bases++;
+    return 0;
+}
+
+size_t wi_module_base_count(const wi_module_t *m) { return m->n_bases; }
+const char *wi_module_base(const wi_module_t *m, size_t i) { return m->bases[i]; }
+
+int wi_module_matches_layer(const wi_module_t *m, const char *name)
+{
+    if (strcmp(m->type, name) == 0)
+        return 1;
+    for (size_t i = 0; i < m->n_bases; i++)
+        if (strcmp(m->bases[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int slot_index(const struct slots *s, const char *name)
+{
+    for (size_t i = 0; i < s->size; i++)
+        if (strcmp(s->items[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* PyTorch forbids a name used as parameter, buffer and child at once. */
+static int name_taken(const wi_module_t *m, const char *name)
+{
+    return slot_index(&m->params, name) >= 0 ||
+           slot_index(&m->buffers, name) >= 0 ||
+           wi_module_find_child(m, name) != NULL;
+}
+
+static int check_name(const wi_module_t *m, const char *name, wi_error_t *err)
+{
+    if (!name[0] || strchr(name, '.'))
+        return wi_error_set(err, WI_EINVAL, NULL, name,
+                            "a name must be non-empty and contain no '.', "
+                            "got '%s'", name);
+    if (name_taken(m, name))
+        return wi_error_set(err, WI_EINVAL, NULL, name,
+                            "'%s' is already a parameter, buffer or child of "
+                            "%s", name, m->type);
+    return 0;
+}
+
+static int slots_add(wi_module_t *m, struct slots *s, const char *name,
+                     wi_tensor_t *t, wi_error_t *err)
+{
+    int rc = check_name(m, name, err);
+    if (rc < 0)
+        goto fail;
+    if (s->size == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 4;
+        struct slot *items = realloc(s->items, cap * sizeof *items);
+        if (!items)
+            goto oom;
+        s->items = items;
+        s->cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        goto oom;
+    s->items[s->size++] = (struct slot){copy, t, NULL};
+    return 0;
+oom:
+    rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
+fail:
+    wi_tensor_free(t);
+    return rc;
+}
+
+int wi_module_add_parameter_new(wi_module_t *m, const char *name,
+                                wi_tensor_t *t, wi_error_t *err)
+{
+    if (t && wi_tensor_dtype(t) != WI_DTYPE_F32) {
+        wi_tensor_free(t);
+        return wi_error_set(err, WI_EINVAL, NULL, name,
+                            "parameters are float32 tensors");
+    }
+    return slots_add(m, &m->params, name, t, err);
+}
+
+int wi_module_add_buffer_new(wi_module_t *m, const char *name, wi_tensor_t *t,
+                             wi_error_t *err)
+{
+    return slots_add(m, &m->buffers, name, t, err);
+}
+
+size_t wi_module_parameter_count(const wi_module_t *m) { return m->params.size; }
+const char *wi_module_parameter_name(const wi_module_t *m, size_t i) { return m->params.items[i].name; }
+wi_tensor_t *wi_module_parameter(const wi_module_t *m, size_t i) { return m->params.items[i].tensor; }
+size_t wi_module_buffer_count(const wi_module_t *m) { return m->buffers.size; }
+const char *wi_module_buffer_name(const wi_module_t *m, size_t i) { return m->buffers.items[i].name; }
+wi_tensor_t *wi_module_buffer(const wi_module_t *m, size_t i) { return m->buffers.items[i].tensor; }
+
+wi_tensor_t *wi_module_find_parameter(const wi_module_t *m, const char *name)
+{
+    int i = slot_index(&m->params, name);
+    return i < 0 ? NULL : m->params.items[i].tensor;
+}
+
+int wi_module_set_parameter_info(wi_module_t *m, size_t i, const char *info,
+                                 wi_error_t *err)
+{
+    char *copy = NULL;
+    if (info && !(copy = strdup(info)))
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    free(m->params.items[i].info);
+    m->params.items[i].info = copy;
+    return 0;
+}
+
+const char *wi_module_parameter_info(const wi_module_t *m, size_t i)
+{
+    return m->params.items[i].info;
+}
+
+int wi_module_add_child_new(wi_module_t *m, const char *name,
+                            wi_module_t *child, wi_error_t *err)
+{
+    int rc = check_name(m, name, err);
+    if (rc < 0)
+        goto fail;
+    if (m->n_children == m->cap_children) {
+        size_t cap = m->cap_children ? 2 * m->cap_children : 4;
+        struct child *c = realloc(m->children, cap * sizeof *c);
+        if (!c)
+            goto oom;
+        m->children = c;
+        m->cap_children = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        goto oom;
+    m->children[m->n_children++] = (struct child){copy, child};
+    child->parent = m;
+    return 0;
+oom:
+    rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
+fail:
+    wi_module_free(child);
+    return rc;
+}
+
+size_t wi_module_child_count(const wi_module_t *m) { return m->n_children; }
+wi_module_t *wi_module_child(const wi_module_t *m, size_t i) { return m->children[i].module; }
+const char *wi_module_child_name(const wi_module_t *m, size_t i) { return m->children[i].name; }
+wi_module_t *wi_module_parent(const wi_module_t *m) { return m->parent; }
+
+wi_module_t *wi_module_find_child(const wi_module_t *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_children; i++)
+        if (strcmp(m->children[i].name, name) == 0)
+            return m->children[i].module;
+    return NULL;
+}
+
+wi_module_t *wi_module_get_submodule(wi_module_t *m, const char *path)
+{
+    while (m && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        wi_module_t *next = NULL;
+        for (size_t i = 0; i < m->n_children; i++) {
+            const char *n = m->children[i].name;
+            if (strlen(n) == len && memcmp(n, path, len) == 0)
+                next = m->children[i].module;
+        }
+        m = next;
+        path += len + (dot ? 1 : 0);
+    }
+    return m;
+}
+
+void wi_module_set_init_cfg_new(wi_module_t *m, json_t *cfg)
+{
+    json_decref(m->init_cfg);
+    m->init_cfg = cfg;
+}
+
+json_t *wi_module_init_cfg(const wi_module_t *m) { return m->init_cfg; }
+
+void wi_module_set_args_new(wi_module_t *m, json_t *args)
+{
+    json_decref(m->args);
+    m->args = args;
+}
+
+json_t *wi_module_args(const wi_module_t *m) { return m->args; }
+
+void wi_module_set_init_weights(wi_module_t *m, wi_init_weights_fn fn) { m->init_weights = fn; }
+wi_init_weights_fn wi_module_init_weights_fn(const wi_module_t *m) { return m->init_weights; }
+int wi_module_is_init(const wi_module_t *m) { return m->is_init; }
+void wi_module_set_is_init(wi_module_t *m, int is_init) { m->is_init = is_init; }
+
+void wi_module_set_user_data(wi_module_t *m, void *data, void (*free_fn)(void *))
+{
+    if (m->free_user_data)
+        m->free_user_data(m->user_data);
+    m->user_data = data;
+    m->free_user_data = free_fn;
+}
+
+void *wi_module_user_data(const wi_module_t *m) { return m->user_data; }
+
+int wi_module_apply(wi_module_t *m, wi_module_visit_fn fn, void *ud)
+{
+    for (size_t i = 0; i < m->n_children; i++) {
+        int rc = wi_module_apply(m->children[i].module, fn, ud);
+        if (rc)
+            return rc;
+    }
+    return fn(m, ud);
+}
+
+/* Dotted names are built in one growing buffer while walking the tree. */
+struct walk {
+    char *name;
+    size_t len, cap;
+};
+
+static int walk_push(struct walk *w, const char *part, size_t *saved)
+{
+    size_t plen = strlen(part), need = w->len + plen + 2;
+    *saved = w->len;
+    if (need > w->cap) {
+        size_t cap = need * 2;
+        char *n = realloc(w->name, cap);
+        if (!n)
+            return WI_ENOMEM;
+        w->name = n;
+        w->cap = cap;
+    }
+    if (w->len)
+        w->name[w->len++] = '.';
+    memcpy(w->name + w->len, part, plen + 1);
+    w->len += plen;
+    return 0;
+}
+
+typedef int (*slot_visit_fn)(const char *name, wi_module_t *owner,
+                             size_t index, int is_buffer, void *ud);
+
+static int walk_module(wi_module_t *m, struct walk *w, int with_buffers,
+                       slot_visit_fn fn, void *ud)
+{
+    size_t saved;
+    int rc;
+    for (int b = 0; b <= with_buffers; b++) {
+        const struct slots *s = b ? &m->buffers : &m->params;
+        for (size_t i = 0; i < s->size; i++) {
+            if (!s->items[i].tensor)
+                continue;
+            if ((rc = walk_push(w, s->items[i].name, &saved)) != 0)
+                return rc;
+            rc = fn(w->name, m, i, b, ud);
+            w->len = saved;
+            w->name[saved] = '\0';
+            if (rc)
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < m->n_children; i++) {
+        if ((rc = walk_push(w, m->children[i].name, &saved)) != 0)
+            return rc;
+        rc = walk_module(m->children[i].module, w, with_buffers, fn, ud);
+        w->len = saved;
+        w->name[saved] = '\0';
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int walk_tree(wi_module_t *m, int with_buffers, slot_visit_fn fn,
+                     void *ud)
+{
+    struct walk w = {NULL, 0, 0};
+    int rc = walk_module(m, &w, with_buffers, fn, ud);
+    free(w.name);
+    return rc;
+}
+
+struct param_visit {
+    wi_parameter_visit_fn fn;
+    void *ud;
+};
+
+static int visit_param(const char *name, wi_module_t *owner, size_t index,
+                       int is_buffer, void *ud)
+{
+    struct param_visit *pv = ud;
+    (void)is_buffer;
+    return pv->fn(name, owner, index, pv->ud);
+}
+
+int wi_module_named_parameters(wi_module_t *m, wi_parameter_visit_fn fn,
+                               void *ud)
+{
+    struct param_visit pv = {fn, ud};
+    return walk_tree(m, 0, visit_param, &pv);
+}
+
+struct sd_build {
+    wi_state_dict_t *sd;
+    wi_error_t *err;
+};
+
+static int visit_state(const char *name, wi_module_t *owner, size_t index,
+                       int is_buffer, void *ud)
+{
+    struct sd_build *b = ud;
+    wi_tensor_t *t = is_buffer ? owner->buffers.items[index].tensor
+                               : owner->params.items[index].tensor;
+    return wi_state_dict_append(b->sd, name, t, b->err) < 0 ? 1 : 0;
+}
+
+wi_state_dict_t *wi_module_state_dict(wi_module_t *m, wi_error_t *err)
+{
+    struct sd_build b = {wi_state_dict_new(), err};
+    if (!b.sd) {
+        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    int rc = walk_tree(m, 1, visit_state, &b);
+    if (rc) {
+        if (rc == WI_ENOMEM)
+            wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+        wi_state_dict_free(b.sd);
+        return NULL;
+    }
+    return b.sd;
+}

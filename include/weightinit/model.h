@@ -1,0 +1,44 @@
+/* The model description format (shared spec model-format.md, version 1):
+ * a JSON tree of module nodes.  Building a tree constructs every built-in
+ * layer with PyTorch's default initialisation, drawing from the context's
+ * generator in construction order (depth-first, keys in file order). */
+#ifndef WEIGHTINIT_MODEL_H
+#define WEIGHTINIT_MODEL_H
+
+#include <jansson.h>
+
+#include <weightinit/context.h>
+#include <weightinit/error.h>
+#include <weightinit/module.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads and builds a model file.  Errors name the file (err->source), the
+ * JSON path (err->path, e.g. "children.conv1.kernel_size") and, for
+ * syntax errors, line and column.  Returns a new tree (wi_module_free). */
+wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
+                                wi_error_t *err);
+
+/* Builds a tree from a parsed node (borrowed).  source names the file in
+ * errors (may be NULL); path is the JSON path of node ("" for a root). */
+wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
+                            const char *source, const char *path,
+                            wi_error_t *err);
+
+/* 1 when `type` is a built-in layer type (Linear, Conv2d, ...). */
+int wi_layer_is_builtin(const char *type);
+
+/* Constructs one built-in layer from its constructor arguments (a JSON
+ * object with PyTorch's names; borrowed; a "type" key is ignored) and runs
+ * its default reset_parameters with the context's generator.  Unknown or
+ * ill-typed arguments are WI_EINVAL with the accepted names listed. */
+wi_module_t *wi_layer_new(const char *type, const json_t *args,
+                          wi_context_t *ctx, const char *source,
+                          const char *path, wi_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

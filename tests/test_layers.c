@@ -1,0 +1,108 @@
+/* Built-in layers' default initialisation at construction, against
+ * torch 1.13's golden vectors (tests/data/rng/<profile>/layers.json):
+ * every parameter and buffer's sha256, both profiles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <weightinit/weightinit.h>
+
+#include "util.h"
+
+static int outputs_checked;
+
+static void check_output(wi_state_dict_t *sd, const json_t *out,
+                         const char *case_name)
+{
+    const char *name = json_string_value(json_object_get(out, "name"));
+    wi_tensor_t *t = wi_state_dict_find(sd, name);
+    ck_assert_msg(t != NULL, "%s: no tensor '%s'", case_name, name);
+    json_t *shape = json_object_get(out, "shape");
+    ck_assert_int_eq(wi_tensor_ndim(t), (int)json_array_size(shape));
+    for (size_t i = 0; i < json_array_size(shape); i++)
+        ck_assert_int_eq(wi_tensor_shape(t)[i],
+                         json_integer_value(json_array_get(shape, i)));
+    const char *dtype = json_string_value(json_object_get(out, "dtype"));
+    ck_assert_int_eq(wi_tensor_dtype(t),
+                     strcmp(dtype, "int64") == 0 ? WI_DTYPE_I64 : WI_DTYPE_F32);
+    char hex[65];
+    wi_test_sha256_hex(wi_tensor_const_data(t), wi_tensor_nbytes(t), hex);
+    ck_assert_msg(strcmp(hex, json_string_value(json_object_get(out, "sha256"))) == 0,
+                  "%s: %s differs from torch", case_name, name);
+    outputs_checked++;
+}
+
+/* Replays one case: constructs every layer in order, then checks the
+ * outputs recorded for each op. */
+static void replay(const json_t *c, wi_rng_profile_t profile)
+{
+    const char *case_name = json_string_value(json_object_get(c, "name"));
+    json_t *ops = json_object_get(c, "ops"), *outs = json_object_get(c, "outputs");
+    wi_generator_t *g = wi_generator_new(0, profile);
+    wi_context_t *ctx = wi_context_new(g);
+    for (size_t i = 0; i < json_array_size(ops); i++) {
+        json_t *op = json_array_get(ops, i);
+        const char *name = json_string_value(json_object_get(op, "op"));
+        if (strcmp(name, "manual_seed") == 0) {
+            wi_generator_manual_seed(
+                g, (uint64_t)json_integer_value(json_object_get(op, "seed")));
+            continue;
+        }
+        ck_assert_msg(strncmp(name, "nn.", 3) == 0, "unexpected op %s", name);
+        json_t *args = json_deep_copy(op);
+        json_object_del(args, "op");
+        wi_error_t err;
+        wi_module_t *m = wi_layer_new(name + 3, args, ctx, NULL, "", &err);
+        char line[1024];
+        ck_assert_msg(m != NULL, "%s op %zu: %s", case_name, i,
+                      wi_error_format(&err, line, sizeof line));
+        wi_state_dict_t *sd = wi_module_state_dict(m, &err);
+        for (size_t k = 0; k < json_array_size(outs); k++) {
+            json_t *out = json_array_get(outs, k);
+            if ((size_t)json_integer_value(json_object_get(out, "op_index")) == i)
+                check_output(sd, out, case_name);
+        }
+        wi_state_dict_free(sd);
+        wi_module_free(m);
+        json_decref(args);
+    }
+    wi_context_free(ctx);
+    wi_generator_free(g);
+}
+
+static void run_profile(const char *dir, wi_rng_profile_t profile)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "rng/%s/layers.json", dir);
+    json_t *doc = wi_test_load_json(rel);
+    json_t *cases = json_object_get(doc, "cases");
+    int expected = 0;
+    outputs_checked = 0;
+    for (size_t i = 0; i < json_array_size(cases); i++) {
+        expected += (int)json_array_size(json_object_get(json_array_get(cases, i), "outputs"));
+        replay(json_array_get(cases, i), profile);
+    }
+    ck_assert_int_eq(outputs_checked, expected);
+    ck_assert_int_eq(outputs_checked, 175);
+    json_decref(doc);
+}
+
+START_TEST(layers_avx2) { run_profile("x86_avx2", WI_RNG_AVX2); }
+END_TEST
+
+START_TEST(layers_default) { run_profile("x86_default", WI_RNG_DEFAULT); }
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("layers");
+    TCase *tc = tcase_create("golden");
+    tcase_add_test(tc, layers_avx2);
+    tcase_add_test(tc, layers_default);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
