@@ -1,0 +1,3 @@
+#include <weightinit/weightinit.h>
+
+const char *wi_version(void) { return WI_VERSION; }

@@ -1,0 +1,41 @@
+/* The init_cfg engine: MMEngine's BaseModule.init_weights and functional
+ * initialize(), with exact provenance (every parameter write is tracked
+ * through tensor versions, so the report says who really wrote what). */
+#ifndef WEIGHTINIT_ENGINE_H
+#define WEIGHTINIT_ENGINE_H
+
+#include <jansson.h>
+
+#include <weightinit/context.h>
+#include <weightinit/error.h>
+#include <weightinit/module.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The top-level init_weights() on m (MMEngine semantics: own init_cfg,
+ * then children, then Pretrained entries).  Logs through ctx; a second
+ * call on an initialised module only warns.  Errors name the module path
+ * and the init_cfg JSON path. */
+int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err);
+
+/* MMEngine's initialize(module, init_cfg) for any module (cfg: an object
+ * or a list of objects; borrowed). */
+int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
+                  wi_error_t *err);
+
+/* The per-parameter report after init_weights: for every parameter in
+ * named_parameters() order, its dotted name, tensor and the description
+ * of what last wrote it (MMEngine's wording; for a parameter nothing wrote:
+ * "The value is the same before and after calling `init_weights` of
+ * ROOT").  Strings are borrowed for the call.  Stops at a non-zero
+ * return. */
+typedef int (*wi_report_fn)(const char *name, const wi_tensor_t *t,
+                            const char *info, void *ud);
+int wi_init_report(wi_module_t *root, wi_report_fn fn, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,30 @@
+/* weightinit: neural-network weight initialisation as MMEngine and
+ * PyTorch do it, configured from JSON, extended by plugins, bit-exact
+ * against PyTorch 1.13.  This umbrella header includes every public
+ * header; each concept also has its own. */
+#ifndef WEIGHTINIT_WEIGHTINIT_H
+#define WEIGHTINIT_WEIGHTINIT_H
+
+#include <weightinit/checkpoint.h>
+#include <weightinit/context.h>
+#include <weightinit/engine.h>
+#include <weightinit/error.h>
+#include <weightinit/functional.h>
+#include <weightinit/init.h>
+#include <weightinit/model.h>
+#include <weightinit/module.h>
+#include <weightinit/rng.h>
+#include <weightinit/state_dict.h>
+#include <weightinit/tensor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static string). */
+const char *wi_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

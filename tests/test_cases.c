@@ -1,0 +1,354 @@
+/* The whole-model golden cases of PyTorch 1.13 + MMEngine
+ * (tests/data/cases + tests/data/golden), run through the weightinit
+ * command exactly as a user would, in both RNG profiles: every tensor's
+ * bytes (sha256 against the manifest), the report, and for error cases
+ * the exit status, the one-line message and the absence of any output. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "util.h"
+
+static char **cases;
+static size_t n_cases;
+
+/* Cases that need the C API (functional calls, is_init, init twice) are
+ * in test_engine; everything else runs through the command. */
+static int has_init_cfg(const json_t *node)
+{
+    const char *k;
+    json_t *child;
+    if (json_object_get(node, "init_cfg"))
+        return 1;
+    json_object_foreach(json_object_get(node, "children"), k, child)
+        if (has_init_cfg(child))
+            return 1;
+    return 0;
+}
+
+/* args.json as JSON, with its seed kept as text: seeds reach 2^64 - 1,
+ * beyond jansson's int64 integers, and go to --seed verbatim. */
+static json_t *load_args(const char *name, char *seed, size_t size)
+{
+    char rel[512];
+    snprintf(rel, sizeof rel, "cases/%s/args.json", name);
+    char *path = wi_test_data_path(rel);
+    char *text = wi_test_read_file(path, NULL);
+    free(path);
+    snprintf(seed, size, "0");
+    char *at = text ? strstr(text, "\"seed\":") : NULL;
+    if (at) {
+        char *num = at + 7;
+        while (*num == ' ')
+            num++;
+        size_t len = strspn(num, "-0123456789");
+        snprintf(seed, size, "%.*s", (int)len, num);
+        memset(num, ' ', len);
+        num[0] = '0';
+    }
+    json_error_t jerr;
+    json_t *args = text ? json_loads(text, 0, &jerr) : NULL;
+    free(text);
+    if (!args) {
+        fprintf(stderr, "%s: cannot read args.json\n", name);
+        exit(2);
+    }
+    return args;
+}
+
+static int runs_on_command_line(const char *name)
+{
+    char rel[512], seed[64];
+    json_t *args = load_args(name, seed, sizeof seed);
+    snprintf(rel, sizeof rel, "cases/%s/model.json", name);
+    json_t *model = wi_test_load_json(rel);
+    int ok = !json_object_get(args, "functional") &&
+             !json_object_get(args, "set_is_init") &&
+             !json_object_get(args, "init_twice");
+    /* Configured initialisation needs the initializer plugins. */
+    ok = ok && !json_object_get(args, "init_cfg") && !has_init_cfg(model);
+    json_decref(args);
+    json_decref(model);
+    return ok;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void collect_cases(void)
+{
+    char *dir = wi_test_data_path("cases");
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, by_name);
+    for (int i = 0; i < n; i++) {
+        if (list[i]->d_name[0] != '.' && runs_on_command_line(list[i]->d_name)) {
+            cases = realloc(cases, (n_cases + 1) * sizeof *cases);
+            cases[n_cases++] = strdup(list[i]->d_name);
+        }
+        free(list[i]);
+    }
+    free(list);
+    free(dir);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t n;
+    char *data = wi_test_read_file(from, &n);
+    ck_assert_msg(data != NULL, "cannot read %s", from);
+    FILE *f = fopen(to, "wb");
+    ck_assert(f && fwrite(data, 1, n, f) == n);
+    fclose(f);
+    free(data);
+}
+
+/* Copies the checkpoints a Pretrained case loads (not the golden state). */
+static void copy_checkpoints(const char *golden, const char *dir)
+{
+    DIR *d = opendir(golden);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *dot = strrchr(e->d_name, '.');
+        if (!dot || strncmp(e->d_name, "state", 5) == 0)
+            continue;
+        if (strcmp(dot, ".pth") && strcmp(dot, ".safetensors"))
+            continue;
+        char from[1024], to[1024];
+        snprintf(from, sizeof from, "%s/%s", golden, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+        copy_file(from, to);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Runs weightinit in dir with stderr captured to dir/../stderr.txt. */
+static void check_tensors(const char *out, const json_t *manifest,
+                          const char *label)
+{
+    size_t len;
+    unsigned char *buf = (unsigned char *)wi_test_read_file(out, &len);
+    ck_assert_msg(buf && len >= 8, "%s: no output file", label);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | buf[i];
+    ck_assert(8 + n <= len);
+    json_error_t jerr;
+    json_t *header = json_loadb((char *)buf + 8, n, 0, &jerr);
+    ck_assert_msg(header != NULL, "%s: bad header: %s", label, jerr.text);
+    json_t *meta = json_object_get(header, "__metadata__");
+    ck_assert_msg(json_object_get(meta, "seed") && json_object_get(meta, "rng_profile") &&
+                  json_object_get(meta, "weightinit_version"),
+                  "%s: __metadata__ lacks seed, rng_profile or version", label);
+    json_t *want = json_object_get(manifest, "tensors");
+    size_t k = 0;
+    const char *key;
+    json_t *info;
+    json_object_foreach(header, key, info) {
+        if (strcmp(key, "__metadata__") == 0)
+            continue;
+        json_t *w = json_array_get(want, k++);
+        ck_assert_msg(w != NULL, "%s: extra tensor %s", label, key);
+        ck_assert_msg(strcmp(key, json_string_value(json_object_get(w, "name"))) == 0,
+                      "%s: tensor %zu is %s, want %s", label, k - 1, key,
+                      json_string_value(json_object_get(w, "name")));
+        ck_assert_str_eq(json_string_value(json_object_get(info, "dtype")),
+                         json_string_value(json_object_get(w, "dtype")));
+        ck_assert_msg(json_equal(json_object_get(info, "shape"), json_object_get(w, "shape")),
+                      "%s: %s shape differs", label, key);
+        json_t *offs = json_object_get(info, "data_offsets");
+        uint64_t b = (uint64_t)json_integer_value(json_array_get(offs, 0));
+        uint64_t e = (uint64_t)json_integer_value(json_array_get(offs, 1));
+        ck_assert(b <= e && 8 + n + e <= len);
+        char hex[65];
+        wi_test_sha256_hex(buf + 8 + n + b, e - b, hex);
+        ck_assert_msg(strcmp(hex, json_string_value(json_object_get(w, "sha256"))) == 0,
+                      "%s: %s differs from PyTorch", label, key);
+    }
+    ck_assert_msg(k == json_array_size(want), "%s: %zu tensors, want %zu", label,
+                  k, json_array_size(want));
+    json_decref(header);
+    free(buf);
+}
+
+static void rstrip(char *s)
+{
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ')
+        s[--n] = '\0';
+}
+
+static void check_report(const char *path, const char *name, const json_t *manifest,
+                         const char *root_type, const char *label)
+{
+    char rel[512];
+    snprintf(rel, sizeof rel, "golden/%s/init_info_exact.json", name);
+    json_t *want = wi_test_load_json(rel);
+    json_error_t jerr;
+    json_t *got = json_load_file(path, 0, &jerr);
+    ck_assert_msg(got != NULL, "%s: report: %s", label, jerr.text);
+    if (json_array_size(want) == 0) {
+        /* No init_weights ran: names and shapes against the parameters. */
+        json_decref(want);
+        want = json_array();
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(manifest, "tensors"), i, t)
+            if (strcmp(json_string_value(json_object_get(t, "kind")), "param") == 0)
+                json_array_append_new(want, json_pack("{s:O,s:O}", "name",
+                    json_object_get(t, "name"), "shape", json_object_get(t, "shape")));
+    }
+    ck_assert_msg(json_array_size(got) == json_array_size(want),
+                  "%s: report has %zu entries, want %zu", label,
+                  json_array_size(got), json_array_size(want));
+    for (size_t i = 0; i < json_array_size(want); i++) {
+        json_t *w = json_array_get(want, i), *g = json_array_get(got, i);
+        ck_assert_str_eq(json_string_value(json_object_get(g, "name")),
+                         json_string_value(json_object_get(w, "name")));
+        ck_assert(json_equal(json_object_get(g, "shape"), json_object_get(w, "shape")));
+        const char *wi = json_string_value(json_object_get(w, "info"));
+        if (!wi)
+            continue;
+        char expect[1024], have[1024];
+        if (strcmp(wi, "not written by init_weights") == 0)
+            snprintf(expect, sizeof expect, "The value is the same before and after "
+                     "calling `init_weights` of %s", root_type);
+        else
+            snprintf(expect, sizeof expect, "%s", wi);
+        snprintf(have, sizeof have, "%s", json_string_value(json_object_get(g, "info")));
+        rstrip(expect);
+        rstrip(have);
+        ck_assert_msg(strcmp(expect, have) == 0, "%s: %s info '%s', want '%s'", label,
+                      json_string_value(json_object_get(w, "name")), have, expect);
+    }
+    json_decref(got);
+    json_decref(want);
+}
+
+static void check_error_case(int status, const char *errpath, const char *dir,
+                             int inputs, const char *label)
+{
+    size_t len;
+    char *text = wi_test_read_file(errpath, &len);
+    ck_assert_msg(status == 1 || status == 2, "%s: exit %d, want 1 or 2", label, status);
+    ck_assert_msg(text && strstr(text, "weightinit: error: "),
+                  "%s: no 'weightinit: error:' line in: %s", label, text ? text : "");
+    char *line = strstr(text, "weightinit: error: ");
+    char *nl = strchr(line, '\n');
+    ck_assert_msg(nl && nl - line > 30, "%s: error message too short", label);
+    ck_assert_msg(wi_test_count_entries(dir) == inputs, "%s: files left behind", label);
+    free(text);
+}
+
+static void run_case(const char *name, int avx2)
+{
+    char rel[512], label[600];
+    snprintf(label, sizeof label, "%s [%s]", name, avx2 ? "avx2" : "default");
+    char seed[64];
+    json_t *args = load_args(name, seed, sizeof seed);
+    snprintf(rel, sizeof rel, "cases/%s/model.json", name);
+    json_t *model = wi_test_load_json(rel);
+    char *top = wi_test_mkdtemp();
+    char dir[600], errpath[600];
+    snprintf(dir, sizeof dir, "%s/run", top);
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", top);
+    ck_assert(mkdir(dir, 0755) == 0);
+    snprintf(rel, sizeof rel, "golden/%s", name);
+    char *golden = wi_test_data_path(rel);
+    copy_checkpoints(golden, dir);
+    snprintf(rel, sizeof rel, "cases/%s/model.json", name);
+    char *model_path = wi_test_data_path(rel);
+    json_t *cfg = json_object_get(args, "init_cfg");
+    char *argv[16], *cfgpath = NULL;
+    int argc = 0;
+    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
+    argv[argc++] = "init";
+    argv[argc++] = model_path;
+    argv[argc++] = "--seed";
+    argv[argc++] = seed;
+    argv[argc++] = "--rng-profile";
+    argv[argc++] = avx2 ? "avx2" : "default";
+    if (cfg) {
+        cfgpath = malloc(700);
+        snprintf(cfgpath, 700, "%s/init_cfg.json", top);
+        ck_assert(json_dump_file(cfg, cfgpath, 0) == 0);
+        argv[argc++] = "--init-cfg";
+        argv[argc++] = cfgpath;
+    }
+    argv[argc++] = "-o";
+    argv[argc++] = "out.safetensors";
+    argv[argc++] = "--report";
+    argv[argc++] = "report.json";
+    argv[argc] = NULL;
+    int inputs = wi_test_count_entries(dir);
+    int status = wi_test_run(dir, argv, errpath);
+    if (json_is_true(json_object_get(args, "expect_error"))) {
+        check_error_case(status, errpath, dir, inputs, label);
+    } else {
+        size_t len;
+        char *errtext = wi_test_read_file(errpath, &len);
+        ck_assert_msg(status == 0, "%s: exit %d: %s", label, status, errtext);
+        free(errtext);
+        snprintf(rel, sizeof rel, "golden/%s/manifest.avx2.json", name);
+        char *p = wi_test_data_path(rel);
+        int has_avx2 = access(p, R_OK) == 0;
+        free(p);
+        snprintf(rel, sizeof rel, "golden/%s/manifest%s.json", name,
+                 avx2 && has_avx2 ? ".avx2" : "");
+        json_t *manifest = wi_test_load_json(rel);
+        char out[700], report[700];
+        snprintf(out, sizeof out, "%s/out.safetensors", dir);
+        snprintf(report, sizeof report, "%s/report.json", dir);
+        check_tensors(out, manifest, label);
+        check_report(report, name, manifest,
+                     json_string_value(json_object_get(model, "type")), label);
+        json_decref(manifest);
+    }
+    free(cfgpath);
+    wi_test_rmtree(top);
+    free(top);
+    free(golden);
+    free(model_path);
+    json_decref(model);
+    json_decref(args);
+}
+
+START_TEST(golden_case) { run_case(cases[_i / 2], _i % 2 == 0); }
+END_TEST
+
+START_TEST(all_cases_present)
+{
+    /* The golden cases without any init_cfg: 30 random trees of layer
+     * defaults plus layer_defaults. */
+    ck_assert_int_eq((int)n_cases, 31);
+}
+END_TEST
+
+int main(void)
+{
+    collect_cases();
+    Suite *s = suite_create("cases");
+    TCase *tc = tcase_create("golden");
+    tcase_add_test(tc, all_cases_present);
+    tcase_add_loop_test(tc, golden_case, 0, (int)n_cases * 2);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    for (size_t i = 0; i < n_cases; i++)
+        free(cases[i]);
+    free(cases);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,232 @@
+/* The weightinit command's contract (cli.md): options, exit codes, the
+ * one-line errors for malformed model files (data-driven from
+ * tests/data/model_errors/<case>/{model.json,expect.json}), and that a
+ * failing run leaves no output behind. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "util.h"
+
+static char **error_cases;
+static size_t n_error_cases;
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void collect(void)
+{
+    char *dir = wi_test_data_path("model_errors");
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, by_name);
+    for (int i = 0; i < n; i++) {
+        if (list[i]->d_name[0] != '.') {
+            error_cases = realloc(error_cases, (n_error_cases + 1) * sizeof(char *));
+            error_cases[n_error_cases++] = strdup(list[i]->d_name);
+        }
+        free(list[i]);
+    }
+    free(list);
+    free(dir);
+}
+
+struct run {
+    char *dir;
+    int status;
+    char *err;
+};
+
+/* Runs weightinit with args in a fresh folder. */
+static struct run run(const char *const *args)
+{
+    struct run r = {wi_test_mkdtemp(), 0, NULL};
+    char errpath[512];
+    snprintf(errpath, sizeof errpath, "%s.stderr", r.dir);
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
+    for (; *args && argc < 31; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    r.status = wi_test_run(r.dir, argv, errpath);
+    r.err = wi_test_read_file(errpath, NULL);
+    remove(errpath);
+    return r;
+}
+
+static void run_free(struct run *r)
+{
+    wi_test_rmtree(r->dir);
+    free(r->dir);
+    free(r->err);
+}
+
+/* Exactly one line on stderr, starting with "weightinit: error: ". */
+static void assert_one_error_line(const char *err, const char *label)
+{
+    ck_assert_msg(strncmp(err, "weightinit: error: ", 19) == 0,
+                  "%s: stderr does not start with the error prefix: %s", label, err);
+    const char *nl = strchr(err, '\n');
+    ck_assert_msg(nl && nl[1] == '\0', "%s: more than one line: %s", label, err);
+}
+
+START_TEST(malformed_model)
+{
+    const char *name = error_cases[_i];
+    char rel[512];
+    snprintf(rel, sizeof rel, "model_errors/%s/expect.json", name);
+    json_t *expect = wi_test_load_json(rel);
+    snprintf(rel, sizeof rel, "model_errors/%s/model.json", name);
+    char *model = wi_test_data_path(rel);
+    const char *args[] = {"init", model, "-o", "out.safetensors", "--report",
+                          "report.json", NULL};
+    struct run r = run(args);
+    ck_assert_msg(r.status == 2, "%s: exit %d, want 2 (%s)", name, r.status, r.err);
+    assert_one_error_line(r.err, name);
+    ck_assert_msg(strstr(r.err, "model.json"), "%s: file not named: %s", name, r.err);
+    const char *path = json_string_value(json_object_get(expect, "path"));
+    if (path[0]) {
+        char needle[300];
+        snprintf(needle, sizeof needle, ": %s: ", path);
+        ck_assert_msg(strstr(r.err, needle), "%s: JSON path '%s' not named: %s",
+                      name, path, r.err);
+    }
+    const char *words = json_string_value(json_object_get(expect, "mentions"));
+    ck_assert_msg(strstr(r.err, words), "%s: '%s' not in: %s", name, words, r.err);
+    ck_assert_msg(wi_test_count_entries(r.dir) == 0, "%s: output left behind", name);
+    run_free(&r);
+    free(model);
+    json_decref(expect);
+}
+END_TEST
+
+static char *example(const char *rel)
+{
+    return wi_test_data_path(rel);
+}
+
+START_TEST(missing_model_file)
+{
+    const char *args[] = {"init", "/nonexistent/model.json", "-o", "out.safetensors", NULL};
+    struct run r = run(args);
+    ck_assert_int_eq(r.status, 2);
+    assert_one_error_line(r.err, "missing");
+    ck_assert(strstr(r.err, "/nonexistent/model.json"));
+    ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *cases[][6] = {
+        {"init", model, "--seed", "abc", NULL, NULL},
+        {"init", model, "--seed", "18446744073709551616", NULL, NULL},
+        {"init", model, "--seed", "-9223372036854775809", NULL, NULL},
+        {"init", model, "--rng-profile", "avx512", NULL, NULL},
+        {"init", model, "--frobnicate", NULL, NULL, NULL},
+        {"init", model, "-o", NULL, NULL, NULL},
+        {"init", NULL, NULL, NULL, NULL, NULL},
+        {"explode", NULL, NULL, NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct run r = run(cases[i]);
+        ck_assert_msg(r.status == 2, "case %zu: exit %d", i, r.status);
+        assert_one_error_line(r.err, "option");
+        run_free(&r);
+    }
+    free(model);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+    const char *v[] = {"--version", NULL}, *h[] = {"--help", NULL},
+               *ih[] = {"init", "--help", NULL};
+    struct run r = run(v);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    r = run(h);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+    r = run(ih);
+    ck_assert_int_eq(r.status, 0);
+    run_free(&r);
+}
+END_TEST
+
+/* torch.manual_seed uses the low 32 bits only: 7, 2^40+7 give the same
+ * values; -1 and 2^64-1 are the same seed. */
+START_TEST(seed_semantics)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *seeds[][2] = {{"7", "1099511627783"}, {"-1", "18446744073709551615"}};
+    for (int k = 0; k < 2; k++) {
+        char *files[2];
+        for (int j = 0; j < 2; j++) {
+            const char *args[] = {"init", model, "-q", "--seed", seeds[k][j], "-o",
+                                  "out.safetensors", NULL};
+            struct run r = run(args);
+            ck_assert_msg(r.status == 0, "%s", r.err);
+            char path[600];
+            snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
+            size_t n;
+            files[j] = wi_test_read_file(path, &n);
+            /* Compare past the header, whose metadata records the seed text. */
+            uint64_t h = 0;
+            for (int b = 7; b >= 0; b--)
+                h = (h << 8) | (unsigned char)files[j][b];
+            memmove(files[j], files[j] + 8 + h, n - 8 - h);
+            files[j][n - 8 - h] = '\0';
+            ck_assert(n - 8 - h > 100);
+            run_free(&r);
+        }
+        ck_assert(memcmp(files[0], files[1], 100) == 0);
+        free(files[0]);
+        free(files[1]);
+    }
+    free(model);
+}
+END_TEST
+
+START_TEST(unwritable_output)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *args[] = {"init", model, "-q", "-o", "/nonexistent/dir/out.safetensors", NULL};
+    struct run r = run(args);
+    ck_assert_int_eq(r.status, 1);
+    assert_one_error_line(r.err, "unwritable");
+    ck_assert(strstr(r.err, "/nonexistent/dir/out.safetensors"));
+    run_free(&r);
+    free(model);
+}
+END_TEST
+
+int main(void)
+{
+    collect();
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_add_loop_test(tc, malformed_model, 0, (int)n_error_cases);
+    tcase_add_test(tc, missing_model_file);
+    tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, help_and_version);
+    tcase_add_test(tc, seed_semantics);
+    tcase_add_test(tc, unwritable_output);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    for (size_t i = 0; i < n_error_cases; i++)
+        free(error_cases[i]);
+    free(error_cases);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,21 @@
+/* The weightinit command: shared pieces of the subcommands. */
+#ifndef WI_CLI_H
+#define WI_CLI_H
+
+#include <weightinit/weightinit.h>
+
+/* Exit codes of cli.md. */
+enum { EXIT_INIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
+
+/* Set by -q / -v: the lowest level printed. */
+extern wi_log_level_t cli_log_level;
+
+/* The log callback: "MM/DD HH:MM:SS - weightinit - LEVEL - message". */
+void cli_log(wi_log_level_t level, const char *message, void *ud);
+/* Prints "weightinit: error: <one line>" to stderr. */
+void cli_error(const wi_error_t *err);
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_init(int argc, char **argv);
+
+#endif

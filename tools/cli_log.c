@@ -1,0 +1,60 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+wi_log_level_t cli_log_level = WI_LOG_INFO;
+
+static const char *level_name(wi_log_level_t level)
+{
+    switch (level) {
+    case WI_LOG_DEBUG: return "DEBUG";
+    case WI_LOG_INFO: return "INFO";
+    case WI_LOG_WARNING: return "WARNING";
+    default: return "ERROR";
+    }
+}
+
+static const char *level_colour(wi_log_level_t level)
+{
+    switch (level) {
+    case WI_LOG_WARNING: return "\033[33m";
+    case WI_LOG_ERROR: return "\033[31m";
+    default: return "";
+    }
+}
+
+void cli_log(wi_log_level_t level, const char *message, void *ud)
+{
+    (void)ud;
+    if (level < cli_log_level)
+        return;
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%m/%d %H:%M:%S", &tm);
+    int colour = isatty(STDERR_FILENO) && level_colour(level)[0];
+    fprintf(stderr, "%s - weightinit - %s%s%s - %s\n", stamp,
+            colour ? level_colour(level) : "", level_name(level),
+            colour ? "\033[0m" : "", message);
+}
+
+void cli_error(const wi_error_t *err)
+{
+    char line[1200];
+    fprintf(stderr, "weightinit: error: %s\n",
+            wi_error_format(err, line, sizeof line));
+}
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weightinit: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}

@@ -1,0 +1,249 @@
+/* weightinit init MODEL.json [options] */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char init_usage[] =
+    "usage: weightinit init MODEL.json [options]\n"
+    "\n"
+    "  -o, --output FILE        write the state dict as safetensors (atomically)\n"
+    "      --init-cfg FILE      JSON object or list replacing the root's init_cfg\n"
+    "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
+    "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
+    "                           to reproduce bit for bit\n"
+    "      --report FILE        write the per-parameter report as JSON\n"
+    "      --plugin PATH        load this plugin first (repeatable)\n"
+    "  -q, --quiet              only warnings and errors\n"
+    "  -v, --verbose            debug messages too\n"
+    "  -h, --help               this help\n";
+
+struct init_opts {
+    const char *model, *output, *init_cfg, *report, *seed_text;
+    uint64_t seed;
+    wi_rng_profile_t profile;
+};
+
+/* PyTorch accepts any Python int in [-2^63, 2^64): negatives are taken as
+ * two's complement. */
+static int parse_seed(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (s[0] == '-') {
+        long long v = strtoll(s, &end, 10);
+        *out = (uint64_t)v;
+    } else {
+        if (s[0] == '+' || s[0] == ' ')
+            return -1;
+        *out = strtoull(s, &end, 10);
+    }
+    return errno || end == s || *end ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, struct init_opts *o)
+{
+    enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"rng-profile", required_argument, NULL, OPT_PROFILE},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"plugin", required_argument, NULL, OPT_PLUGIN},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    wi_error_t err;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->output = optarg; break;
+        case OPT_INIT_CFG: o->init_cfg = optarg; break;
+        case OPT_REPORT: o->report = optarg; break;
+        case OPT_PLUGIN: break; /* plugins come with the registry */
+        case 'q': cli_log_level = WI_LOG_WARNING; break;
+        case 'v': cli_log_level = WI_LOG_DEBUG; break;
+        case 'h': fputs(init_usage, stdout); return 1;
+        case OPT_SEED:
+            o->seed_text = optarg;
+            if (parse_seed(optarg, &o->seed) < 0) {
+                cli_errorf("--seed: expected an integer in [-2^63, 2^64), got '%s'",
+                           optarg);
+                return -1;
+            }
+            break;
+        case OPT_PROFILE:
+            if (wi_rng_profile_from_name(optarg, &o->profile, &err) < 0) {
+                cli_error(&err);
+                return -1;
+            }
+            break;
+        case ':':
+            cli_errorf("option '%s' needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            cli_errorf("unknown option '%s' (see weightinit init --help)",
+                       argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_errorf(optind >= argc ? "init needs a MODEL.json"
+                                  : "init takes one MODEL.json, got extra '%s'",
+                   optind < argc ? argv[optind + 1] : "");
+        return -1;
+    }
+    o->model = argv[optind];
+    return 0;
+}
+
+/* One report entry: the MMEngine-layout log record and the JSON line. */
+static int report_entry(const char *name, const wi_tensor_t *t,
+                        const char *info, void *ud)
+{
+    json_t *report = ud;
+    char shape[256];
+    wi_shape_format(wi_tensor_ndim(t), wi_tensor_shape(t), shape, sizeof shape);
+    if (WI_LOG_INFO >= cli_log_level) {
+        size_t n = strlen(name) + strlen(shape) + strlen(info) + 64;
+        char *msg = malloc(n);
+        if (msg) {
+            snprintf(msg, n, "\n%s - torch.Size(%s): \n%s \n ", name, shape, info);
+            cli_log(WI_LOG_INFO, msg, NULL);
+            free(msg);
+        }
+    }
+    json_t *dims = json_array();
+    for (int i = 0; dims && i < wi_tensor_ndim(t); i++)
+        json_array_append_new(dims, json_integer(wi_tensor_shape(t)[i]));
+    return json_array_append_new(report, json_pack("{s:s, s:o, s:s}", "name", name,
+                                                   "shape", dims, "info", info));
+}
+
+static int write_report(const char *path, const json_t *report)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    int rc = json_dump_file(report, tmp, JSON_INDENT(1));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        unlink(tmp);
+        cli_errorf("%s: cannot write the report: %s", path, strerror(errno));
+    }
+    free(tmp);
+    return rc;
+}
+
+static json_t *load_init_cfg(const char *path)
+{
+    json_error_t jerr;
+    json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!cfg) {
+        if (jerr.line > 0)
+            cli_errorf("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        else
+            cli_errorf("%s: %s", path, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(cfg) && !json_is_array(cfg)) {
+        cli_errorf("%s: expected an init_cfg object or a list of them", path);
+        json_decref(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static int save_output(const struct init_opts *o, wi_module_t *root)
+{
+    wi_error_t err;
+    char seed[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
+                             "seed", o->seed_text ? o->seed_text : seed,
+                             "rng_profile", wi_rng_profile_name(o->profile),
+                             "weightinit_version", wi_version(),
+                             "model", o->model);
+    wi_state_dict_t *sd = wi_module_state_dict(root, &err);
+    int rc = sd && meta ? wi_safetensors_save(o->output, sd, meta, &err) : -1;
+    if (rc < 0)
+        cli_error(&err);
+    wi_state_dict_free(sd);
+    json_decref(meta);
+    return rc;
+}
+
+/* Builds, initialises, reports and saves; returns the exit status. */
+static int run(const struct init_opts *o, wi_context_t *ctx)
+{
+    wi_error_t err;
+    json_t *cfg = NULL;
+    if (o->init_cfg && !(cfg = load_init_cfg(o->init_cfg)))
+        return EXIT_BAD_INPUT;
+    wi_module_t *root = wi_model_load_file(o->model, ctx, &err);
+    if (!root) {
+        cli_error(&err);
+        json_decref(cfg);
+        return EXIT_BAD_INPUT;
+    }
+    int rc;
+    if (cfg && !wi_module_is_base_module(root)) {
+        rc = wi_initialize(root, cfg, ctx, &err);
+        json_decref(cfg);
+    } else {
+        if (cfg)
+            wi_module_set_init_cfg_new(root, cfg);
+        rc = wi_module_is_base_module(root) || wi_module_init_weights_fn(root)
+                 ? wi_init_weights(root, ctx, &err)
+                 : 0;
+    }
+    int status = 0;
+    json_t *report = json_array();
+    if (rc < 0) {
+        cli_error(&err);
+        status = EXIT_INIT_FAILED;
+    } else if (!report || wi_init_report(root, report_entry, report) != 0) {
+        cli_errorf("out of memory");
+        status = EXIT_INIT_FAILED;
+    } else if (o->output && save_output(o, root) < 0) {
+        status = EXIT_INIT_FAILED;
+    } else if (o->report && write_report(o->report, report) < 0) {
+        status = EXIT_INIT_FAILED;
+    }
+    json_decref(report);
+    wi_module_free(root);
+    return status;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    struct init_opts o = {0};
+    o.profile = WI_RNG_AVX2;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0)
+        return rc > 0 ? 0 : EXIT_BAD_INPUT;
+    wi_generator_t *g = wi_generator_new(o.seed, o.profile);
+    wi_context_t *ctx = g ? wi_context_new(g) : NULL;
+    if (!ctx) {
+        cli_errorf("out of memory");
+        wi_generator_free(g);
+        return EXIT_INIT_FAILED;
+    }
+    wi_context_set_log(ctx, cli_log, NULL);
+    int status = run(&o, ctx);
+    wi_context_free(ctx);
+    wi_generator_free(g);
+    return status;
+}

@@ -1,0 +1,40 @@
+/* weightinit: the command line front end (cli.md).  Thin: it parses
+ * argv, calls the library, prints, and chooses the exit status. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: weightinit <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  init MODEL.json [options]   build the model, run init_weights, write a checkpoint\n"
+    "  list                        registered initializer and module types\n"
+    "  inspect FILE                tensors of a checkpoint\n"
+    "  convert IN OUT.safetensors  re-write a checkpoint's state dict as safetensors\n"
+    "\n"
+    "  weightinit init --help      options of init\n"
+    "  weightinit --version        print the version\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("weightinit %s\n", wi_version());
+        return 0;
+    }
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
+    cli_errorf("unknown command '%s' (commands: init, list, inspect, convert; "
+               "see weightinit --help)", cmd);
+    return EXIT_BAD_INPUT;
+}
