@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <weightinit/registry.h>
+
 #include "context_internal.h"
 
 wi_context_t *wi_context_new(wi_generator_t *g)
@@ -25,7 +27,7 @@ void wi_context_set_registry(wi_context_t *ctx, wi_registry_t *reg)
 
 wi_registry_t *wi_context_registry(const wi_context_t *ctx)
 {
-    return ctx->registry;
+    return ctx->registry ? ctx->registry : wi_registry_default();
 }
 
 void wi_context_set_log(wi_context_t *ctx, wi_log_fn fn, void *user_data)

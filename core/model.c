@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <weightinit/model.h>
+#include <weightinit/registry.h>
 
 #include "jsonutil.h"
 
@@ -158,22 +159,43 @@ static int check_init_cfg(const struct loader *l, const json_t *cfg,
                       "an object or a list of objects");
 }
 
+/* A module type from a plugin adds its own parameters and init_weights. */
+static int apply_module_type(const struct loader *l, wi_module_t *m,
+                             const wi_module_type_t *mt, const json_t *node,
+                             const char *path)
+{
+    int rc = 0;
+    if (mt->construct) {
+        rc = mt->construct(wi_host(), m, (const wi_value_t *)node, l->ctx,
+                           l->source, path, l->err);
+        if (rc < 0 && l->err && !l->err->source[0])
+            snprintf(l->err->source, sizeof l->err->source, "%s",
+                     l->source ? l->source : "");
+    }
+    if (rc == 0)
+        wi_module_set_init_weights(m, mt->init_weights);
+    return rc;
+}
+
 static wi_module_t *build_custom(const struct loader *l, const json_t *node,
                                  const char *type, const char *path)
 {
+    const wi_module_type_t *mt =
+        wi_registry_find_module_type(wi_context_registry(l->ctx), type);
     json_t *plain = json_object_get(node, "plain");
     if (plain && !json_is_boolean(plain)) {
         node_error(l, path, "plain", plain, "true or false");
         return NULL;
     }
-    int is_base = !json_is_true(plain);
+    int is_base = plain ? !json_is_true(plain) : mt ? mt->is_base_module : 1;
     wi_module_t *m = wi_module_new(type, is_base);
     if (!m) {
         wi_error_set(l->err, WI_ENOMEM, l->source, path, "out of memory");
         return NULL;
     }
     json_t *v;
-    int rc = check_custom_keys(l, node, path, path[0] == '\0');
+    /* A plugin's module type validates its own extra keys in construct. */
+    int rc = mt ? 0 : check_custom_keys(l, node, path, path[0] == '\0');
     if (rc == 0)
         rc = add_bases(l, m, json_object_get(node, "bases"), path);
     if (rc == 0 && (v = json_object_get(node, "params")))
@@ -183,6 +205,8 @@ static wi_module_t *build_custom(const struct loader *l, const json_t *node,
         wi_module_set_init_cfg_new(m, json_deep_copy(v));
     if (rc == 0 && (v = json_object_get(node, "children")))
         rc = add_children(l, m, v, path);
+    if (rc == 0 && mt)
+        rc = apply_module_type(l, m, mt, node, path);
     if (rc < 0) {
         wi_module_free(m);
         return NULL;

@@ -209,6 +209,34 @@ START_TEST(unwritable_output)
 }
 END_TEST
 
+/* weightinit list: the seven initializers, each from its own .so, and
+ * the fixture module types with their files. */
+START_TEST(list_types)
+{
+    const char *args[] = {"list", NULL};
+    struct run r = run(args);
+    ck_assert_int_eq(r.status, 0);
+    char out[600];
+    snprintf(out, sizeof out, "%s.out", r.dir);
+    run_free(&r);
+    static const char *const want[] = {
+        "initializer  Caffe2Xavier", "wi_caffe2_xavier.so", "initializer  Constant",
+        "wi_constant.so", "initializer  Kaiming", "wi_kaiming.so",
+        "initializer  Normal", "wi_normal.so", "initializer  TruncNormal",
+        "wi_trunc_normal.so", "initializer  Uniform", "wi_uniform.so",
+        "initializer  Xavier", "wi_xavier.so", "module       ToyConv", "wi_toyconv.so",
+        "module       ToyHead", "wi_toyhead.so", NULL};
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "'%s' list > '%s'", getenv("WI_TEST_WEIGHTINIT"), out);
+    ck_assert_int_eq(system(cmd), 0);
+    char *text = wi_test_read_file(out, NULL);
+    remove(out);
+    for (size_t i = 0; want[i]; i++)
+        ck_assert_msg(strstr(text, want[i]), "'%s' not listed in:\n%s", want[i], text);
+    free(text);
+}
+END_TEST
+
 int main(void)
 {
     collect();
@@ -220,6 +248,7 @@ int main(void)
     tcase_add_test(tc, help_and_version);
     tcase_add_test(tc, seed_semantics);
     tcase_add_test(tc, unwritable_output);
+    tcase_add_test(tc, list_types);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -115,3 +115,75 @@ void wi_test_rmtree(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
+
+void wi_test_assert_state(wi_module_t *root, const char *name, int avx2)
+{
+    char rel[512], hex[65];
+    snprintf(rel, sizeof rel, "golden/%s/manifest.avx2.json", name);
+    char *p = wi_test_data_path(rel);
+    int has_avx2 = access(p, R_OK) == 0;
+    free(p);
+    snprintf(rel, sizeof rel, "golden/%s/manifest%s.json", name,
+             avx2 && has_avx2 ? ".avx2" : "");
+    json_t *manifest = wi_test_load_json(rel);
+    json_t *want = json_object_get(manifest, "tensors");
+    wi_state_dict_t *sd = wi_module_state_dict(root, NULL);
+    ck_assert_int_eq(wi_state_dict_size(sd), json_array_size(want));
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
+        json_t *w = json_array_get(want, i);
+        ck_assert_str_eq(wi_state_dict_name(sd, i),
+                         json_string_value(json_object_get(w, "name")));
+        wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        wi_test_sha256_hex(wi_tensor_const_data(t), wi_tensor_nbytes(t), hex);
+        ck_assert_msg(strcmp(hex, json_string_value(json_object_get(w, "sha256"))) == 0,
+                      "%s: %s differs from PyTorch", name, wi_state_dict_name(sd, i));
+    }
+    wi_state_dict_free(sd);
+    json_decref(manifest);
+}
+
+static void rstrip(char *s)
+{
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ')
+        s[--n] = '\0';
+}
+
+struct report_check {
+    json_t *want;
+    size_t i;
+    const char *root_type, *name;
+};
+
+static int check_entry(const char *pname, const wi_tensor_t *t, const char *info,
+                       void *ud)
+{
+    struct report_check *r = ud;
+    json_t *w = json_array_get(r->want, r->i++);
+    ck_assert_msg(w != NULL, "%s: extra report entry %s", r->name, pname);
+    ck_assert_str_eq(pname, json_string_value(json_object_get(w, "name")));
+    ck_assert_int_eq(wi_tensor_ndim(t), (int)json_array_size(json_object_get(w, "shape")));
+    char expect[1024], have[1024];
+    const char *wi = json_string_value(json_object_get(w, "info"));
+    if (strcmp(wi, "not written by init_weights") == 0)
+        snprintf(expect, sizeof expect, "The value is the same before and after "
+                 "calling `init_weights` of %s", r->root_type);
+    else
+        snprintf(expect, sizeof expect, "%s", wi);
+    snprintf(have, sizeof have, "%s", info);
+    rstrip(expect);
+    rstrip(have);
+    ck_assert_msg(strcmp(expect, have) == 0, "%s: %s info '%s', want '%s'", r->name,
+                  pname, have, expect);
+    return 0;
+}
+
+void wi_test_assert_report(wi_module_t *root, const char *name)
+{
+    char rel[512];
+    snprintf(rel, sizeof rel, "golden/%s/init_info_exact.json", name);
+    struct report_check r = {wi_test_load_json(rel), 0, wi_module_type(root), name};
+    ck_assert_int_eq(wi_init_report(root, check_entry, &r), 0);
+    ck_assert_int_eq(r.i, json_array_size(r.want));
+    json_decref(r.want);
+}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <weightinit/weightinit.h>
 
 /* A new (malloc'd) path: $WI_TEST_DATA/rel.  Aborts the test when
  * WI_TEST_DATA is unset. */
@@ -30,5 +31,14 @@ int wi_test_count_entries(const char *dir);
 /* A new temporary folder (malloc'd path) and its recursive removal. */
 char *wi_test_mkdtemp(void);
 void wi_test_rmtree(const char *dir);
+
+/* Asserts that root's state dict equals golden/<name>/manifest[.avx2].json
+ * (names, order, sha256 of every tensor's bytes). */
+void wi_test_assert_state(wi_module_t *root, const char *name, int avx2);
+
+/* Asserts that root's report equals golden/<name>/init_info_exact.json
+ * ("not written by init_weights" = the "The value is the same ..."
+ * sentence; trailing blanks ignored). */
+void wi_test_assert_report(wi_module_t *root, const char *name);
 
 #endif

@@ -16,6 +16,11 @@ void cli_log(wi_log_level_t level, const char *message, void *ud);
 void cli_error(const wi_error_t *err);
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Loads the --plugin files (errors are fatal: exit 2), then the search
+ * path (failures are warnings).  Returns 0 or -1. */
+int cli_load_plugins(const char *const *paths, int n);
+
 int cmd_init(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif

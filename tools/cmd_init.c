@@ -25,6 +25,8 @@ static const char init_usage[] =
 
 struct init_opts {
     const char *model, *output, *init_cfg, *report, *seed_text;
+    const char *plugins[64];
+    int n_plugins;
     uint64_t seed;
     wi_rng_profile_t profile;
 };
@@ -69,7 +71,13 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         case 'o': o->output = optarg; break;
         case OPT_INIT_CFG: o->init_cfg = optarg; break;
         case OPT_REPORT: o->report = optarg; break;
-        case OPT_PLUGIN: break; /* plugins come with the registry */
+        case OPT_PLUGIN:
+            if (o->n_plugins == 64) {
+                cli_errorf("--plugin: at most 64 plugins");
+                return -1;
+            }
+            o->plugins[o->n_plugins++] = optarg;
+            break;
         case 'q': cli_log_level = WI_LOG_WARNING; break;
         case 'v': cli_log_level = WI_LOG_DEBUG; break;
         case 'h': fputs(init_usage, stdout); return 1;
@@ -185,6 +193,23 @@ static int save_output(const struct init_opts *o, wi_module_t *root)
     return rc;
 }
 
+/* Engine errors carry the JSON path of the init_cfg at fault; name the
+ * file it came from: the --init-cfg file for the root's, else the model. */
+static void locate_cfg_error(wi_error_t *err, const struct init_opts *o)
+{
+    if (err->source[0])
+        return;
+    if (o->init_cfg && strncmp(err->path, "init_cfg", 8) == 0) {
+        char rest[WI_ERROR_PATH_LENGTH];
+        const char *p = err->path + 8;
+        snprintf(rest, sizeof rest, "%s", *p == '.' ? p + 1 : p);
+        snprintf(err->path, sizeof err->path, "%s", rest);
+        snprintf(err->source, sizeof err->source, "%s", o->init_cfg);
+    } else {
+        snprintf(err->source, sizeof err->source, "%s", o->model);
+    }
+}
+
 /* Builds, initialises, reports and saves; returns the exit status. */
 static int run(const struct init_opts *o, wi_context_t *ctx)
 {
@@ -212,6 +237,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx)
     int status = 0;
     json_t *report = json_array();
     if (rc < 0) {
+        locate_cfg_error(&err, o);
         cli_error(&err);
         status = EXIT_INIT_FAILED;
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
@@ -242,7 +268,8 @@ int cmd_init(int argc, char **argv)
         return EXIT_INIT_FAILED;
     }
     wi_context_set_log(ctx, cli_log, NULL);
-    int status = run(&o, ctx);
+    int status = cli_load_plugins(o.plugins, o.n_plugins) < 0 ? EXIT_BAD_INPUT
+                                                              : run(&o, ctx);
     wi_context_free(ctx);
     wi_generator_free(g);
     return status;

@@ -34,6 +34,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "init") == 0)
         return cmd_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 1, argv + 1);
     cli_errorf("unknown command '%s' (commands: init, list, inspect, convert; "
                "see weightinit --help)", cmd);
     return EXIT_BAD_INPUT;

@@ -13,6 +13,8 @@
 #include <weightinit/init.h>
 #include <weightinit/model.h>
 #include <weightinit/module.h>
+#include <weightinit/plugin.h>
+#include <weightinit/registry.h>
 #include <weightinit/rng.h>
 #include <weightinit/state_dict.h>
 #include <weightinit/tensor.h>

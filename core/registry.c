@@ -1,0 +1,464 @@
+/* The registry and the plugin loader. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <weightinit/registry.h>
+
+#include "registry_internal.h"
+
+struct entry {
+    wi_registry_kind_t kind;
+    char *name;
+    char *origin;
+    const void *type; /* wi_initializer_type_t or wi_module_type_t */
+};
+
+struct loaded {
+    char *path; /* realpath */
+    void *handle;
+};
+
+struct failure {
+    char *file;
+    char *message;
+};
+
+struct wi_registry {
+    struct entry *entries;
+    size_t n_entries, cap_entries;
+    struct loaded *plugins;
+    size_t n_plugins;
+    struct failure *failures;
+    size_t n_failures;
+};
+
+/* The plugin being registered: its registry and file. */
+struct wi_plugin {
+    wi_registry_t *reg;
+    const char *file;
+};
+
+wi_registry_t *wi_registry_new(void)
+{
+    return calloc(1, sizeof(wi_registry_t));
+}
+
+void wi_registry_free(wi_registry_t *reg)
+{
+    if (!reg)
+        return;
+    for (size_t i = 0; i < reg->n_entries; i++) {
+        free(reg->entries[i].name);
+        free(reg->entries[i].origin);
+    }
+    for (size_t i = 0; i < reg->n_failures; i++) {
+        free(reg->failures[i].file);
+        free(reg->failures[i].message);
+    }
+    /* Entries point into the plugins: close those last. */
+    for (size_t i = 0; i < reg->n_plugins; i++) {
+        dlclose(reg->plugins[i].handle);
+        free(reg->plugins[i].path);
+    }
+    free(reg->entries);
+    free(reg->plugins);
+    free(reg->failures);
+    free(reg);
+}
+
+static wi_registry_t *default_registry;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void free_default(void) { wi_registry_free(default_registry); }
+
+static void create_default(void)
+{
+    default_registry = wi_registry_new();
+    if (default_registry)
+        atexit(free_default);
+}
+
+wi_registry_t *wi_registry_default(void)
+{
+    pthread_once(&default_once, create_default);
+    return default_registry;
+}
+
+static const struct entry *find(const wi_registry_t *reg,
+                                wi_registry_kind_t kind, const char *name)
+{
+    for (size_t i = 0; i < reg->n_entries; i++)
+        if (reg->entries[i].kind == kind && strcmp(reg->entries[i].name, name) == 0)
+            return &reg->entries[i];
+    return NULL;
+}
+
+static const char *kind_name(wi_registry_kind_t kind)
+{
+    return kind == WI_REGISTRY_INITIALIZER ? "initializer" : "module type";
+}
+
+static int add_entry(wi_registry_t *reg, wi_registry_kind_t kind,
+                     const char *name, const void *type, const char *origin,
+                     wi_error_t *err)
+{
+    if (!name || !name[0])
+        return wi_error_set(err, WI_EPLUGIN, origin, NULL,
+                            "a %s without a name", kind_name(kind));
+    const struct entry *dup = find(reg, kind, name);
+    if (dup)
+        return wi_error_set(err, WI_EINVAL, origin, NULL,
+                            "%s '%s' is registered twice: by %s and by %s",
+                            kind_name(kind), name, dup->origin, origin);
+    if (reg->n_entries == reg->cap_entries) {
+        size_t cap = reg->cap_entries ? reg->cap_entries * 2 : 16;
+        struct entry *e = realloc(reg->entries, cap * sizeof *e);
+        if (!e)
+            return wi_error_set(err, WI_ENOMEM, origin, NULL, "out of memory");
+        reg->entries = e;
+        reg->cap_entries = cap;
+    }
+    struct entry e = {kind, strdup(name), strdup(origin), type};
+    if (!e.name || !e.origin) {
+        free(e.name);
+        free(e.origin);
+        return wi_error_set(err, WI_ENOMEM, origin, NULL, "out of memory");
+    }
+    reg->entries[reg->n_entries++] = e;
+    return 0;
+}
+
+int wi_registry_add_initializer(wi_registry_t *reg,
+                                const wi_initializer_type_t *type,
+                                const char *origin, wi_error_t *err)
+{
+    if (!type || type->struct_size < sizeof(wi_initializer_type_t) ||
+        !type->create || !type->info || !type->destroy ||
+        !type->init_module == !type->apply)
+        return wi_error_set(err, WI_EPLUGIN, origin, NULL,
+                            "initializer type '%s' is incomplete: it needs "
+                            "struct_size, create, info, destroy and exactly "
+                            "one of init_module and apply",
+                            type && type->name ? type->name : "?");
+    return add_entry(reg, WI_REGISTRY_INITIALIZER, type->name, type, origin, err);
+}
+
+int wi_registry_add_module_type(wi_registry_t *reg,
+                                const wi_module_type_t *type,
+                                const char *origin, wi_error_t *err)
+{
+    if (!type || type->struct_size < sizeof(wi_module_type_t))
+        return wi_error_set(err, WI_EPLUGIN, origin, NULL,
+                            "module type '%s' has a wrong struct_size",
+                            type && type->name ? type->name : "?");
+    return add_entry(reg, WI_REGISTRY_MODULE_TYPE, type->name, type, origin, err);
+}
+
+int wi_priv_register_initializer(wi_plugin_t *plugin,
+                             const wi_initializer_type_t *type, wi_error_t *err)
+{
+    return wi_registry_add_initializer(plugin->reg, type, plugin->file, err);
+}
+
+int wi_priv_register_module_type(wi_plugin_t *plugin, const wi_module_type_t *type,
+                             wi_error_t *err)
+{
+    return wi_registry_add_module_type(plugin->reg, type, plugin->file, err);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int already_loaded(const wi_registry_t *reg, const char *real)
+{
+    for (size_t i = 0; i < reg->n_plugins; i++)
+        if (strcmp(reg->plugins[i].path, real) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks the descriptor; returns 0 or fills err with both versions. */
+static int check_descriptor(const wi_plugin_descriptor_t *d, const char *path,
+                            wi_error_t *err)
+{
+    if (!d)
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "%s() returned NULL", WI_PLUGIN_DESCRIPTOR_SYMBOL);
+    if (d->abi_major != WI_PLUGIN_ABI_MAJOR || d->abi_minor > WI_PLUGIN_ABI_MINOR)
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "plugin ABI %u.%u is not supported: this weightinit "
+                            "has plugin ABI %d.%d and loads %d.0 to %d.%d; "
+                            "rebuild the plugin against this weightinit's "
+                            "headers", d->abi_major, d->abi_minor,
+                            WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MINOR,
+                            WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MAJOR,
+                            WI_PLUGIN_ABI_MINOR);
+    if (d->struct_size != sizeof(wi_plugin_descriptor_t))
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "plugin descriptor has size %u, expected %zu for "
+                            "ABI %d.x: the plugin was not built with "
+                            "WI_PLUGIN_DEFINE from weightinit/plugin.h",
+                            d->struct_size, sizeof(wi_plugin_descriptor_t),
+                            WI_PLUGIN_ABI_MAJOR);
+    if (!d->name || !d->register_types)
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "plugin descriptor lacks a name or a register "
+                            "function");
+    return 0;
+}
+
+/* Runs the register function; on failure removes what it registered. */
+static int register_plugin(wi_registry_t *reg, const wi_plugin_descriptor_t *d,
+                           const char *path, wi_error_t *err)
+{
+    size_t before = reg->n_entries;
+    struct wi_plugin plugin = {reg, path};
+    wi_error_t inner;
+    wi_error_clear(&inner);
+    int rc = d->register_types(wi_host(), &plugin, &inner);
+    if (rc == 0)
+        return 0;
+    while (reg->n_entries > before) {
+        reg->n_entries--;
+        free(reg->entries[reg->n_entries].name);
+        free(reg->entries[reg->n_entries].origin);
+    }
+    char msg[WI_ERROR_TEXT_LENGTH + 64];
+    return wi_error_set(err, rc < 0 ? rc : WI_EPLUGIN, path, NULL,
+                        "registering plugin '%s' failed: %s", d->name,
+                        inner.text[0] ? wi_error_format(&inner, msg, sizeof msg)
+                                      : "(no message)");
+}
+
+static int remember(wi_registry_t *reg, const char *real, void *handle,
+                    wi_error_t *err)
+{
+    struct loaded *p = realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *p);
+    char *copy = strdup(real);
+    if (!p || !copy) {
+        free(copy);
+        if (p)
+            reg->plugins = p;
+        return wi_error_set(err, WI_ENOMEM, real, NULL, "out of memory");
+    }
+    reg->plugins = p;
+    reg->plugins[reg->n_plugins++] = (struct loaded){copy, handle};
+    return 0;
+}
+
+int wi_registry_load_plugin(wi_registry_t *reg, const char *path,
+                            wi_error_t *err)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "cannot open plugin: %s", strerror(errno));
+    if (already_loaded(reg, real))
+        return 0;
+    /* dlopen needs a path with a slash to skip the library search. */
+    void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *why = dlerror();
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "not a loadable shared object: %s",
+                            why ? why : "unknown reason");
+    }
+    wi_plugin_descriptor_fn fn;
+    *(void **)&fn = dlsym(handle, WI_PLUGIN_DESCRIPTOR_SYMBOL);
+    int rc = fn ? check_descriptor(fn(), path, err)
+                : wi_error_set(err, WI_EPLUGIN, path, NULL,
+                               "not a weightinit plugin: no '%s' symbol "
+                               "(define it with WI_PLUGIN_DEFINE)",
+                               WI_PLUGIN_DESCRIPTOR_SYMBOL);
+    if (rc == 0)
+        rc = register_plugin(reg, fn(), path, err);
+    if (rc == 0)
+        rc = remember(reg, real, handle, err);
+    if (rc < 0)
+        dlclose(handle);
+    return rc;
+}
+
+static void record_failure(wi_registry_t *reg, const char *file,
+                           const wi_error_t *err)
+{
+    char msg[1200];
+    struct failure *f = realloc(reg->failures, (reg->n_failures + 1) * sizeof *f);
+    if (!f)
+        return;
+    reg->failures = f;
+    f[reg->n_failures].file = strdup(file);
+    f[reg->n_failures].message = strdup(wi_error_format(err, msg, sizeof msg));
+    reg->n_failures++;
+}
+
+static int is_plugin_file(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return n > 3 && strcmp(e->d_name + n - 3, ".so") == 0;
+}
+
+static int load_dir(wi_registry_t *reg, const char *dir)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, is_plugin_file, alphasort), failures = 0;
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        wi_error_t err;
+        snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+        if (wi_registry_load_plugin(reg, path, &err) < 0) {
+            record_failure(reg, path, &err);
+            failures++;
+        }
+        free(list[i]);
+    }
+    free(list);
+    return failures;
+}
+
+static char builtin_dir[PATH_MAX];
+
+/* The built-in plugins sit beside the library: build/plugins for a build
+ * tree, <libdir>/weightinit/plugins once installed, found relative to the
+ * library itself so that a relocated or DESTDIR-staged install works. */
+static void find_builtin_dir(void)
+{
+    Dl_info info;
+    char lib[PATH_MAX], build[PATH_MAX];
+    snprintf(builtin_dir, sizeof builtin_dir, "%s", WI_PLUGINDIR);
+    static const char anchor = 0; /* any object inside this library */
+    if (!dladdr(&anchor, &info) || !info.dli_fname ||
+        !realpath(info.dli_fname, lib))
+        return;
+    char *slash = strrchr(lib, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    if (realpath(WI_BUILD_LIBDIR, build) && strcmp(lib, build) == 0)
+        snprintf(builtin_dir, sizeof builtin_dir, "%s", WI_BUILD_PLUGINDIR);
+    else if (snprintf(builtin_dir, sizeof builtin_dir, "%s/weightinit/plugins",
+                      lib) >= (int)sizeof builtin_dir)
+        snprintf(builtin_dir, sizeof builtin_dir, "%s", WI_PLUGINDIR);
+}
+
+const char *wi_registry_builtin_plugin_dir(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_builtin_dir);
+    return builtin_dir;
+}
+
+int wi_registry_load_search_path(wi_registry_t *reg)
+{
+    int failures = 0;
+    const char *env = getenv("WEIGHTINIT_PLUGIN_PATH");
+    if (env && *env) {
+        char *copy = strdup(env), *save = NULL;
+        for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+             dir = strtok_r(NULL, ":", &save))
+            failures += load_dir(reg, dir);
+        free(copy);
+    }
+    return failures + load_dir(reg, wi_registry_builtin_plugin_dir());
+}
+
+/* ---- lookups ---------------------------------------------------------- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+    if (la >= 64 || lb >= 64)
+        return 64;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof *cur);
+    }
+    return prev[lb];
+}
+
+static int by_entry_name(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    return strcmp(x->name, y->name);
+}
+
+static void sort_entries(const wi_registry_t *reg)
+{
+    if (reg->n_entries > 1)
+        qsort(reg->entries, reg->n_entries, sizeof *reg->entries, by_entry_name);
+}
+
+static void not_found(const wi_registry_t *reg, const char *name,
+                      wi_error_t *err)
+{
+    char names[WI_ERROR_TEXT_LENGTH] = "", hint[160] = "";
+    size_t len = 0, best = 4;
+    sort_entries(reg);
+    for (size_t i = 0; i < reg->n_entries; i++) {
+        const struct entry *e = &reg->entries[i];
+        if (e->kind != WI_REGISTRY_INITIALIZER)
+            continue;
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                    len ? ", " : "", e->name);
+        size_t d = edit_distance(name, e->name);
+        if (d < best) {
+            best = d;
+            snprintf(hint, sizeof hint, "did you mean '%s'? ", e->name);
+        }
+    }
+    char failed[300] = "";
+    if (reg->n_failures)
+        snprintf(failed, sizeof failed, "; %zu plugin(s) failed to load, "
+                 "first: %s", reg->n_failures, reg->failures[0].message);
+    wi_error_set(err, WI_ENOTFOUND, NULL, NULL,
+                 "unknown initializer '%s'; %sregistered: %s%s", name, hint,
+                 len ? names : "(none: no initializer plugin was loaded)",
+                 failed);
+}
+
+const wi_initializer_type_t *
+wi_registry_find_initializer(const wi_registry_t *reg, const char *name,
+                             wi_error_t *err)
+{
+    const struct entry *e = find(reg, WI_REGISTRY_INITIALIZER, name);
+    if (!e)
+        not_found(reg, name, err);
+    return e ? e->type : NULL;
+}
+
+const wi_module_type_t *wi_registry_find_module_type(const wi_registry_t *reg,
+                                                     const char *name)
+{
+    const struct entry *e = find(reg, WI_REGISTRY_MODULE_TYPE, name);
+    return e ? e->type : NULL;
+}
+
+size_t wi_registry_size(const wi_registry_t *reg)
+{
+    sort_entries(reg);
+    return reg->n_entries;
+}
+
+const char *wi_registry_name(const wi_registry_t *reg, size_t i) { return reg->entries[i].name; }
+wi_registry_kind_t wi_registry_kind(const wi_registry_t *reg, size_t i) { return reg->entries[i].kind; }
+const char *wi_registry_origin(const wi_registry_t *reg, size_t i) { return reg->entries[i].origin; }
+size_t wi_registry_failure_count(const wi_registry_t *reg) { return reg->n_failures; }
+const char *wi_registry_failure_file(const wi_registry_t *reg, size_t i) { return reg->failures[i].file; }
+const char *wi_registry_failure_message(const wi_registry_t *reg, size_t i) { return reg->failures[i].message; }

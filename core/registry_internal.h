@@ -1,0 +1,19 @@
+/* Registry entry points of the host table.  Internal. */
+#ifndef WI_REGISTRY_INTERNAL_H
+#define WI_REGISTRY_INTERNAL_H
+
+#include <weightinit/plugin.h>
+
+#include "internal.h"
+
+WI_INTERNAL int wi_priv_register_initializer(wi_plugin_t *plugin,
+                                             const wi_initializer_type_t *type,
+                                             wi_error_t *err);
+WI_INTERNAL int wi_priv_register_module_type(wi_plugin_t *plugin,
+                                             const wi_module_type_t *type,
+                                             wi_error_t *err);
+/* BaseModule.init_weights' own behaviour (engine.c). */
+WI_INTERNAL int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx,
+                                          wi_error_t *err);
+
+#endif

@@ -1,0 +1,37 @@
+/* A do-nothing initializer type for the loader-test plugins:
+ * DUMMY_INIT_TYPE(var, "Name") defines `var`, a type registered as Name
+ * that takes no arguments and writes nothing.  Only 1.0 host calls. */
+#ifndef WI_TEST_DUMMY_INIT_H
+#define WI_TEST_DUMMY_INIT_H
+
+#include <weightinit/plugin.h>
+
+static char dummy_self;
+
+static int dummy_init_module(void *self, const wi_host_t *host,
+                             wi_module_t *m, wi_context_t *ctx,
+                             wi_error_t *err)
+{
+    return 0;
+}
+
+static const char *dummy_info(void *self) { return "DummyInit"; }
+
+static void dummy_destroy(void *self) {}
+
+#define DUMMY_INIT_TYPE(var, name)                                           \
+    static void *var##_create(const wi_host_t *host, const wi_value_t *args, \
+                              const wi_init_base_t *base,                    \
+                              const char *source, const char *path,          \
+                              wi_error_t *err)                               \
+    {                                                                        \
+        static const char *const keys[] = {NULL};                            \
+        return host->check_keys(args, keys, name, source, path, err) < 0     \
+                   ? NULL                                                    \
+                   : &dummy_self;                                            \
+    }                                                                        \
+    static const wi_initializer_type_t var = {                               \
+        sizeof(wi_initializer_type_t), name, WI_INIT_BASE_ARGS,              \
+        var##_create, dummy_init_module, NULL, dummy_info, dummy_destroy}
+
+#endif

@@ -1,0 +1,187 @@
+/* The plugin loader: each way a plugin can be broken gets its own clear
+ * error, an older minor ABI loads, broken plugins on the search path do
+ * not stop the others, and the built-in initializers each come from their
+ * own shared object. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <weightinit/weightinit.h>
+
+#include "util.h"
+
+static char *broken(const char *name)
+{
+    const char *dir = getenv("WI_TEST_BROKEN_PLUGINDIR");
+    ck_assert_ptr_nonnull(dir);
+    size_t n = strlen(dir) + strlen(name) + 8;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s.so", dir, name);
+    return p;
+}
+
+/* Loads one plugin into a fresh registry; returns the code and the text. */
+static int load(const char *name, wi_registry_t *reg, wi_error_t *err)
+{
+    char *path = broken(name);
+    int rc = wi_registry_load_plugin(reg, path, err);
+    if (rc < 0)
+        ck_assert_msg(strstr(err->source, name), "error does not name the file: %s",
+                      err->source);
+    free(path);
+    return rc;
+}
+
+static void expect_refused(const char *name, const char *const *words)
+{
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(load(name, reg, &err), WI_EPLUGIN);
+    for (; *words; words++)
+        ck_assert_msg(strstr(err.text, *words), "%s: '%s' not in: %s", name, *words,
+                      err.text);
+    ck_assert_int_eq(wi_registry_size(reg), 0);
+    wi_registry_free(reg);
+}
+
+START_TEST(missing_descriptor)
+{
+    const char *w[] = {"no 'wi_plugin_descriptor' symbol", NULL};
+    expect_refused("broken_no_descriptor", w);
+}
+END_TEST
+
+START_TEST(newer_minor_refused)
+{
+    const char *w[] = {"plugin ABI 1.2", "this weightinit has plugin ABI 1.1", NULL};
+    expect_refused("broken_new_minor", w);
+}
+END_TEST
+
+START_TEST(other_major_refused)
+{
+    const char *w[] = {"plugin ABI 2.", "this weightinit has plugin ABI 1.1", NULL};
+    expect_refused("broken_major", w);
+}
+END_TEST
+
+START_TEST(wrong_struct_size_refused)
+{
+    const char *w[] = {"descriptor has size 8", NULL};
+    expect_refused("broken_struct_size", w);
+}
+END_TEST
+
+START_TEST(register_failure_refused)
+{
+    const char *w[] = {"refusing to register on purpose", NULL};
+    expect_refused("broken_register_fails", w);
+}
+END_TEST
+
+START_TEST(older_minor_accepted)
+{
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(load("broken_old_minor", reg, &err), 0);
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "OldMinorInit", &err));
+    wi_registry_free(reg);
+}
+END_TEST
+
+START_TEST(duplicate_type_names_both_files)
+{
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(load("broken_duplicate_a", reg, &err), 0);
+    ck_assert_int_eq(load("broken_duplicate_b", reg, &err), WI_EINVAL);
+    ck_assert_msg(strstr(err.text, "broken_duplicate_a.so") &&
+                  strstr(err.text, "broken_duplicate_b.so") &&
+                  strstr(err.text, "'DuplicateInit' is registered twice"), "%s", err.text);
+    /* The first registration stands. */
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "DuplicateInit", &err));
+    wi_registry_free(reg);
+}
+END_TEST
+
+START_TEST(not_a_shared_object)
+{
+    char *dir = wi_test_mkdtemp(), path[512];
+    snprintf(path, sizeof path, "%s/fake.so", dir);
+    FILE *f = fopen(path, "w");
+    fputs("this is text, not ELF\n", f);
+    fclose(f);
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(wi_registry_load_plugin(reg, path, &err), WI_EPLUGIN);
+    ck_assert_msg(strstr(err.text, "not a loadable shared object"), "%s", err.text);
+    ck_assert_str_eq(err.source, path);
+    ck_assert_int_eq(wi_registry_load_plugin(reg, "/nonexistent/x.so", &err), WI_EPLUGIN);
+    ck_assert_msg(strstr(err.text, "No such file"), "%s", err.text);
+    wi_registry_free(reg);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* The broken folder on the search path: every good plugin still loads,
+ * each broken one is recorded, and an unknown lookup mentions them. */
+START_TEST(search_path_survives_broken_plugins)
+{
+    setenv("WEIGHTINIT_PLUGIN_PATH", getenv("WI_TEST_BROKEN_PLUGINDIR"), 1);
+    wi_registry_t *reg = wi_registry_new();
+    ck_assert_int_eq(wi_registry_load_search_path(reg), 6);
+    ck_assert_int_eq(wi_registry_failure_count(reg), 6);
+    wi_error_t err;
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "Kaiming", &err));
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "OldMinorInit", &err));
+    ck_assert_ptr_null(wi_registry_find_initializer(reg, "Broken", &err));
+    ck_assert_msg(strstr(err.text, "6 plugin(s) failed to load"), "%s", err.text);
+    wi_registry_free(reg);
+}
+END_TEST
+
+/* Each built-in initializer is its own shared object. */
+START_TEST(builtins_one_file_each)
+{
+    static const char *const types[][2] = {
+        {"Caffe2Xavier", "wi_caffe2_xavier.so"}, {"Constant", "wi_constant.so"},
+        {"Kaiming", "wi_kaiming.so"}, {"Normal", "wi_normal.so"},
+        {"TruncNormal", "wi_trunc_normal.so"}, {"Uniform", "wi_uniform.so"},
+        {"Xavier", "wi_xavier.so"}};
+    unsetenv("WEIGHTINIT_PLUGIN_PATH");
+    wi_registry_t *reg = wi_registry_new();
+    ck_assert_int_eq(wi_registry_load_search_path(reg), 0);
+    ck_assert_int_eq(wi_registry_size(reg), 7);
+    for (size_t i = 0; i < 7; i++) {
+        ck_assert_str_eq(wi_registry_name(reg, i), types[i][0]);
+        const char *origin = wi_registry_origin(reg, i);
+        const char *base = strrchr(origin, '/');
+        ck_assert_str_eq(base ? base + 1 : origin, types[i][1]);
+    }
+    wi_registry_free(reg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plugins");
+    TCase *tc = tcase_create("loader");
+    tcase_add_test(tc, missing_descriptor);
+    tcase_add_test(tc, newer_minor_refused);
+    tcase_add_test(tc, other_major_refused);
+    tcase_add_test(tc, wrong_struct_size_refused);
+    tcase_add_test(tc, register_failure_refused);
+    tcase_add_test(tc, older_minor_accepted);
+    tcase_add_test(tc, duplicate_type_names_both_files);
+    tcase_add_test(tc, not_a_shared_object);
+    tcase_add_test(tc, search_path_survives_broken_plugins);
+    tcase_add_test(tc, builtins_one_file_each);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

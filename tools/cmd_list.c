@@ -1,0 +1,53 @@
+/* weightinit list [--plugin PATH]...: every registered type and the file
+ * that registered it; plus plugins that failed to load. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_load_plugins(const char *const *paths, int n)
+{
+    wi_registry_t *reg = wi_registry_default();
+    wi_error_t err;
+    for (int i = 0; i < n; i++) {
+        if (wi_registry_load_plugin(reg, paths[i], &err) < 0) {
+            cli_error(&err);
+            return -1;
+        }
+    }
+    wi_registry_load_search_path(reg);
+    for (size_t i = 0; i < wi_registry_failure_count(reg); i++)
+        cli_log(WI_LOG_WARNING, wi_registry_failure_message(reg, i), NULL);
+    return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+    const char *plugins[64];
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc && n < 64) {
+            plugins[n++] = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: weightinit list [--plugin PATH]...");
+            return 0;
+        } else {
+            cli_errorf("list: unexpected argument '%s' (usage: weightinit list "
+                       "[--plugin PATH]...)", argv[i]);
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if (cli_load_plugins(plugins, n) < 0)
+        return EXIT_BAD_INPUT;
+    wi_registry_t *reg = wi_registry_default();
+    size_t size = wi_registry_size(reg);
+    for (size_t i = 0; i < size; i++)
+        printf("%-12s %-20s %s\n",
+               wi_registry_kind(reg, i) == WI_REGISTRY_INITIALIZER ? "initializer"
+                                                                  : "module",
+               wi_registry_name(reg, i), wi_registry_origin(reg, i));
+    for (size_t i = 0; i < wi_registry_failure_count(reg); i++)
+        printf("%-12s %-20s %s\n", "broken", "-", wi_registry_failure_message(reg, i));
+    return 0;
+}
