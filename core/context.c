@@ -64,3 +64,15 @@ void wi_context_log(const wi_context_t *ctx, wi_log_level_t level,
     ctx->log(level, heap, ctx->log_data);
     free(heap);
 }
+
+void wi_context_set_progress(wi_context_t *ctx, wi_progress_fn fn, void *user_data)
+{
+    ctx->progress = fn;
+    ctx->progress_data = user_data;
+}
+
+void wi_context_progress(const wi_context_t *ctx, uint64_t done, uint64_t total)
+{
+    if (ctx && ctx->progress)
+        ctx->progress(done, total, ctx->progress_data);
+}

@@ -13,6 +13,8 @@ struct wi_context {
     wi_registry_t *registry; /* NULL: the process-wide default */
     wi_log_fn log;
     void *log_data;
+    wi_progress_fn progress;
+    void *progress_data;
     /* Set during a top-level init_weights: who wrote what (engine.c). */
     struct wi_priv_tracker *tracker;
 };

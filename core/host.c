@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <weightinit/checkpoint.h>
 #include <weightinit/functional.h>
 #include <weightinit/init.h>
 #include <weightinit/module.h>
@@ -172,6 +173,7 @@ static const wi_host_t host_table = {
     .register_module_type = wi_priv_register_module_type,
     .base_init_weights = wi_priv_base_init_weights,
     .module_child_name = wi_module_child_name,
+    .load_checkpoint = wi_load_checkpoint,
 };
 
 const wi_host_t *wi_host(void) { return &host_table; }

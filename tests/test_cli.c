@@ -209,7 +209,7 @@ START_TEST(unwritable_output)
 }
 END_TEST
 
-/* weightinit list: the seven initializers, each from its own .so, and
+/* weightinit list: the eight initializers, each from its own .so, and
  * the fixture module types with their files. */
 START_TEST(list_types)
 {
@@ -222,7 +222,8 @@ START_TEST(list_types)
     static const char *const want[] = {
         "initializer  Caffe2Xavier", "wi_caffe2_xavier.so", "initializer  Constant",
         "wi_constant.so", "initializer  Kaiming", "wi_kaiming.so",
-        "initializer  Normal", "wi_normal.so", "initializer  TruncNormal",
+        "initializer  Normal", "wi_normal.so", "initializer  Pretrained",
+        "wi_pretrained.so", "initializer  TruncNormal",
         "wi_trunc_normal.so", "initializer  Uniform", "wi_uniform.so",
         "initializer  Xavier", "wi_xavier.so", "module       ToyConv", "wi_toyconv.so",
         "module       ToyHead", "wi_toyhead.so", NULL};
@@ -250,12 +251,9 @@ int main(void)
     tcase_add_test(tc, unwritable_output);
     tcase_add_test(tc, list_types);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_error_cases; i++)
         free(error_cases[i]);
     free(error_cases);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return status;
 }

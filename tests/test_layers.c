@@ -100,9 +100,5 @@ int main(void)
     tcase_add_test(tc, layers_avx2);
     tcase_add_test(tc, layers_default);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wi_test_run_suite(s);
 }

@@ -54,14 +54,19 @@ END_TEST
 
 START_TEST(newer_minor_refused)
 {
-    const char *w[] = {"plugin ABI 1.2", "this weightinit has plugin ABI 1.1", NULL};
+    char newer[32], host[64];
+    snprintf(newer, sizeof newer, "plugin ABI 1.%d ", WI_PLUGIN_ABI_MINOR + 1);
+    snprintf(host, sizeof host, "this weightinit has plugin ABI 1.%d", WI_PLUGIN_ABI_MINOR);
+    const char *w[] = {newer, host, NULL};
     expect_refused("broken_new_minor", w);
 }
 END_TEST
 
 START_TEST(other_major_refused)
 {
-    const char *w[] = {"plugin ABI 2.", "this weightinit has plugin ABI 1.1", NULL};
+    char host[64];
+    snprintf(host, sizeof host, "this weightinit has plugin ABI 1.%d", WI_PLUGIN_ABI_MINOR);
+    const char *w[] = {"plugin ABI 2.", host, NULL};
     expect_refused("broken_major", w);
 }
 END_TEST
@@ -142,19 +147,20 @@ START_TEST(search_path_survives_broken_plugins)
 }
 END_TEST
 
-/* Each built-in initializer is its own shared object. */
+/* Each of the eight built-in initializers is its own shared object. */
 START_TEST(builtins_one_file_each)
 {
     static const char *const types[][2] = {
         {"Caffe2Xavier", "wi_caffe2_xavier.so"}, {"Constant", "wi_constant.so"},
         {"Kaiming", "wi_kaiming.so"}, {"Normal", "wi_normal.so"},
+        {"Pretrained", "wi_pretrained.so"},
         {"TruncNormal", "wi_trunc_normal.so"}, {"Uniform", "wi_uniform.so"},
         {"Xavier", "wi_xavier.so"}};
     unsetenv("WEIGHTINIT_PLUGIN_PATH");
     wi_registry_t *reg = wi_registry_new();
     ck_assert_int_eq(wi_registry_load_search_path(reg), 0);
-    ck_assert_int_eq(wi_registry_size(reg), 7);
-    for (size_t i = 0; i < 7; i++) {
+    ck_assert_int_eq(wi_registry_size(reg), 8);
+    for (size_t i = 0; i < 8; i++) {
         ck_assert_str_eq(wi_registry_name(reg, i), types[i][0]);
         const char *origin = wi_registry_origin(reg, i);
         const char *base = strrchr(origin, '/');
@@ -179,9 +185,5 @@ int main(void)
     tcase_add_test(tc, search_path_survives_broken_plugins);
     tcase_add_test(tc, builtins_one_file_each);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wi_test_run_suite(s);
 }

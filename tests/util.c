@@ -187,3 +187,56 @@ void wi_test_assert_report(wi_module_t *root, const char *name)
     ck_assert_int_eq(r.i, json_array_size(r.want));
     json_decref(r.want);
 }
+
+int wi_test_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void wi_test_assert_safetensors(const char *path, const json_t *want,
+                                const char *label)
+{
+    size_t len;
+    unsigned char *buf = (unsigned char *)wi_test_read_file(path, &len);
+    ck_assert_msg(buf && len >= 8, "%s: no safetensors file at %s", label, path);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | buf[i];
+    ck_assert_msg(n <= len - 8, "%s: header longer than the file", label);
+    json_error_t jerr;
+    json_t *header = json_loadb((char *)buf + 8, n, 0, &jerr);
+    ck_assert_msg(header != NULL, "%s: bad header: %s", label, jerr.text);
+    size_t k = 0;
+    const char *key;
+    json_t *info;
+    json_object_foreach(header, key, info) {
+        if (strcmp(key, "__metadata__") == 0)
+            continue;
+        json_t *w = json_array_get(want, k++);
+        ck_assert_msg(w != NULL, "%s: extra tensor %s", label, key);
+        json_t *in_file = json_object_get(w, "key_in_file");
+        const char *name = json_string_value(in_file ? in_file : json_object_get(w, "name"));
+        ck_assert_msg(strcmp(key, name) == 0, "%s: tensor %zu is %s, want %s", label,
+                      k - 1, key, name);
+        ck_assert_str_eq(json_string_value(json_object_get(info, "dtype")),
+                         json_string_value(json_object_get(w, "dtype")));
+        ck_assert_msg(json_equal(json_object_get(info, "shape"), json_object_get(w, "shape")),
+                      "%s: %s shape differs", label, key);
+        json_t *offs = json_object_get(info, "data_offsets");
+        uint64_t b = (uint64_t)json_integer_value(json_array_get(offs, 0));
+        uint64_t e = (uint64_t)json_integer_value(json_array_get(offs, 1));
+        ck_assert(b <= e && 8 + n + e <= len);
+        char hex[65];
+        wi_test_sha256_hex(buf + 8 + n + b, e - b, hex);
+        ck_assert_msg(strcmp(hex, json_string_value(json_object_get(w, "sha256"))) == 0,
+                      "%s: %s differs from PyTorch", label, key);
+    }
+    ck_assert_msg(k == json_array_size(want), "%s: %zu tensors, want %zu", label, k,
+                  json_array_size(want));
+    json_decref(header);
+    free(buf);
+}

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include <check.h>
 #include <jansson.h>
 #include <weightinit/weightinit.h>
 
@@ -31,6 +32,15 @@ int wi_test_count_entries(const char *dir);
 /* A new temporary folder (malloc'd path) and its recursive removal. */
 char *wi_test_mkdtemp(void);
 void wi_test_rmtree(const char *dir);
+
+/* Runs every test of s, frees it, and returns the process exit status. */
+int wi_test_run_suite(Suite *s);
+
+/* Asserts that the safetensors file at path holds exactly the tensors of
+ * `want` (an array of {name, dtype, shape, sha256}, with key_in_file
+ * preferred over name when present), in that order, byte for byte. */
+void wi_test_assert_safetensors(const char *path, const json_t *want,
+                                const char *label);
 
 /* Asserts that root's state dict equals golden/<name>/manifest[.avx2].json
  * (names, order, sha256 of every tensor's bytes). */

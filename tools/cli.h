@@ -14,6 +14,8 @@ extern wi_log_level_t cli_log_level;
 void cli_log(wi_log_level_t level, const char *message, void *ud);
 /* Prints "weightinit: error: <one line>" to stderr. */
 void cli_error(const wi_error_t *err);
+/* A download progress bar on stderr (installed only on a terminal). */
+void cli_progress(uint64_t done, uint64_t total, void *ud);
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads the --plugin files (errors are fatal: exit 2), then the search
@@ -22,5 +24,7 @@ int cli_load_plugins(const char *const *paths, int n);
 
 int cmd_init(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 #endif

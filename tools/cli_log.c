@@ -58,3 +58,18 @@ void cli_errorf(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
 }
+
+void cli_progress(uint64_t done, uint64_t total, void *ud)
+{
+    static uint64_t last = UINT64_MAX;
+    (void)ud;
+    if (total == 0 || done == last)
+        return;
+    last = done;
+    int width = 40, filled = (int)((double)done / (double)total * width);
+    fprintf(stderr, "\r%5.1f%% [%.*s%*s] %llu/%llu bytes", 100.0 * (double)done / (double)total,
+            filled, "########################################", width - filled, "",
+            (unsigned long long)done, (unsigned long long)total);
+    if (done >= total)
+        fputc('\n', stderr);
+}

@@ -268,6 +268,8 @@ int cmd_init(int argc, char **argv)
         return EXIT_INIT_FAILED;
     }
     wi_context_set_log(ctx, cli_log, NULL);
+    if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
+        wi_context_set_progress(ctx, cli_progress, NULL);
     int status = cli_load_plugins(o.plugins, o.n_plugins) < 0 ? EXIT_BAD_INPUT
                                                               : run(&o, ctx);
     wi_context_free(ctx);

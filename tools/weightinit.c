@@ -36,6 +36,10 @@ int main(int argc, char **argv)
         return cmd_init(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "convert") == 0)
+        return cmd_convert(argc - 1, argv + 1);
     cli_errorf("unknown command '%s' (commands: init, list, inspect, convert; "
                "see weightinit --help)", cmd);
     return EXIT_BAD_INPUT;

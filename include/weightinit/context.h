@@ -4,6 +4,8 @@
 #ifndef WEIGHTINIT_CONTEXT_H
 #define WEIGHTINIT_CONTEXT_H
 
+#include <stdint.h>
+
 #include <weightinit/error.h>
 #include <weightinit/rng.h>
 
@@ -40,6 +42,14 @@ wi_registry_t *wi_context_registry(const wi_context_t *ctx);
 void wi_context_set_log(wi_context_t *ctx, wi_log_fn fn, void *user_data);
 void wi_context_log(const wi_context_t *ctx, wi_log_level_t level,
                     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Progress of a long transfer (a checkpoint download): bytes done and
+ * the total (0 when unknown). */
+typedef void (*wi_progress_fn)(uint64_t done, uint64_t total, void *user_data);
+void wi_context_set_progress(wi_context_t *ctx, wi_progress_fn fn,
+                             void *user_data);
+void wi_context_progress(const wi_context_t *ctx, uint64_t done,
+                         uint64_t total);
 
 #ifdef __cplusplus
 }

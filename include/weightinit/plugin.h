@@ -33,8 +33,10 @@ extern "C" {
 #define WI_PLUGIN_ABI_MAJOR 1
 /* 1.0: initializer types, config values, tensors, modules, nn.init,
  *      functional API, errors, logging.
- * 1.1: module types (register_module_type, base_init_weights). */
-#define WI_PLUGIN_ABI_MINOR 1
+ * 1.1: module types (register_module_type, base_init_weights,
+ *      module_child_name).
+ * 1.2: checkpoints (load_checkpoint). */
+#define WI_PLUGIN_ABI_MINOR 2
 
 typedef struct wi_module wi_module_t;
 typedef int (*wi_init_weights_fn)(wi_module_t *m, wi_context_t *ctx,
@@ -217,6 +219,13 @@ struct wi_host {
     int (*base_init_weights)(wi_module_t *m, wi_context_t *ctx,
                              wi_error_t *err);
     const char *(*module_child_name)(const wi_module_t *m, size_t i);
+
+    /* --- 1.2 --- */
+    /* MMEngine's Pretrained loading (weightinit/checkpoint.h,
+     * wi_load_checkpoint): a path or http(s) URL, optional prefix. */
+    int (*load_checkpoint)(wi_module_t *m, const char *checkpoint,
+                           const char *prefix, wi_context_t *ctx,
+                           wi_error_t *err);
 };
 
 /* 1 when the host table has `member` (it may be older than the header). */

@@ -36,6 +36,9 @@ const char *wi_state_dict_name(const wi_state_dict_t *sd, size_t i);
 wi_tensor_t *wi_state_dict_tensor(const wi_state_dict_t *sd, size_t i);
 /* Borrowed tensor, NULL when absent. */
 wi_tensor_t *wi_state_dict_find(const wi_state_dict_t *sd, const char *name);
+/* The position of name (0 with *index set), or WI_ENOTFOUND. */
+int wi_state_dict_index(const wi_state_dict_t *sd, const char *name,
+                        size_t *index);
 
 #ifdef __cplusplus
 }

@@ -75,6 +75,12 @@ const void *wi_tensor_const_data(const wi_tensor_t *t);
 uint64_t wi_tensor_version(const wi_tensor_t *t);
 void wi_tensor_bump_version(wi_tensor_t *t);
 
+/* torch's dst.copy_(src) for tensors of the same shape: converts each
+ * element to dst's dtype (float to float rounds to nearest, float to int
+ * truncates, bool is 0/1) and bumps dst's version.  WI_EINVAL for a shape
+ * mismatch. */
+int wi_tensor_copy_(wi_tensor_t *dst, const wi_tensor_t *src, wi_error_t *err);
+
 /* 1 when both have the same ndim and sizes. */
 int wi_tensor_same_shape(const wi_tensor_t *a, const wi_tensor_t *b);
 

@@ -1,0 +1,229 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <weightinit/checkpoint.h>
+
+#include "checkpoint_internal.h"
+
+static wi_priv_blob_t *blob_new(uint8_t *data, size_t len, int mapped)
+{
+    wi_priv_blob_t *b = malloc(sizeof *b);
+    if (b) {
+        b->data = data;
+        b->len = len;
+        atomic_init(&b->refs, 1);
+        b->mapped = mapped;
+    }
+    return b;
+}
+
+static int open_file(const char *path, size_t *len, wi_error_t *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return wi_error_set(err, errno == ENOENT ? WI_ENOTFOUND : WI_EIO,
+                            path, NULL, "cannot open checkpoint: %s",
+                            strerror(errno));
+    struct stat st = {0};
+    const char *why = NULL;
+    if (fstat(fd, &st) < 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st.st_mode))
+        why = "it is a directory, not a checkpoint file";
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (st.st_size == 0)
+        why = "the file is empty (0 bytes): an interrupted download or a "
+              "failed save?";
+    else if ((uint64_t)st.st_size > SIZE_MAX)
+        why = "the file is too large to map";
+    if (why) {
+        close(fd);
+        return wi_error_set(err, st.st_size == 0 ? WI_EFORMAT : WI_EIO, path,
+                            NULL, "cannot read checkpoint: %s", why);
+    }
+    *len = (size_t)st.st_size;
+    return fd;
+}
+
+wi_priv_blob_t *wi_priv_blob_map(const char *path, wi_error_t *err)
+{
+    size_t len = 0;
+    int fd = open_file(path, &len, err);
+    if (fd < 0)
+        return NULL;
+    /* Private and writable: tensors that wrap the mapping may be written
+     * (copy-on-write), never the file. */
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    int saved = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+        wi_error_set(err, WI_EIO, path, NULL, "cannot map checkpoint: %s",
+                     strerror(saved));
+        return NULL;
+    }
+    wi_priv_blob_t *b = blob_new(p, len, 1);
+    if (!b) {
+        munmap(p, len);
+        wi_error_set(err, WI_ENOMEM, path, NULL, "out of memory");
+    }
+    return b;
+}
+
+wi_priv_blob_t *wi_priv_blob_copy(const void *data, size_t len,
+                                  wi_error_t *err)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    wi_priv_blob_t *b = copy ? blob_new(copy, len, 0) : NULL;
+    if (!b) {
+        free(copy);
+        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    if (len)
+        memcpy(copy, data, len);
+    return b;
+}
+
+void wi_priv_blob_ref(wi_priv_blob_t *blob)
+{
+    atomic_fetch_add(&blob->refs, 1);
+}
+
+void wi_priv_blob_unref(wi_priv_blob_t *blob)
+{
+    if (!blob || atomic_fetch_sub(&blob->refs, 1) != 1)
+        return;
+    if (blob->mapped)
+        munmap(blob->data, blob->len);
+    else
+        free(blob->data);
+    free(blob);
+}
+
+uint64_t wi_priv_output_cap(size_t len)
+{
+    uint64_t base = (uint64_t)64 << 20, cap;
+    if (__builtin_mul_overflow((uint64_t)len, 16, &cap) ||
+        __builtin_add_overflow(cap, base, &cap))
+        return UINT64_MAX;
+    return cap;
+}
+
+void wi_priv_swap_elements(void *data, size_t nbytes, size_t esize)
+{
+    uint8_t *p = data;
+    if (esize < 2)
+        return;
+    for (size_t i = 0; i + esize <= nbytes; i += esize)
+        for (size_t a = 0, b = esize - 1; a < b; a++, b--) {
+            uint8_t t = p[i + a];
+            p[i + a] = p[i + b];
+            p[i + b] = t;
+        }
+}
+
+static int starts(const uint8_t *d, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(d, prefix, n) == 0;
+}
+
+const char *wi_priv_sniff_text(const uint8_t *d, size_t len)
+{
+    if (starts(d, len, "\xef\xbb\xbf")) /* UTF-8 byte order mark */
+        d += 3, len -= 3;
+    while (len && (*d == ' ' || *d == '\t' || *d == '\r' || *d == '\n'))
+        d++, len--;
+    if (starts(d, len, "version https://git-lfs"))
+        return "this is a git-lfs pointer file, not the checkpoint itself: "
+               "fetch the real file (git lfs pull)";
+    if (starts(d, len, "<"))
+        return "this looks like an HTML page, not a checkpoint: the "
+               "download probably returned an error or a login page";
+    if (starts(d, len, "{") || starts(d, len, "["))
+        return "this is a JSON text file, not a checkpoint (the index of a "
+               "sharded checkpoint?)";
+    return NULL;
+}
+
+/* safetensors: the JSON header (after the 8-byte length) starts with '{'
+ * or, when a writer aligned the data with padding, whitespace. */
+static int header_start(uint8_t c)
+{
+    return c == '{' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* What the first bytes cannot be read as, in words. */
+static const char *unknown_format(const uint8_t *d, size_t len)
+{
+    const char *text = wi_priv_sniff_text(d, len);
+    if (text)
+        return text;
+    if (len >= 262 && memcmp(d + 257, "ustar", 5) == 0)
+        return "this is a tar archive: the tar-based torch.save format of "
+               "PyTorch before 0.4 is not supported; re-save it with a "
+               "recent PyTorch";
+    if (starts(d, len, "PYTORCH1"))
+        return "unsupported archive format from the PyTorch preview "
+               "release";
+    if (starts(d, len, "\x1f\x8b"))
+        return "this file is gzip-compressed: decompress it first";
+    return NULL;
+}
+
+wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
+                                         const char *source, wi_error_t *err)
+{
+    const uint8_t *d = blob->data;
+    size_t len = blob->len;
+    if (len == 0) {
+        wi_error_set(err, WI_EFORMAT, source, NULL,
+                     "the file is empty (0 bytes): an interrupted download "
+                     "or a failed save?");
+        return NULL;
+    }
+    /* torch.serialization._is_zipfile looks at the local header magic
+     * only; PK\5\6 is an empty archive, which the zip reader explains. */
+    if (starts(d, len, "PK\x03\x04") || starts(d, len, "PK\x05\x06"))
+        return wi_priv_pth_zip_read(blob, source, err);
+    if (len >= 9 && header_start(d[8]))
+        return wi_priv_safetensors_read(blob, source, err);
+    if (d[0] == 0x80)
+        return wi_priv_pth_legacy_read(blob, source, err);
+    const char *why = unknown_format(d, len);
+    if (why)
+        wi_error_set(err, WI_EFORMAT, source, NULL, "not a checkpoint: %s",
+                     why);
+    else
+        wi_error_set(err, WI_EFORMAT, source, NULL,
+                     "not a checkpoint: unrecognised first bytes "
+                     "%02x %02x %02x %02x (expected a torch.save zip, "
+                     "safetensors, or a legacy torch.save pickle)%s",
+                     d[0], len > 1 ? d[1] : 0, len > 2 ? d[2] : 0,
+                     len > 3 ? d[3] : 0,
+                     len < 9 ? "; the file is only a few bytes long: "
+                               "truncated?"
+                             : "");
+    return NULL;
+}
+
+wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err)
+{
+    if (!path) {
+        wi_error_set(err, WI_EINVAL, NULL, NULL, "checkpoint path is NULL");
+        return NULL;
+    }
+    wi_priv_blob_t *blob = wi_priv_blob_map(path, err);
+    if (!blob)
+        return NULL;
+    wi_state_dict_t *sd = wi_priv_checkpoint_read(blob, path, err);
+    wi_priv_blob_unref(blob);
+    return sd;
+}

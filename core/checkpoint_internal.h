@@ -1,0 +1,81 @@
+/* Checkpoint readers: shared pieces of checkpoint.c, safetensors_read.c
+ * and pth.c.  Internal; not exported (the fuzzers compile the sources
+ * directly to reach the from-memory entry points). */
+#ifndef WI_CHECKPOINT_INTERNAL_H
+#define WI_CHECKPOINT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <weightinit/error.h>
+#include <weightinit/state_dict.h>
+
+#ifndef WI_INTERNAL
+#define WI_INTERNAL __attribute__((visibility("hidden")))
+/* 1 when the host stores numbers little-endian, as checkpoints do. */
+#define WI_HOST_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* Reverses the bytes of each esize-byte element in place (esize 1, 2, 4,
+ * 8 or 16; nbytes a multiple of esize). */
+WI_INTERNAL void wi_priv_swap_elements(void *data, size_t nbytes,
+                                       size_t esize);
+
+#endif
+
+/* The bytes of a checkpoint file: a private writable mapping of the file,
+ * or a heap copy.  Reference counted, because tensors may point into it
+ * (wi_tensor_wrap) and outlive the reader. */
+typedef struct wi_priv_blob {
+    uint8_t *data;
+    size_t len;
+    atomic_int refs;
+    int mapped; /* munmap() rather than free() */
+} wi_priv_blob_t;
+
+/* Maps path (a non-empty regular file).  NULL with err set. */
+WI_INTERNAL wi_priv_blob_t *wi_priv_blob_map(const char *path,
+                                             wi_error_t *err);
+/* A blob holding a copy of len bytes (len may be 0). */
+WI_INTERNAL wi_priv_blob_t *wi_priv_blob_copy(const void *data, size_t len,
+                                              wi_error_t *err);
+WI_INTERNAL void wi_priv_blob_ref(wi_priv_blob_t *blob);
+WI_INTERNAL void wi_priv_blob_unref(wi_priv_blob_t *blob);
+
+/* Detects the format from the first bytes and reads the blob; source names
+ * the file in messages.  The blob stays owned by the caller (tensors take
+ * their own references). */
+WI_INTERNAL wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
+                                                     const char *source,
+                                                     wi_error_t *err);
+
+WI_INTERNAL wi_state_dict_t *wi_priv_safetensors_read(wi_priv_blob_t *blob,
+                                                      const char *source,
+                                                      wi_error_t *err);
+/* torch.save zip format (the blob starts with PK\3\4). */
+WI_INTERNAL wi_state_dict_t *wi_priv_pth_zip_read(wi_priv_blob_t *blob,
+                                                  const char *source,
+                                                  wi_error_t *err);
+/* torch.save legacy stream (magic number pickle first). */
+WI_INTERNAL wi_state_dict_t *wi_priv_pth_legacy_read(wi_priv_blob_t *blob,
+                                                     const char *source,
+                                                     wi_error_t *err);
+
+/* A human hint when the bytes are not a checkpoint at all: a git-lfs
+ * pointer, an HTML page, ... (static string), or NULL. */
+WI_INTERNAL const char *wi_priv_sniff_text(const uint8_t *data, size_t len);
+
+/* A loader may hand out at most this many tensor bytes for a file of len
+ * bytes: views of one storage (stride 0, overlapping views) could
+ * otherwise turn a small file into terabytes. */
+WI_INTERNAL uint64_t wi_priv_output_cap(size_t len);
+
+/* 1 when the host stores numbers little-endian, as checkpoints do. */
+#define WI_HOST_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* Reverses the bytes of each esize-byte element in place (esize 1, 2, 4,
+ * 8 or 16; nbytes a multiple of esize). */
+WI_INTERNAL void wi_priv_swap_elements(void *data, size_t nbytes,
+                                       size_t esize);
+
+#endif

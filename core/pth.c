@@ -1,0 +1,684 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zip.h>
+
+#include <weightinit/checkpoint.h>
+
+#include "checkpoint_internal.h"
+#include "pickle.h"
+
+#define SUPPORTED "F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL"
+
+/* The bytes of one storage, as far as the reader got them. */
+struct sbytes {
+    const uint8_t *data; /* NULL until loaded */
+    uint8_t *owned;      /* heap copy (zip records), freed by the reader */
+    size_t nbytes;
+    size_t users; /* tensors of the selected dict still to be built */
+};
+
+struct pth {
+    const char *source;
+    wi_priv_blob_t *blob;
+    wi_error_t *err;
+    wi_priv_pickle_t *vm;
+    int swap; /* the file's byte order is not the host's */
+    uint64_t out, cap;
+    struct sbytes *sb;
+    /* zip */
+    zip_t *za;
+    char *prefix; /* "archive/" */
+    int torchscript;
+};
+
+static int fail(struct pth *p, int code, const char *key, const char *fmt,
+                ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct pth *p, int code, const char *key, const char *fmt,
+                ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wi_error_setv(p->err, code, p->source, key, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* ---- building tensors ---- */
+
+/* Copies a strided view into dst, row-major.  The view was checked to lie
+ * inside the storage, so every index below is in bounds. */
+static void strided_copy(uint8_t *dst, const uint8_t *src, size_t esize,
+                         int nd, const int64_t *size, const int64_t *stride,
+                         int64_t offset)
+{
+    if (nd == 0) {
+        memcpy(dst, src + (size_t)offset * esize, esize);
+        return;
+    }
+    int64_t idx[WI_MAX_DIMS] = {0};
+    int64_t inner = size[nd - 1], istride = stride[nd - 1], base = offset;
+    for (;;) {
+        if (istride == 1) {
+            memcpy(dst, src + (size_t)base * esize, (size_t)inner * esize);
+            dst += (size_t)inner * esize;
+        } else {
+            for (int64_t j = 0; j < inner; j++, dst += esize)
+                memcpy(dst, src + (size_t)(base + j * istride) * esize,
+                       esize);
+        }
+        /* base only ever names an element of the view: a size-1
+         * dimension may carry any stride, so never step past its end. */
+        int d = nd - 2;
+        for (; d >= 0; d--) {
+            if (++idx[d] < size[d]) {
+                base += stride[d];
+                break;
+            }
+            base -= stride[d] * (size[d] - 1);
+            idx[d] = 0;
+        }
+        if (d < 0)
+            return;
+    }
+}
+
+static int contiguous(const wi_priv_pval_t *v)
+{
+    int64_t expect = 1;
+    for (int i = v->u.tensor.ndim - 1; i >= 0; i--) {
+        if (v->u.tensor.size[i] != 1 && v->u.tensor.stride[i] != expect)
+            return 0;
+        expect *= v->u.tensor.size[i];
+    }
+    return 1;
+}
+
+static void release_free(void *data, void *ud)
+{
+    (void)ud;
+    free(data);
+}
+
+typedef int (*load_fn)(struct pth *p, const wi_priv_storage_t *st,
+                       const char *key);
+
+/* Hands over the storage buffer when this tensor is all of it and its
+ * only user, else copies. */
+static wi_tensor_t *fill(struct pth *p, const wi_priv_pval_t *v,
+                         struct sbytes *sb, uint64_t nbytes, const char *key)
+{
+    const wi_priv_storage_t *st = v->u.tensor.storage;
+    wi_tensor_t *t;
+    if (sb->owned && sb->users == 1 && v->u.tensor.offset == 0 &&
+        nbytes == sb->nbytes && contiguous(v)) {
+        t = wi_tensor_wrap((wi_dtype_t)st->dtype, v->u.tensor.ndim,
+                           v->u.tensor.size, sb->owned, release_free, NULL,
+                           p->err);
+        if (t)
+            sb->owned = NULL, sb->data = NULL;
+    } else {
+        t = wi_tensor_new((wi_dtype_t)st->dtype, v->u.tensor.ndim,
+                          v->u.tensor.size, p->err);
+        if (t && nbytes)
+            strided_copy(wi_tensor_data(t), sb->data, st->esize,
+                         v->u.tensor.ndim, v->u.tensor.size,
+                         v->u.tensor.stride, v->u.tensor.offset);
+    }
+    if (!t) {
+        if (p->err) {
+            snprintf(p->err->source, sizeof p->err->source, "%s", p->source);
+            snprintf(p->err->path, sizeof p->err->path, "%s", key);
+        }
+        return NULL;
+    }
+    if (p->swap)
+        wi_priv_swap_elements(wi_tensor_data(t), (size_t)nbytes, st->esize);
+    if (--sb->users == 0 && sb->owned) {
+        free(sb->owned);
+        sb->owned = NULL, sb->data = NULL;
+    }
+    return t;
+}
+
+/* An opaque value where data was needed: name the global that would
+ * have built it. */
+static int refuse_opaque(struct pth *p, const char *key,
+                         const wi_priv_pval_t *v)
+{
+    const char *m = v->u.global.module, *n = v->u.global.name;
+    if (strncmp(m, "torch", 5) == 0 && (m[5] == '\0' || m[5] == '.'))
+        return fail(p, WI_EUNSUPPORTED, key,
+                    "value is built by pickle global '%s %s', which "
+                    "weightinit does not support (it reads tensors saved by "
+                    "_rebuild_tensor_v2 with the classic dtypes)",
+                    m, n);
+    return fail(p, WI_EUNSUPPORTED, key,
+                "value is built by pickle global '%s %s', which is not "
+                "allowed (weightinit never imports or calls pickle globals)",
+                m, n);
+}
+
+static wi_tensor_t *materialize(struct pth *p, const char *key,
+                                const wi_priv_pval_t *v, load_fn load)
+{
+    if (v->kind == WI_PK_OPAQUE) {
+        refuse_opaque(p, key, v);
+        return NULL;
+    }
+    if (v->u.tensor.invalid) {
+        fail(p, WI_EFORMAT, key, "invalid tensor: %s", v->u.tensor.invalid);
+        return NULL;
+    }
+    const wi_priv_storage_t *st = v->u.tensor.storage;
+    if (st->dtype < 0) {
+        fail(p, WI_EUNSUPPORTED, key,
+             "tensor has storage type torch.%s, which weightinit does not "
+             "support (supported: " SUPPORTED ")",
+             st->type_name);
+        return NULL;
+    }
+    if (v->u.tensor.ndim > WI_MAX_DIMS) {
+        fail(p, WI_EUNSUPPORTED, key,
+             "tensor has %d dimensions; weightinit supports at most %d",
+             v->u.tensor.ndim, WI_MAX_DIMS);
+        return NULL;
+    }
+    int64_t numel = 1;
+    for (int i = 0; i < v->u.tensor.ndim; i++)
+        numel *= v->u.tensor.size[i]; /* checked when the tensor was built */
+    uint64_t nbytes;
+    if (__builtin_mul_overflow((uint64_t)numel, (uint64_t)st->esize,
+                               &nbytes) ||
+        nbytes > p->cap - p->out) {
+        fail(p, WI_EFORMAT, key,
+             "tensors would need more than %llu MiB for a %zu-byte file "
+             "(views repeating storage elements?); refusing",
+             (unsigned long long)(p->cap >> 20), p->blob->len);
+        return NULL;
+    }
+    p->out += nbytes;
+    struct sbytes *sb = &p->sb[st->index];
+    if (numel > 0 && !sb->data && load(p, st, key) < 0)
+        return NULL;
+    return fill(p, v, sb, nbytes, key);
+}
+
+/* ---- choosing the state dict (MMEngine's unwrapping) ---- */
+
+static const wi_priv_pval_t *select_dict(struct pth *p,
+                                         const wi_priv_pval_t *root)
+{
+    if (root->kind == WI_PK_OPAQUE) {
+        fail(p, WI_EUNSUPPORTED, NULL,
+             "no state_dict found: the file holds an object built by pickle "
+             "global '%s %s'%s, not a dict of tensors (save "
+             "model.state_dict() instead); weightinit never calls pickle "
+             "globals",
+             root->u.global.module, root->u.global.name,
+             p->torchscript ? " (a TorchScript archive from torch.jit.save)"
+                            : "");
+        return NULL;
+    }
+    if (root->kind != WI_PK_DICT) {
+        fail(p, WI_EFORMAT, NULL,
+             "no state_dict found: the file holds %s, not a dict of tensors",
+             wi_priv_pval_kind(root));
+        return NULL;
+    }
+    const wi_priv_pval_t *sd = wi_priv_pdict_get(root, "state_dict");
+    if (!sd || sd->kind == WI_PK_DICT)
+        return sd ? sd : root;
+    if (sd->kind == WI_PK_OPAQUE)
+        refuse_opaque(p, "state_dict", sd);
+    else
+        fail(p, WI_EFORMAT, "state_dict",
+             "checkpoint['state_dict'] is %s, not a dict of tensors",
+             wi_priv_pval_kind(sd));
+    return NULL;
+}
+
+/* For each distinct key, in order of first appearance, the index of its
+ * last value (Python dict semantics for repeated SETITEMs). */
+static size_t *unique_items(struct pth *p, const wi_priv_pval_t *d,
+                            size_t *n)
+{
+    size_t len = d->u.dict.len, count = 0, found;
+    size_t *pick = malloc((len ? len : 1) * sizeof *pick);
+    wi_priv_strset_t seen = {0};
+    int added;
+    if (!pick) {
+        fail(p, WI_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        const wi_priv_pval_t *k = d->u.dict.keys[i];
+        /* MMEngine's revise_keys runs re.sub on every key. */
+        if (k->kind != WI_PK_STR || strlen(k->u.str.data) != k->u.str.len) {
+            fail(p, WI_EFORMAT, NULL,
+                 "state dict key number %zu is %s, not a tensor name", i,
+                 k->kind == WI_PK_STR ? "a string with a NUL byte"
+                                      : wi_priv_pval_kind(k));
+            goto fail;
+        }
+        if (wi_priv_strset_put(&seen, k->u.str.data, count, &found,
+                               &added) < 0) {
+            fail(p, WI_ENOMEM, NULL, "out of memory");
+            goto fail;
+        }
+        if (added)
+            pick[count++] = i;
+        else
+            pick[found] = i;
+    }
+    wi_priv_strset_free(&seen);
+    *n = count;
+    return pick;
+fail:
+    wi_priv_strset_free(&seen);
+    free(pick);
+    return NULL;
+}
+
+/* Tensors of the selected dict.  Other plain values (ints, strings,
+ * nested dicts) are skipped: MMEngine would report them as unexpected
+ * keys and load nothing from them.  Opaque objects are refused, since
+ * under Python they might have been tensors.  p->sb must be allocated. */
+static wi_state_dict_t *extract(struct pth *p, const wi_priv_pval_t *root,
+                                load_fn load)
+{
+    const wi_priv_pval_t *d = select_dict(p, root);
+    size_t n;
+    size_t *pick = d ? unique_items(p, d, &n) : NULL;
+    if (!pick)
+        return NULL;
+    wi_state_dict_t *sd = wi_state_dict_new();
+    if (!sd) {
+        fail(p, WI_ENOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const wi_priv_pval_t *v = d->u.dict.values[pick[i]];
+        if (v->kind == WI_PK_TENSOR && !v->u.tensor.invalid)
+            p->sb[v->u.tensor.storage->index].users++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const wi_priv_pval_t *v = d->u.dict.values[pick[i]];
+        const char *key = d->u.dict.keys[pick[i]]->u.str.data;
+        if (v->kind != WI_PK_TENSOR && v->kind != WI_PK_OPAQUE)
+            continue;
+        wi_tensor_t *t = materialize(p, key, v, load);
+        if (!t || wi_state_dict_append_new(sd, key, t, p->err) < 0)
+            goto fail;
+    }
+    free(pick);
+    return sd;
+fail:
+    free(pick);
+    wi_state_dict_free(sd);
+    return NULL;
+}
+
+static int alloc_sbytes(struct pth *p)
+{
+    size_t ns = wi_priv_pickle_nstorages(p->vm);
+    p->sb = calloc(ns ? ns : 1, sizeof *p->sb);
+    return p->sb ? 0 : fail(p, WI_ENOMEM, NULL, "out of memory");
+}
+
+static void pth_free(struct pth *p)
+{
+    size_t ns = p->vm ? wi_priv_pickle_nstorages(p->vm) : 0;
+    for (size_t i = 0; p->sb && i < ns; i++)
+        free(p->sb[i].owned);
+    free(p->sb);
+    wi_priv_pickle_free(p->vm);
+    if (p->za)
+        zip_discard(p->za);
+    free(p->prefix);
+}
+
+static int storage_nbytes(struct pth *p, const wi_priv_storage_t *st,
+                          uint64_t *nbytes)
+{
+    if (__builtin_mul_overflow((uint64_t)st->numel, (uint64_t)st->esize,
+                               nbytes) ||
+        *nbytes > SIZE_MAX)
+        return fail(p, WI_EFORMAT, NULL,
+                    "storage '%s' of %lld elements is too large", st->key,
+                    (long long)st->numel);
+    return 0;
+}
+
+/* ---- the zip format ---- */
+
+static int zip_fail(struct pth *p, int zcode, const char *what)
+{
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, zcode);
+    const char *why = zcode == ZIP_ER_NOZIP
+                          ? "no end of central directory record: truncated "
+                            "download or not a zip archive"
+                          : zip_error_strerror(&ze);
+    fail(p, WI_EFORMAT, NULL, "%s: %s", what, why);
+    zip_error_fini(&ze);
+    return WI_EFORMAT;
+}
+
+static int zip_open_blob(struct pth *p)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src =
+        zip_source_buffer_create(p->blob->data, p->blob->len, 0, &ze);
+    if (src && !(p->za = zip_open_from_source(src, ZIP_RDONLY, &ze)))
+        zip_source_free(src);
+    int code = zip_error_code_zip(&ze);
+    zip_error_fini(&ze);
+    if (!p->za)
+        return zip_fail(p, code, "cannot read the torch.save zip archive");
+    return 0;
+}
+
+/* torch's reader takes the folder from the first entry and refuses any
+ * entry outside it. */
+static int find_prefix(struct pth *p)
+{
+    zip_int64_t n = zip_get_num_entries(p->za, 0);
+    const char *first = n > 0 ? zip_get_name(p->za, 0, ZIP_FL_ENC_RAW) : NULL;
+    if (!first)
+        return fail(p, WI_EFORMAT, NULL,
+                    "the zip archive is empty: not a torch.save file");
+    const char *slash = strchr(first, '/');
+    if (!slash || slash == first)
+        return fail(p, WI_EFORMAT, NULL,
+                    "file in archive is not in a subdirectory: '%.100s' "
+                    "(not a torch.save file)",
+                    first);
+    size_t plen = (size_t)(slash - first) + 1;
+    if (!(p->prefix = strndup(first, plen)))
+        return fail(p, WI_ENOMEM, NULL, "out of memory");
+    for (zip_int64_t i = 1; i < n; i++) {
+        const char *name = zip_get_name(p->za, (zip_uint64_t)i,
+                                        ZIP_FL_ENC_RAW);
+        if (!name || strncmp(name, p->prefix, plen) != 0)
+            return fail(p, WI_EFORMAT, NULL,
+                        "file in archive is not in the subdirectory '%s': "
+                        "'%.100s'",
+                        p->prefix, name ? name : "?");
+    }
+    return 0;
+}
+
+/* Index of prefix + rel, or -1. */
+static zip_int64_t locate(struct pth *p, const char *rel)
+{
+    char name[1024];
+    if ((size_t)snprintf(name, sizeof name, "%s%s", p->prefix, rel) >=
+        sizeof name)
+        return -1;
+    return zip_name_locate(p->za, name, ZIP_FL_ENC_RAW);
+}
+
+/* Reads record rel (which must hold exactly `expect` bytes unless expect
+ * is SIZE_MAX; at most `limit` bytes) into a new buffer. */
+static int read_record(struct pth *p, const char *rel, const char *key,
+                       size_t expect, uint64_t limit, uint8_t **out,
+                       size_t *len)
+{
+    zip_int64_t idx = locate(p, rel);
+    zip_stat_t st;
+    if (idx < 0)
+        return fail(p, WI_EFORMAT, key,
+                    "the zip archive has no record '%s%s'%s", p->prefix, rel,
+                    strcmp(rel, "data.pkl") == 0 ? ": not a torch.save file"
+                                                 : " (truncated or corrupt "
+                                                   "file?)");
+    if (zip_stat_index(p->za, (zip_uint64_t)idx, 0, &st) < 0 ||
+        !(st.valid & ZIP_STAT_SIZE))
+        return zip_fail(p, zip_error_code_zip(zip_get_error(p->za)),
+                        "cannot read the zip directory");
+    if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+        st.encryption_method != ZIP_EM_NONE)
+        return fail(p, WI_EUNSUPPORTED, key, "record '%s%s' is encrypted",
+                    p->prefix, rel);
+    if (expect != SIZE_MAX && st.size != expect)
+        return fail(p, WI_EFORMAT, key,
+                    "record '%s%s' holds %llu bytes but its storage needs "
+                    "%zu (truncated or corrupt file?)",
+                    p->prefix, rel, (unsigned long long)st.size, expect);
+    if (st.size > limit || st.size > SIZE_MAX - 1)
+        return fail(p, WI_EUNSUPPORTED, key,
+                    "record '%s%s' of %llu bytes is larger than the %llu-byte "
+                    "limit",
+                    p->prefix, rel, (unsigned long long)st.size,
+                    (unsigned long long)limit);
+    zip_flags_t flags = 0;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* Let mutated records past the CRC check, to reach the pickle VM. */
+    if ((st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE)
+        flags = ZIP_FL_COMPRESSED;
+#endif
+    uint8_t *buf = malloc(st.size ? (size_t)st.size : 1);
+    zip_file_t *zf = buf ? zip_fopen_index(p->za, (zip_uint64_t)idx, flags)
+                         : NULL;
+    zip_int64_t got = 0, r = 0;
+    while (zf && (uint64_t)got < st.size &&
+           (r = zip_fread(zf, buf + got, st.size - (zip_uint64_t)got)) > 0)
+        got += r;
+    int ok = zf && r >= 0 && (uint64_t)got == st.size;
+    char why[128];
+    snprintf(why, sizeof why, "%s",
+             !buf ? "out of memory"
+             : zf ? (r < 0 ? zip_file_strerror(zf) : "the record is short")
+                  : zip_strerror(p->za));
+    if (zf)
+        zip_fclose(zf);
+    if (!ok) {
+        free(buf);
+        return fail(p, buf ? WI_EFORMAT : WI_ENOMEM, key,
+                    "cannot read record '%s%s': %s (truncated or corrupt "
+                    "file?)",
+                    p->prefix, rel, why);
+    }
+    *out = buf;
+    *len = (size_t)st.size;
+    return 0;
+}
+
+static int zip_load(struct pth *p, const wi_priv_storage_t *st,
+                    const char *key)
+{
+    struct sbytes *sb = &p->sb[st->index];
+    char rel[512];
+    uint64_t nbytes;
+    if (storage_nbytes(p, st, &nbytes) < 0)
+        return WI_EFORMAT;
+    if ((size_t)snprintf(rel, sizeof rel, "data/%s", st->key) >= sizeof rel)
+        return fail(p, WI_EFORMAT, key, "storage key '%.64s...' is too long",
+                    st->key);
+    if (read_record(p, rel, key, (size_t)nbytes, p->cap, &sb->owned,
+                    &sb->nbytes) < 0)
+        return WI_EFORMAT;
+    sb->data = sb->owned;
+    return 0;
+}
+
+/* "little" (or absent: files before pytorch#101688) or "big". */
+static int read_byteorder(struct pth *p)
+{
+    uint8_t *buf;
+    size_t len;
+    if (locate(p, "byteorder") < 0)
+        return 0;
+    if (read_record(p, "byteorder", NULL, SIZE_MAX, 64, &buf, &len) < 0)
+        return WI_EFORMAT;
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    int big = len == 3 && memcmp(buf, "big", 3) == 0;
+    int little = len == 6 && memcmp(buf, "little", 6) == 0;
+    free(buf);
+    if (!big && !little)
+        return fail(p, WI_EFORMAT, NULL,
+                    "record '%sbyteorder' is neither 'little' nor 'big'",
+                    p->prefix);
+    p->swap = big == WI_HOST_LITTLE_ENDIAN;
+    return 0;
+}
+
+wi_state_dict_t *wi_priv_pth_zip_read(wi_priv_blob_t *blob,
+                                      const char *source, wi_error_t *err)
+{
+    struct pth p = {.source = source, .blob = blob, .err = err};
+    p.cap = wi_priv_output_cap(blob->len);
+    wi_state_dict_t *sd = NULL;
+    uint8_t *pkl = NULL;
+    size_t pkl_len = 0, pos = 0;
+    wi_priv_pval_t *root;
+    if (zip_open_blob(&p) < 0 || find_prefix(&p) < 0 ||
+        read_record(&p, "data.pkl", NULL, SIZE_MAX, WI_PICKLE_MAX_BYTES, &pkl,
+                    &pkl_len) < 0 ||
+        read_byteorder(&p) < 0)
+        goto done;
+    p.torchscript = locate(&p, "constants.pkl") >= 0;
+    if (!(p.vm = wi_priv_pickle_new())) {
+        fail(&p, WI_ENOMEM, NULL, "out of memory");
+        goto done;
+    }
+    if (wi_priv_pickle_run(p.vm, pkl, pkl_len, &pos, 5, source, "data.pkl",
+                           &root, err) < 0 ||
+        alloc_sbytes(&p) < 0)
+        goto done;
+    sd = extract(&p, root, zip_load);
+done:
+    free(pkl);
+    pth_free(&p);
+    return sd;
+}
+
+/* ---- the legacy stream ---- */
+
+/* Python's int 0x1950a86a20f9469cfc6c as LONG1 bytes. */
+static const uint8_t magic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9,
+                                  0x20, 0x6a, 0xa8, 0x50, 0x19};
+
+static int run(struct pth *p, size_t *pos, const char *what,
+               wi_priv_pval_t **out)
+{
+    return wi_priv_pickle_run(p->vm, p->blob->data, p->blob->len, pos, 6,
+                              p->source, what, out, p->err);
+}
+
+/* Magic number, protocol version, sys_info. */
+static int legacy_preamble(struct pth *p, size_t *pos)
+{
+    wi_priv_pval_t *v;
+    if (run(p, pos, "legacy torch.save stream: magic number pickle", &v) < 0)
+        return WI_EFORMAT;
+    if (v->kind != WI_PK_BIGINT || v->u.str.len != sizeof magic ||
+        memcmp(v->u.str.data, magic, sizeof magic) != 0)
+        return fail(p, WI_EFORMAT, NULL,
+                    "invalid magic number; corrupt file? (a pickle that is "
+                    "not a torch.save checkpoint)");
+    if (run(p, pos, "legacy torch.save stream: protocol version pickle",
+            &v) < 0)
+        return WI_EFORMAT;
+    if (v->kind != WI_PK_INT || v->u.i != 1001)
+        return fail(p, WI_EUNSUPPORTED, NULL,
+                    "legacy torch.save protocol version is not 1001");
+    if (run(p, pos, "legacy torch.save stream: sys_info pickle", &v) < 0)
+        return WI_EFORMAT;
+    const wi_priv_pval_t *le = wi_priv_pdict_get(v, "little_endian");
+    if (v->kind != WI_PK_DICT || (le && le->kind != WI_PK_BOOL))
+        return fail(p, WI_EFORMAT, NULL,
+                    "legacy torch.save sys_info is not a dict with a "
+                    "boolean little_endian");
+    p->swap = (le ? (int)le->u.i : 1) != WI_HOST_LITTLE_ENDIAN;
+    return 0;
+}
+
+/* After the key list: per key, an int64 element count and raw bytes. */
+static int legacy_storages(struct pth *p, size_t pos,
+                           const wi_priv_pval_t *keys)
+{
+    const uint8_t *d = p->blob->data;
+    size_t len = p->blob->len;
+    if (keys->kind != WI_PK_LIST)
+        return fail(p, WI_EFORMAT, NULL,
+                    "legacy torch.save storage key list is %s, not a list",
+                    wi_priv_pval_kind(keys));
+    for (size_t i = 0; i < keys->u.seq.len; i++) {
+        const wi_priv_pval_t *k = keys->u.seq.items[i];
+        const wi_priv_storage_t *st =
+            k->kind == WI_PK_STR ? wi_priv_pickle_find_storage(p->vm,
+                                                               k->u.str.data)
+                                 : NULL;
+        if (!st)
+            return fail(p, WI_EFORMAT, NULL,
+                        "legacy torch.save storage key %zu is not a storage "
+                        "of the object pickle",
+                        i);
+        uint64_t nbytes, numel;
+        if (len - pos < 8)
+            return fail(p, WI_EFORMAT, NULL,
+                        "truncated file: the size of storage '%s' is missing "
+                        "at byte %zu",
+                        st->key, pos);
+        memcpy(&numel, d + pos, 8);
+        if (p->swap)
+            wi_priv_swap_elements(&numel, 8, 8);
+        pos += 8;
+        if (numel != (uint64_t)st->numel)
+            return fail(p, WI_EFORMAT, NULL,
+                        "storage '%s' has wrong size: expected %lld got %llu",
+                        st->key, (long long)st->numel,
+                        (unsigned long long)numel);
+        if (storage_nbytes(p, st, &nbytes) < 0)
+            return WI_EFORMAT;
+        if (nbytes > len - pos)
+            return fail(p, WI_EFORMAT, NULL,
+                        "truncated file: storage '%s' needs %llu bytes at "
+                        "byte %zu, only %zu left",
+                        st->key, (unsigned long long)nbytes, pos, len - pos);
+        p->sb[st->index].data = d + pos;
+        p->sb[st->index].nbytes = (size_t)nbytes;
+        pos += (size_t)nbytes;
+    }
+    return 0;
+}
+
+static int legacy_load(struct pth *p, const wi_priv_storage_t *st,
+                       const char *key)
+{
+    return fail(p, WI_EFORMAT, key,
+                "storage '%s' has no data in the file (missing from the "
+                "storage key list)",
+                st->key);
+}
+
+wi_state_dict_t *wi_priv_pth_legacy_read(wi_priv_blob_t *blob,
+                                         const char *source, wi_error_t *err)
+{
+    struct pth p = {.source = source, .blob = blob, .err = err};
+    p.cap = wi_priv_output_cap(blob->len);
+    wi_state_dict_t *sd = NULL;
+    wi_priv_pval_t *root, *keys;
+    size_t pos = 0;
+    if (!(p.vm = wi_priv_pickle_new())) {
+        fail(&p, WI_ENOMEM, NULL, "out of memory");
+        goto done;
+    }
+    if (legacy_preamble(&p, &pos) < 0 ||
+        run(&p, &pos, "legacy torch.save stream: object pickle", &root) < 0 ||
+        run(&p, &pos, "legacy torch.save stream: storage key list", &keys) <
+            0 ||
+        alloc_sbytes(&p) < 0 || legacy_storages(&p, pos, keys) < 0)
+        goto done;
+    sd = extract(&p, root, legacy_load);
+done:
+    pth_free(&p);
+    return sd;
+}

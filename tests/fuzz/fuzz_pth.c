@@ -1,0 +1,29 @@
+/* libFuzzer harness: the torch.save readers (zip format when the input
+ * starts with "PK", else the legacy stream) on in-memory bytes.  See
+ * README.md for the build and run commands. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    wi_error_t err;
+    wi_priv_blob_t *blob = wi_priv_blob_copy(data, size, &err);
+    if (!blob)
+        return 0;
+    wi_state_dict_t *sd = size >= 2 && data[0] == 'P' && data[1] == 'K'
+                              ? wi_priv_pth_zip_read(blob, "fuzz", &err)
+                              : wi_priv_pth_legacy_read(blob, "fuzz", &err);
+    volatile uint8_t sink = 0;
+    for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        const uint8_t *p = wi_tensor_const_data(t);
+        for (uint64_t j = 0; j < wi_tensor_nbytes(t); j++)
+            sink ^= p[j];
+    }
+    (void)sink;
+    wi_state_dict_free(sd);
+    wi_priv_blob_unref(blob);
+    return 0;
+}

@@ -1,0 +1,27 @@
+/* libFuzzer harness: the safetensors reader on in-memory bytes.  See
+ * README.md for the build and run commands. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    wi_error_t err;
+    wi_priv_blob_t *blob = wi_priv_blob_copy(data, size, &err);
+    if (!blob)
+        return 0;
+    wi_state_dict_t *sd = wi_priv_safetensors_read(blob, "fuzz", &err);
+    /* Touch every byte handed out, so reads past the input are caught. */
+    volatile uint8_t sink = 0;
+    for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        const uint8_t *p = wi_tensor_const_data(t);
+        for (uint64_t j = 0; j < wi_tensor_nbytes(t); j++)
+            sink ^= p[j];
+    }
+    (void)sink;
+    wi_state_dict_free(sd);
+    wi_priv_blob_unref(blob);
+    return 0;
+}

@@ -1,0 +1,109 @@
+/* weightinit inspect FILE and weightinit convert IN OUT.safetensors. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct stats {
+    double mean, std, min, max;
+};
+
+/* mean, unbiased std (torch.std), min and max over the values as float. */
+static int tensor_stats(const wi_tensor_t *t, struct stats *s, wi_error_t *err)
+{
+    wi_tensor_t *f = wi_tensor_new(WI_DTYPE_F32, wi_tensor_ndim(t), wi_tensor_shape(t), err);
+    if (!f || wi_tensor_copy_(f, t, err) < 0) {
+        wi_tensor_free(f);
+        return -1;
+    }
+    const float *v = wi_tensor_data(f);
+    int64_t n = wi_tensor_numel(f);
+    double sum = 0, sq = 0;
+    s->min = INFINITY;
+    s->max = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        sum += v[i];
+        s->min = v[i] < s->min ? v[i] : s->min;
+        s->max = v[i] > s->max ? v[i] : s->max;
+    }
+    s->mean = n ? sum / (double)n : NAN;
+    for (int64_t i = 0; i < n; i++)
+        sq += (v[i] - s->mean) * (v[i] - s->mean);
+    s->std = n > 1 ? sqrt(sq / (double)(n - 1)) : NAN;
+    wi_tensor_free(f);
+    return 0;
+}
+
+static int one_arg(int argc, char **argv, const char *usage)
+{
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        puts(usage);
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    const char *usage = "usage: weightinit inspect FILE (.safetensors or .pth)";
+    if (one_arg(argc, argv, usage))
+        return 0;
+    if (argc != 2) {
+        cli_errorf("inspect takes one FILE (%s)", usage);
+        return EXIT_BAD_INPUT;
+    }
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
+    if (!sd) {
+        cli_error(&err);
+        return EXIT_INIT_FAILED;
+    }
+    printf("%-40s %-5s %-18s %12s %12s %12s %12s\n", "name", "dtype", "shape",
+           "mean", "std", "min", "max");
+    int status = 0;
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        char shape[256];
+        struct stats s;
+        wi_shape_format(wi_tensor_ndim(t), wi_tensor_shape(t), shape, sizeof shape);
+        if (tensor_stats(t, &s, &err) < 0) {
+            cli_error(&err);
+            status = EXIT_INIT_FAILED;
+            break;
+        }
+        printf("%-40s %-5s %-18s %12.6g %12.6g %12.6g %12.6g\n",
+               wi_state_dict_name(sd, i), wi_dtype_name(wi_tensor_dtype(t)), shape,
+               s.mean, s.std, s.min, s.max);
+    }
+    printf("%zu tensors\n", wi_state_dict_size(sd));
+    wi_state_dict_free(sd);
+    return status;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    const char *usage = "usage: weightinit convert IN OUT.safetensors";
+    if (one_arg(argc, argv, usage))
+        return 0;
+    if (argc != 3) {
+        cli_errorf("convert takes IN and OUT.safetensors (%s)", usage);
+        return EXIT_BAD_INPUT;
+    }
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
+    if (!sd) {
+        cli_error(&err);
+        return EXIT_INIT_FAILED;
+    }
+    const char *base = strrchr(argv[1], '/');
+    json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
+                             base ? base + 1 : argv[1], "weightinit_version",
+                             wi_version());
+    int rc = meta ? wi_safetensors_save(argv[2], sd, meta, &err) : -1;
+    if (rc < 0)
+        cli_error(&err);
+    json_decref(meta);
+    wi_state_dict_free(sd);
+    return rc < 0 ? EXIT_INIT_FAILED : 0;
+}
