@@ -233,11 +233,43 @@ static wi_module_t *build_node(const struct loader *l, const json_t *node,
     return build_custom(l, node, t, path);
 }
 
+/* The root's "plugins": files loaded before anything is built, relative
+ * to the model file's folder. */
+static int load_model_plugins(const struct loader *l, const json_t *list)
+{
+    if (!json_is_array(list))
+        return node_error(l, "", "plugins", list, "a list of plugin file paths");
+    const char *slash = l->source ? strrchr(l->source, '/') : NULL;
+    int dirlen = slash ? (int)(slash - l->source) : 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *p = json_array_get(list, i);
+        char ipath[WI_PATH_MAX], file[4096];
+        wi_priv_path_index(ipath, sizeof ipath, "plugins", i);
+        if (!json_is_string(p) || !json_string_value(p)[0])
+            return node_error(l, ipath, "", p, "a plugin file path");
+        const char *name = json_string_value(p);
+        if (name[0] == '/' || !slash)
+            snprintf(file, sizeof file, "%s", name);
+        else
+            snprintf(file, sizeof file, "%.*s/%s", dirlen, l->source, name);
+        wi_error_t perr;
+        if (wi_registry_load_plugin(wi_context_registry(l->ctx), file, &perr) < 0) {
+            char line[WI_ERROR_TEXT_LENGTH];
+            return wi_error_set(l->err, perr.code, l->source, ipath, "%s",
+                                wi_error_format(&perr, line, sizeof line));
+        }
+    }
+    return 0;
+}
+
 wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
                             const char *source, const char *path,
                             wi_error_t *err)
 {
     struct loader l = {ctx, source, err};
+    json_t *plugins = json_object_get(node, "plugins");
+    if (plugins && (!path || !path[0]) && load_model_plugins(&l, plugins) < 0)
+        return NULL;
     return build_node(&l, node, path ? path : "");
 }
 
