@@ -62,6 +62,16 @@ static inline float uniform_one(wi_generator_t *g, float from, float range,
     return fused ? fmaf(x, range, from) : x * range + from;
 }
 
+/* The avx2 profile's loop; its "fma" clone runs fmaf() as an instruction
+ * (same exactly rounded result). */
+__attribute__((target_clones("fma", "default"))) static void
+uniform_fill_fused(float *a, int64_t n, wi_generator_t *g, float from,
+                   float range)
+{
+    for (int64_t i = 0; i < n; i++)
+        a[i] = uniform_one(g, from, range, 1);
+}
+
 static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
                         double to, wi_error_t *err)
 {
@@ -72,8 +82,11 @@ static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
     float f = (float)from, r = (float)to - f;
     float *a = f32_data(t);
     int64_t n = wi_tensor_numel(t);
-    for (int64_t i = 0; i < n; i++)
-        a[i] = uniform_one(g, f, r, fused);
+    if (fused)
+        uniform_fill_fused(a, n, g, f, r);
+    else
+        for (int64_t i = 0; i < n; i++)
+            a[i] = uniform_one(g, f, r, 0);
     return 0;
 }
 
@@ -126,8 +139,11 @@ static void normal_fill(float *a, int64_t n, wi_generator_t *g, float mean,
                                                : wi_normal_fill16_default;
     for (int64_t i = 0; i < n; i++)
         a[i] = wi_u24(wi_mt_next32(g));
-    for (int64_t b = 0; b + 16 <= n; b += 16)
-        block(a + b, mean, std);
+    if (g->profile == WI_RNG_AVX2)
+        wi_normal_blocks_avx2(a, n / 16, mean, std);
+    else
+        for (int64_t b = 0; b + 16 <= n; b += 16)
+            block(a + b, mean, std);
     if (n % 16 != 0) {
         float *tail = a + n - 16;
         for (int i = 0; i < 16; i++)

@@ -5,16 +5,19 @@
 
 #include <weightinit/rng.h>
 
+#include <stdint.h>
+
 #include "internal.h"
 
 /* Pommier's avx_mathfun log256_ps / sincos256_ps, one lane, with the FMAs
  * that GCC formed in torch's AVX2 build.  For x > 0 only. */
-WI_INTERNAL float wi_avx2_logf(float x);
-WI_INTERNAL void wi_avx2_sincosf(float x, float *s, float *c);
 
 /* The Box-Muller transform of one block of 16 uniforms in place: lanes j
  * and j + 8 form a pair (normal_fill_16 / normal_fill_16_AVX2). */
 WI_INTERNAL void wi_normal_fill16_avx2(float *data, float mean, float std);
+/* wi_normal_fill16_avx2 on nblocks consecutive blocks of 16. */
+WI_INTERNAL void wi_normal_blocks_avx2(float *data, int64_t nblocks,
+                                       float mean, float std);
 WI_INTERNAL void wi_normal_fill16_default(float *data, float mean,
                                           float std);
 
