@@ -46,6 +46,14 @@ void wi_test_assert_safetensors(const char *path, const json_t *want,
  * (names, order, sha256 of every tensor's bytes). */
 void wi_test_assert_state(wi_module_t *root, const char *name, int avx2);
 
+/* Asserts that a report (a JSON array of {name, shape, info}) equals
+ * golden/<name>/init_info_exact.json, where "not written by init_weights"
+ * stands for the "The value is the same ..." sentence of root_type and
+ * trailing blanks do not count.  An empty golden report (no init_weights
+ * ran) is compared by names and shapes with `params` when given. */
+void wi_test_assert_report_json(const json_t *got, const char *name,
+                                const char *root_type, const json_t *params);
+
 /* Asserts that root's report equals golden/<name>/init_info_exact.json
  * ("not written by init_weights" = the "The value is the same ..."
  * sentence; trailing blanks ignored). */

@@ -35,33 +35,41 @@ static int tensor_stats(const wi_tensor_t *t, struct stats *s, wi_error_t *err)
     return 0;
 }
 
-static int one_arg(int argc, char **argv, const char *usage)
+/* Parses `COMMAND FILE [OUT]` (nargs files) and reads the checkpoint.
+ * Returns the state dict, or NULL with *status set (0 after --help). */
+static wi_state_dict_t *read_args(int argc, char **argv, int nargs,
+                                  const char *usage, int *status)
 {
+    *status = 0;
     if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         puts(usage);
-        return 1;
+        return NULL;
     }
-    return 0;
-}
-
-int cmd_inspect(int argc, char **argv)
-{
-    const char *usage = "usage: weightinit inspect FILE (.safetensors or .pth)";
-    if (one_arg(argc, argv, usage))
-        return 0;
-    if (argc != 2) {
-        cli_errorf("inspect takes one FILE (%s)", usage);
-        return EXIT_BAD_INPUT;
+    if (argc != nargs + 1) {
+        cli_errorf("%s: expected %d argument%s (%s)", argv[0], nargs,
+                   nargs > 1 ? "s" : "", usage);
+        *status = EXIT_BAD_INPUT;
+        return NULL;
     }
     wi_error_t err;
     wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
     if (!sd) {
         cli_error(&err);
-        return EXIT_INIT_FAILED;
+        *status = EXIT_INIT_FAILED;
     }
+    return sd;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    int status;
+    wi_state_dict_t *sd = read_args(argc, argv, 1, "usage: weightinit inspect "
+                                    "FILE (.safetensors or .pth)", &status);
+    if (!sd)
+        return status;
+    wi_error_t err;
     printf("%-40s %-5s %-18s %12s %12s %12s %12s\n", "name", "dtype", "shape",
            "mean", "std", "min", "max");
-    int status = 0;
     for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
         char shape[256];
@@ -83,19 +91,12 @@ int cmd_inspect(int argc, char **argv)
 
 int cmd_convert(int argc, char **argv)
 {
-    const char *usage = "usage: weightinit convert IN OUT.safetensors";
-    if (one_arg(argc, argv, usage))
-        return 0;
-    if (argc != 3) {
-        cli_errorf("convert takes IN and OUT.safetensors (%s)", usage);
-        return EXIT_BAD_INPUT;
-    }
+    int status;
+    wi_state_dict_t *sd = read_args(argc, argv, 2, "usage: weightinit convert "
+                                    "IN OUT.safetensors", &status);
+    if (!sd)
+        return status;
     wi_error_t err;
-    wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
-    if (!sd) {
-        cli_error(&err);
-        return EXIT_INIT_FAILED;
-    }
     const char *base = strrchr(argv[1], '/');
     json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
                              base ? base + 1 : argv[1], "weightinit_version",

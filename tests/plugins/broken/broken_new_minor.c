@@ -1,21 +1,4 @@
 /* Claims a minor newer than the host's: must be rejected. */
 #include "dummy_init.h"
 
-DUMMY_INIT_TYPE(dummy_type, "NewMinorInit");
-
-static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
-                          wi_error_t *err)
-{
-    return host->register_initializer(plugin, &dummy_type, err);
-}
-
-__attribute__((visibility("default"))) const wi_plugin_descriptor_t *
-wi_plugin_descriptor(void);
-
-const wi_plugin_descriptor_t *wi_plugin_descriptor(void)
-{
-    static const wi_plugin_descriptor_t d = {
-        WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MINOR + 1, /* abi_major, abi_minor */
-        sizeof(wi_plugin_descriptor_t), "broken_new_minor", "0.1.0", register_types};
-    return &d;
-}
+BROKEN_PLUGIN("broken_new_minor", "NewMinorInit", WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MINOR + 1, sizeof(wi_plugin_descriptor_t))

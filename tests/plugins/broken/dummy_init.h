@@ -34,4 +34,22 @@ static void dummy_destroy(void *self) {}
         sizeof(wi_initializer_type_t), name, WI_INIT_BASE_ARGS,              \
         var##_create, dummy_init_module, NULL, dummy_info, dummy_destroy}
 
+/* A plugin that registers one dummy type `type_name` behind a descriptor
+ * written by hand with the given (possibly wrong) ABI fields. */
+#define BROKEN_PLUGIN(plugin_name, type_name, major, minor, size)            \
+    DUMMY_INIT_TYPE(dummy_type, type_name);                                  \
+    static int register_types(const wi_host_t *host, wi_plugin_t *plugin,    \
+                              wi_error_t *err)                               \
+    {                                                                        \
+        return host->register_initializer(plugin, &dummy_type, err);         \
+    }                                                                        \
+    __attribute__((visibility("default"))) const wi_plugin_descriptor_t *   \
+    wi_plugin_descriptor(void);                                              \
+    const wi_plugin_descriptor_t *wi_plugin_descriptor(void)                 \
+    {                                                                        \
+        static const wi_plugin_descriptor_t d = {                            \
+            major, minor, size, plugin_name, "0.1.0", register_types};       \
+        return &d;                                                           \
+    }
+
 #endif
