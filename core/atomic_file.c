@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -26,6 +27,17 @@ int wi_priv_atomic_open(wi_priv_atomic_t *f, const char *path, wi_error_t *err)
         wi_priv_atomic_abort(f);
         return wi_error_set(err, WI_EIO, path, NULL,
                             "cannot create a file in its folder: %s",
+                            strerror(e));
+    }
+    /* mkstemp makes the file 0600; the result should look like any file
+     * the user creates (0666 less the umask). */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        int e = errno;
+        close(fd);
+        wi_priv_atomic_abort(f);
+        return wi_error_set(err, WI_EIO, path, NULL, "cannot set permissions: %s",
                             strerror(e));
     }
     f->fp = fdopen(fd, "wb");
