@@ -359,7 +359,7 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
 /* The JSON path of m's init_cfg in the model file: children.a.children.b. */
 static void cfg_path(const wi_module_t *m, char *out, size_t size)
 {
-    const wi_module_t *chain[64];
+    const wi_module_t *chain[64] = {NULL};
     size_t depth = 0;
     for (const wi_module_t *p = m; wi_module_parent(p) && depth < 64;
          p = wi_module_parent(p))

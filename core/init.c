@@ -446,7 +446,7 @@ int wi_kaiming_uniform_(wi_tensor_t *t, wi_generator_t *g, double a,
                         wi_error_t *err)
 {
     double std;
-    int skip;
+    int skip = 0;
     int rc = check_args(t, g, 1, "kaiming_uniform_", err);
     if (rc == 0)
         rc = kaiming_std(t, a, mode, nonlinearity, &std, &skip, err);
@@ -464,7 +464,7 @@ int wi_kaiming_normal_(wi_tensor_t *t, wi_generator_t *g, double a,
                        wi_error_t *err)
 {
     double std;
-    int skip;
+    int skip = 0;
     int rc = check_args(t, g, 1, "kaiming_normal_", err);
     if (rc == 0)
         rc = kaiming_std(t, a, mode, nonlinearity, &std, &skip, err);
