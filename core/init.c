@@ -380,7 +380,7 @@ static int xavier_std(const wi_tensor_t *t, double gain, const char *fn,
 int wi_xavier_uniform_(wi_tensor_t *t, wi_generator_t *g, double gain,
                        wi_error_t *err)
 {
-    double std;
+    double std = 0.0;
     int rc = check_args(t, g, 1, "xavier_uniform_", err);
     if (rc == 0)
         rc = xavier_std(t, gain, "xavier_uniform_", &std, err);
@@ -396,7 +396,7 @@ int wi_xavier_uniform_(wi_tensor_t *t, wi_generator_t *g, double gain,
 int wi_xavier_normal_(wi_tensor_t *t, wi_generator_t *g, double gain,
                       wi_error_t *err)
 {
-    double std;
+    double std = 0.0;
     int rc = check_args(t, g, 1, "xavier_normal_", err);
     if (rc == 0)
         rc = xavier_std(t, gain, "xavier_normal_", &std, err);
@@ -445,7 +445,7 @@ int wi_kaiming_uniform_(wi_tensor_t *t, wi_generator_t *g, double a,
                         const char *mode, const char *nonlinearity,
                         wi_error_t *err)
 {
-    double std;
+    double std = 0.0;
     int skip = 0;
     int rc = check_args(t, g, 1, "kaiming_uniform_", err);
     if (rc == 0)
@@ -463,7 +463,7 @@ int wi_kaiming_normal_(wi_tensor_t *t, wi_generator_t *g, double a,
                        const char *mode, const char *nonlinearity,
                        wi_error_t *err)
 {
-    double std;
+    double std = 0.0;
     int skip = 0;
     int rc = check_args(t, g, 1, "kaiming_normal_", err);
     if (rc == 0)
