@@ -226,13 +226,7 @@ static void run_case(const char *name, int avx2)
         char *errtext = wi_test_read_file(errpath, &len);
         ck_assert_msg(status == 0, "%s: exit %d: %s", label, status, errtext);
         free(errtext);
-        snprintf(rel, sizeof rel, "golden/%s/manifest.avx2.json", name);
-        char *p = wi_test_data_path(rel);
-        int has_avx2 = access(p, R_OK) == 0;
-        free(p);
-        snprintf(rel, sizeof rel, "golden/%s/manifest%s.json", name,
-                 avx2 && has_avx2 ? ".avx2" : "");
-        json_t *manifest = wi_test_load_json(rel);
+        json_t *manifest = wi_test_load_manifest(name, avx2);
         char out[700], report[700];
         snprintf(out, sizeof out, "%s/out.safetensors", dir);
         snprintf(report, sizeof report, "%s/report.json", dir);

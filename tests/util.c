@@ -116,16 +116,22 @@ void wi_test_rmtree(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-void wi_test_assert_state(wi_module_t *root, const char *name, int avx2)
+json_t *wi_test_load_manifest(const char *name, int avx2)
 {
-    char rel[512], hex[65];
+    char rel[512];
     snprintf(rel, sizeof rel, "golden/%s/manifest.avx2.json", name);
     char *p = wi_test_data_path(rel);
     int has_avx2 = access(p, R_OK) == 0;
     free(p);
     snprintf(rel, sizeof rel, "golden/%s/manifest%s.json", name,
              avx2 && has_avx2 ? ".avx2" : "");
-    json_t *manifest = wi_test_load_json(rel);
+    return wi_test_load_json(rel);
+}
+
+void wi_test_assert_state(wi_module_t *root, const char *name, int avx2)
+{
+    char hex[65];
+    json_t *manifest = wi_test_load_manifest(name, avx2);
     json_t *want = json_object_get(manifest, "tensors");
     wi_state_dict_t *sd = wi_module_state_dict(root, NULL);
     ck_assert_int_eq(wi_state_dict_size(sd), json_array_size(want));

@@ -42,6 +42,10 @@ int wi_test_run_suite(Suite *s);
 void wi_test_assert_safetensors(const char *path, const json_t *want,
                                 const char *label);
 
+/* golden/<name>/manifest.avx2.json for the avx2 profile where it exists,
+ * else manifest.json (the answer for both profiles); new reference. */
+json_t *wi_test_load_manifest(const char *name, int avx2);
+
 /* Asserts that root's state dict equals golden/<name>/manifest[.avx2].json
  * (names, order, sha256 of every tensor's bytes). */
 void wi_test_assert_state(wi_module_t *root, const char *name, int avx2);
