@@ -11,17 +11,7 @@
 #include <weightinit/error.h>
 #include <weightinit/state_dict.h>
 
-#ifndef WI_INTERNAL
-#define WI_INTERNAL __attribute__((visibility("hidden")))
-/* 1 when the host stores numbers little-endian, as checkpoints do. */
-#define WI_HOST_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-
-/* Reverses the bytes of each esize-byte element in place (esize 1, 2, 4,
- * 8 or 16; nbytes a multiple of esize). */
-WI_INTERNAL void wi_priv_swap_elements(void *data, size_t nbytes,
-                                       size_t esize);
-
-#endif
+#include "internal.h"
 
 /* The bytes of a checkpoint file: a private writable mapping of the file,
  * or a heap copy.  Reference counted, because tensors may point into it

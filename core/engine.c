@@ -66,10 +66,6 @@ static int attribute(wi_context_t *ctx, const char *info, wi_error_t *err)
 
 /* ---- one initializer config ------------------------------------------- */
 
-struct cfg_site {
-    const char *path; /* JSON path of the config object */
-};
-
 static int cfg_error(const char *path, const char *key, wi_error_t *err,
                      int code, const char *fmt, const char *detail)
 {
@@ -437,17 +433,12 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
     return rc;
 }
 
-static int collect_params(wi_module_t *m, struct wi_priv_tracker *t)
-{
-    return wi_module_named_parameters(m, track_param, t);
-}
-
 int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
 {
     if (ctx->tracker) /* nested: a module type's own init_weights */
         return call_init_weights(m, ctx, err);
     struct wi_priv_tracker t = {NULL, 0, 0};
-    if (collect_params(m, &t) != 0) {
+    if (wi_module_named_parameters(m, track_param, &t) != 0) {
         free(t.items);
         return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     }

@@ -1,6 +1,5 @@
 /* The host table handed to plugins: thin adapters over the public API.
  * Append-only (plugin.h): new functions go at the end. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,27 +12,6 @@
 #include "jsonutil.h"
 #include "pyrepr.h"
 #include "registry_internal.h"
-
-static int host_error_set(wi_error_t *err, int code, const char *source,
-                          const char *path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    wi_error_setv(err, code, source, path, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-static void host_log(const wi_context_t *ctx, wi_log_level_t level,
-                     const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    wi_context_log(ctx, level, "%s", msg);
-}
 
 #define J(v) ((json_t *)(v))
 
@@ -111,18 +89,13 @@ static int check_keys(const wi_value_t *args, const char *const *accepted,
     return 0;
 }
 
-static wi_tensor_t *module_parameter_at(const wi_module_t *m, size_t i)
-{
-    return wi_module_parameter(m, i);
-}
-
 static const wi_host_t host_table = {
     .abi_major = WI_PLUGIN_ABI_MAJOR,
     .abi_minor = WI_PLUGIN_ABI_MINOR,
     .struct_size = sizeof(wi_host_t),
     .register_initializer = wi_priv_register_initializer,
-    .error_set = host_error_set,
-    .log = host_log,
+    .error_set = wi_error_set,
+    .log = wi_context_log,
     .context_generator = wi_context_generator,
     .value_kind = value_kind,
     .value_get = value_get,
@@ -148,7 +121,7 @@ static const wi_host_t host_table = {
     .module_child = wi_module_child,
     .module_parameter_count = wi_module_parameter_count,
     .module_parameter_name = wi_module_parameter_name,
-    .module_parameter = module_parameter_at,
+    .module_parameter = wi_module_parameter,
     .module_add_parameter_new = wi_module_add_parameter_new,
     .module_set_user_data = wi_module_set_user_data,
     .module_user_data = wi_module_user_data,
