@@ -9,7 +9,7 @@
 #include <weightinit/init.h>
 #include <weightinit/model.h>
 
-#include "jsonutil.h"
+#include "base/jsonutil.h"
 
 enum arg_kind {
     A_SIZE,         /* int >= min */

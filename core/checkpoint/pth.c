@@ -7,8 +7,8 @@
 
 #include <weightinit/checkpoint.h>
 
-#include "checkpoint_internal.h"
-#include "pickle.h"
+#include "checkpoint/checkpoint_internal.h"
+#include "checkpoint/pickle.h"
 
 #define SUPPORTED "F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL"
 

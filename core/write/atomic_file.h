@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 #include <weightinit/error.h>
 

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 #include <jansson.h>
 

@@ -5,8 +5,8 @@
 
 #include <weightinit/init.h>
 
-#include "mathfun.h"
-#include "rng_internal.h"
+#include "kernels/mathfun.h"
+#include "rng/rng_internal.h"
 
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
  * arithmetic follows the ATen CPU kernels in float; see torch-rng.md. */

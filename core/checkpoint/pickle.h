@@ -19,7 +19,7 @@
 
 #include <weightinit/error.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 /* Refuse pickles larger than this: a state dict's data.pkl is kilobytes to
  * a few megabytes, all tensor bytes live outside it. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng_internal.h"
+#include "rng/rng_internal.h"
 
 #define MT_M 397
 #define MT_MATRIX_A 0x9908b0dfu

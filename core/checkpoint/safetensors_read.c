@@ -6,7 +6,7 @@
 
 #include <weightinit/checkpoint.h>
 
-#include "checkpoint_internal.h"
+#include "checkpoint/checkpoint_internal.h"
 
 /* safetensors' MAX_HEADER_SIZE. */
 #define HEADER_MAX 100000000ull

@@ -11,7 +11,7 @@
 #include <weightinit/error.h>
 #include <weightinit/state_dict.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 /* The bytes of a checkpoint file: a private writable mapping of the file,
  * or a heap copy.  Reference counted, because tensors may point into it

@@ -5,7 +5,7 @@
 #include <weightinit/model.h>
 #include <weightinit/registry.h>
 
-#include "jsonutil.h"
+#include "base/jsonutil.h"
 
 struct loader {
     wi_context_t *ctx;

@@ -9,9 +9,9 @@
 #include <weightinit/module.h>
 #include <weightinit/registry.h>
 
-#include "jsonutil.h"
-#include "pyrepr.h"
-#include "registry_internal.h"
+#include "base/jsonutil.h"
+#include "base/pyrepr.h"
+#include "plugin/registry_internal.h"
 
 #define J(v) ((json_t *)(v))
 

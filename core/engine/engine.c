@@ -11,10 +11,10 @@
 #include <weightinit/functional.h>
 #include <weightinit/registry.h>
 
-#include "context_internal.h"
-#include "jsonutil.h"
-#include "pyrepr.h"
-#include "registry_internal.h"
+#include "engine/context_internal.h"
+#include "base/jsonutil.h"
+#include "base/pyrepr.h"
+#include "plugin/registry_internal.h"
 
 struct tracked {
     wi_module_t *owner;

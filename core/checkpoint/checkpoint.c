@@ -9,7 +9,7 @@
 
 #include <weightinit/checkpoint.h>
 
-#include "checkpoint_internal.h"
+#include "checkpoint/checkpoint_internal.h"
 
 static wi_priv_blob_t *blob_new(uint8_t *data, size_t len, int mapped)
 {

@@ -5,7 +5,7 @@
 
 #include <weightinit/init.h>
 
-#include "mathfun.h"
+#include "kernels/mathfun.h"
 
 /* Every float operation below must round to binary32 on its own; fused
  * operations are spelled fmaf() (the build passes -ffp-contract=off). */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyrepr.h"
+#include "base/pyrepr.h"
 
 /* Shortest "%.Ne" rendering that reads back as x: digits and exponent. */
 static int shortest_digits(double x, char *digits, int *exp10)

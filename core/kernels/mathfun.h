@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 /* Pommier's avx_mathfun log256_ps / sincos256_ps, one lane, with the FMAs
  * that GCC formed in torch's AVX2 build.  For x > 0 only. */

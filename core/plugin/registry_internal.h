@@ -4,7 +4,7 @@
 
 #include <weightinit/plugin.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 WI_INTERNAL int wi_priv_register_initializer(wi_plugin_t *plugin,
                                              const wi_initializer_type_t *type,

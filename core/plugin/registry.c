@@ -12,7 +12,7 @@
 
 #include <weightinit/registry.h>
 
-#include "registry_internal.h"
+#include "plugin/registry_internal.h"
 
 struct entry {
     wi_registry_kind_t kind;

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 /* repr(float): the shortest digits that round-trip, fixed notation for
  * exponents in [-4, 16), otherwise d.ddde+XX; "1.0", "0.01", "1e-05". */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonutil.h"
+#include "base/jsonutil.h"
 
 void wi_priv_path_key(char *out, size_t size, const char *base,
                       const char *key)

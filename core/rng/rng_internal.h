@@ -7,7 +7,7 @@
 
 #include <weightinit/rng.h>
 
-#include "internal.h"
+#include "base/internal.h"
 
 #define WI_MT_N 624
 

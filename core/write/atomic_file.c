@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
+#include "write/atomic_file.h"
 
 int wi_priv_atomic_open(wi_priv_atomic_t *f, const char *path, wi_error_t *err)
 {

@@ -5,7 +5,7 @@
 
 #include <weightinit/tensor.h>
 
-#include "pickle.h"
+#include "checkpoint/pickle.h"
 
 /* Everything a pickle builds is bump-allocated from chunks and freed at
  * once: memo sharing and cycles (a list appended to itself) then need no

@@ -3,7 +3,7 @@
 
 #include <weightinit/registry.h>
 
-#include "context_internal.h"
+#include "engine/context_internal.h"
 
 wi_context_t *wi_context_new(wi_generator_t *g)
 {

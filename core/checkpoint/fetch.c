@@ -13,7 +13,7 @@
 
 #include <weightinit/checkpoint.h>
 
-#include "atomic_file.h"
+#include "write/atomic_file.h"
 
 static int mkdirs(char *path)
 {

@@ -6,7 +6,7 @@
 
 #include <weightinit/checkpoint.h>
 
-#include "atomic_file.h"
+#include "write/atomic_file.h"
 
 #define MAX_HEADER (100u * 1000u * 1000u)
 
