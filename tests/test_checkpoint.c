@@ -572,7 +572,8 @@ START_TEST(not_a_checkpoint)
     char path[1024];
     snprintf(path, sizeof path, "%s/missing.pth", tmpdir);
     ck_assert_ptr_null(wi_checkpoint_load(path, &err));
-    check_error_msg(&err, "No such file");
+    check_error_msg(&err, "missing.pth can not be found.");
+    ck_assert_int_eq(err.code, WI_EFILE);
     ck_assert_ptr_null(wi_checkpoint_load(tmpdir, &err));
     check_error_msg(&err, "directory");
 }
