@@ -29,14 +29,15 @@ static int open_failed(const char *path, const char *what, int e,
     if (e == ENOENT)
         return wi_error_set(err, WI_EFILE, path, NULL, "%s can not be found.",
                             path);
-    return wi_error_set(err, WI_EFILE, path, NULL, "cannot open the %s: %s",
-                        what, strerror(e));
+    (void)what;
+    return wi_error_set(err, WI_EFILE, path, NULL, "cannot open: %s",
+                        strerror(e));
 }
 
 static int not_regular(const char *path, const char *what, mode_t mode,
                        wi_error_t *err)
 {
-    return wi_error_set(err, WI_EFILE, path, NULL, "%s, not a %s",
+    return wi_error_set(err, WI_EFILE, path, NULL, "%s, not %s",
                         file_kind(mode), what);
 }
 
@@ -111,9 +112,8 @@ json_t *wi_priv_load_json_input(const char *path, const char *what,
     if ((uint64_t)st.st_size > WI_JSON_FILE_MAX) {
         close(fd);
         wi_error_set(err, WI_EFILE, path, NULL,
-                     "the %s is %lld bytes, more than the %zu MiB limit for "
-                     "JSON input files", what, (long long)st.st_size,
-                     WI_JSON_FILE_MAX >> 20);
+                     "%lld bytes, more than the %zu MiB limit for %s", (long long)st.st_size,
+                     WI_JSON_FILE_MAX >> 20, what);
         return NULL;
     }
     size_t len = (size_t)st.st_size;

@@ -18,7 +18,7 @@
 
 /* Opens path read-only for a regular file: the open cannot block (a FIFO
  * without a writer), anything else is refused.  what names the expected
- * content in messages ("checkpoint", "model file").  Returns the fd
+ * content in messages ("a checkpoint file", "a model file").  Returns the fd
  * (close-on-exec, blocking again) with *st filled, or WI_EFILE with err:
  * "PATH can not be found." (MMEngine's words) only for a missing file,
  * strerror for every other failure. */

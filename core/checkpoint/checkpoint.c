@@ -27,7 +27,7 @@ static wi_priv_blob_t *blob_new(uint8_t *data, size_t len, int mapped)
 static int open_file(const char *path, size_t *len, struct stat *st,
                      wi_error_t *err)
 {
-    int fd = wi_priv_open_input(path, "checkpoint file", st, err);
+    int fd = wi_priv_open_input(path, "a checkpoint file", st, err);
     if (fd < 0)
         return fd;
     if (st->st_size == 0 || (uint64_t)st->st_size > SIZE_MAX) {

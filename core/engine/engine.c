@@ -487,7 +487,7 @@ int wi_init_report(wi_module_t *root, wi_report_fn fn, void *ud)
 
 json_t *wi_init_cfg_load_file(const char *path, wi_error_t *err)
 {
-    json_t *cfg = wi_priv_load_json_input(path, "init_cfg file",
+    json_t *cfg = wi_priv_load_json_input(path, "an init_cfg file",
                                           JSON_REJECT_DUPLICATES, err);
     if (cfg && !json_is_object(cfg) && !json_is_array(cfg)) {
         json_decref(cfg);

@@ -277,7 +277,7 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
 wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
                                 wi_error_t *err)
 {
-    json_t *root = wi_priv_load_json_input(path, "model file",
+    json_t *root = wi_priv_load_json_input(path, "a model file",
                                            JSON_REJECT_DUPLICATES, err);
     if (!root)
         return NULL;
