@@ -127,7 +127,8 @@ EOF
         done
         : >"$f") &
         set +e
-        (cd "$tmp/run" && timeout 60 strace -f -qq -o "$tmp/strace.log" -P "$f" \
+        # LeakSanitizer cannot run under ptrace.
+        (cd "$tmp/run" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" timeout 60 strace -f -qq -o "$tmp/strace.log" -P "$f" \
             -e trace=pread64,read,mmap -e inject=pread64,read,mmap:delay_exit=2000000 \
             "$exe" "$@" 2>"$tmp/err")
         status=$?
