@@ -7,12 +7,16 @@
 # and never a hang (every run is under `timeout`, whose 124 fails).
 # Then a checkpoint truncated by another process while the command reads
 # it (strace delays the reads; skipped where ptrace is not allowed): a
-# clean error, exit 1, never SIGBUS.
+# clean error, exit 1, never SIGBUS.  And a full disk under -o says so.
 set -eu
 exe=$1
 data=$2
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() {
+    mountpoint -q "$tmp/full" 2>/dev/null && umount "$tmp/full"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 mkdir "$tmp/in" "$tmp/run"
@@ -98,6 +102,25 @@ done
 check model huge 2
 check init_cfg huge 2
 [ -p "$in/fifo" ] || fail "the FIFO was replaced"
+
+# A full disk says so (a 64 KiB tmpfs, where mounting is allowed): exit
+# 1, strerror's words, nothing left in the folder.
+mkdir "$tmp/full"
+if mount -t tmpfs -o size=64k tmpfs "$tmp/full" 2>/dev/null; then
+    echo '{"type": "Linear", "in_features": 256, "out_features": 256}' >"$in/linear.json"
+    set +e
+    timeout 60 "$exe" init "$in/linear.json" -q -o "$tmp/full/out.safetensors" 2>"$tmp/err"
+    status=$?
+    set -e
+    df "$tmp/full" >/dev/null
+    [ -z "$(ls -A "$tmp/full")" ] || { umount "$tmp/full"; fail "full disk: left a file"; }
+    umount "$tmp/full"
+    [ "$status" -eq 1 ] || fail "full disk: exit $status, want 1: $(cat "$tmp/err")"
+    grep -q "^weightinit: error: $tmp/full/out.safetensors: .*No space left on device$" "$tmp/err" ||
+        fail "full disk: $(cat "$tmp/err")"
+else
+    echo "note: cannot mount a tmpfs here; the full-disk case is not run"
+fi
 
 # Truncated while being read: strace delays the return of each read or
 # map of the file by two seconds, and the file is emptied as soon as the
