@@ -99,6 +99,17 @@ run "$ua" a2.safetensors || fail "cached a: $(cat "$tmp/err")"
 [ "$(requests)" -eq "$seen" ] || fail "cached a made a request"
 cmp -s "$tmp/run/local.safetensors" "$tmp/run/a2.safetensors" || fail "cached a after b differs"
 
+# The query is part of the key; odd bytes of the name become '_'.
+uq="$ua?download=1#frag"
+run "$uq" q.safetensors || fail "download with a query: $(cat "$tmp/err")"
+cmp -s "$tmp/cache/$(entry "$uq" model.pth)" "$tmp/www/a/model.pth" || fail "entry with a query"
+[ "$(entry "$uq" model.pth)" != "$(entry "$ua" model.pth)" ] || fail "the query does not count"
+cp "$tmp/www/pretrained.pth" "$tmp/www/my model.pth"
+us="http://127.0.0.1:$port/my%20model.pth"
+run "$us" s.safetensors || fail "download of my%20model.pth: $(cat "$tmp/err")"
+cmp -s "$tmp/cache/$(entry "$us" my_20model.pth)" "$tmp/www/my model.pth" ||
+    fail "odd name not cached as my_20model.pth: $(ls -A "$tmp/cache")"
+
 # Each bad transfer: exit 1, one line naming the URL and the reason, the
 # cache exactly as before (no entry, no temporary file), no output.
 before=$(ls -A "$tmp/cache")

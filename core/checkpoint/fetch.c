@@ -77,7 +77,9 @@ static int url_file_name(const char *url, char *out, size_t size)
         return -1;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)slash[1 + i];
-        out[i] = isalnum(c) || strchr("._-+", c) ? (char)c : '_';
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c >= '0' && c <= '9') || (c && strchr("._-+", c));
+        out[i] = keep ? (char)c : '_'; /* ASCII whatever the locale */
     }
     out[n] = '\0';
     return strcmp(out, ".") == 0 || strcmp(out, "..") == 0 ? -1 : 0;

@@ -82,7 +82,9 @@ int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
  * checkpoint's "state_dict" unwrapped; without prefix, a leading "module."
  * stripped from keys; with prefix (a trailing '.' added when missing),
  * only the keys under it, stripped, and an error when none is.  Then
- * wi_load_state_dict(strict=0). */
+ * wi_load_state_dict(strict=0).  A local path is read by
+ * wi_checkpoint_load: a missing one is WI_EFILE "PATH can not be found."
+ * (MMEngine's FileNotFoundError), as is one that is not a regular file. */
 int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err);
 
