@@ -56,6 +56,7 @@ START_TEST(enum_values)
     ck_assert_int_eq(WI_VALUE_OBJECT, 0);
     ck_assert_int_eq(WI_VALUE_NULL, 7);
     ck_assert_int_eq(WI_EPLUGIN, -7);
+    ck_assert_int_eq(WI_EFILE, -9);
 }
 END_TEST
 

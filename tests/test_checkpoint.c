@@ -1,10 +1,14 @@
 /* Checkpoint readers: the conformance files (driven by their JSON
  * sidecars), then hostile files built in memory. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -572,7 +576,8 @@ START_TEST(not_a_checkpoint)
     char path[1024];
     snprintf(path, sizeof path, "%s/missing.pth", tmpdir);
     ck_assert_ptr_null(wi_checkpoint_load(path, &err));
-    check_error_msg(&err, "No such file");
+    check_error_msg(&err, "missing.pth can not be found.");
+    ck_assert_int_eq(err.code, WI_EFILE);
     ck_assert_ptr_null(wi_checkpoint_load(tmpdir, &err));
     check_error_msg(&err, "directory");
 }
@@ -1071,6 +1076,100 @@ START_TEST(fuzz_regressions)
 }
 END_TEST
 
+/* ---- another process truncating the file (issue 8, item 20) ---- */
+
+#define BIG_N 65536 /* 256 KiB of data: many pages to lose */
+
+/* A safetensors file with one F32 tensor "w" = 0, 1, ..., BIG_N-1 whose
+ * data starts at file offset 72. */
+static const char *write_big(const char *name)
+{
+    char hdr[128];
+    int h = snprintf(hdr, sizeof hdr, "{\"w\":{\"dtype\":\"F32\",\"shape\":"
+                     "[%d],\"data_offsets\":[0,%d]}}", BIG_N, 4 * BIG_N);
+    while (h % 8) /* aligned data, so the mapped load wraps it in place */
+        hdr[h++] = ' ';
+    struct buf b = {0};
+    put_le(&b, (uint64_t)h, 8);
+    put(&b, hdr, (size_t)h);
+    for (int i = 0; i < BIG_N; i++) {
+        float v = (float)i;
+        put(&b, &v, 4);
+    }
+    const char *path = write_tmp(name, b.d, b.n);
+    free(b.d);
+    return path;
+}
+
+static void truncate_file(const char *path)
+{
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 0), 0);
+    close(fd);
+}
+
+/* 0 when every value is still i (touching every page). */
+static int count_wrong(const wi_state_dict_t *sd)
+{
+    const float *v = wi_tensor_data(wi_state_dict_tensor(sd, 0));
+    int wrong = 0;
+    for (int i = 0; i < BIG_N; i++)
+        wrong += v[i] != (float)i;
+    return wrong;
+}
+
+/* wi_checkpoint_load reads the file: emptying it afterwards changes
+ * nothing (with a mapping, this read would raise SIGBUS). */
+START_TEST(truncated_after_load)
+{
+    const char *path = write_big("big.safetensors");
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(path, &err);
+    ck_assert_ptr_nonnull(sd);
+    truncate_file(path);
+    ck_assert_int_eq(count_wrong(sd), 0);
+    wi_state_dict_free(sd);
+}
+END_TEST
+
+/* wi_checkpoint_load_mapped's contract: a truncation under a live state
+ * dict raises SIGBUS on the next read of a lost page (seen from a child,
+ * with the default action); replacing the file by rename is safe. */
+START_TEST(mapped_contract)
+{
+    const char *path = write_big("big.safetensors");
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", path);
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load_mapped(saved, &err);
+    ck_assert_ptr_nonnull(sd);
+    const char *other = write_big("other.safetensors");
+    float zero = 0;
+    int fd = open(other, O_WRONLY);
+    ck_assert_int_eq(pwrite(fd, &zero, 4, 72 + 4 * 100), 4); /* w[100] = 0 */
+    close(fd);
+    ck_assert_int_eq(rename(other, saved), 0);
+    ck_assert_int_eq(count_wrong(sd), 0);
+    wi_state_dict_free(sd);
+
+    sd = wi_checkpoint_load_mapped(saved, &err);
+    ck_assert_ptr_nonnull(sd);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGBUS, SIG_DFL); /* the sanitizers' handler off */
+        truncate_file(saved);
+        _exit(count_wrong(sd) == 1 ? 0 : 3); /* the new file's w[100] */
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+                  "child status %d: expected SIGBUS", status);
+    wi_state_dict_free(sd);
+}
+END_TEST
+
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -1089,6 +1188,8 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, pickle_hostile_tensors);
     tcase_add_test(tc, pickle_globals_and_selection);
     tcase_add_test(tc, zip_cases);
+    tcase_add_test(tc, truncated_after_load);
+    tcase_add_test(tc, mapped_contract);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -55,7 +55,7 @@ static wi_state_dict_t *read_args(int argc, char **argv, int nargs,
     wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
     if (!sd) {
         cli_error(&err);
-        *status = EXIT_INIT_FAILED;
+        *status = err.code == WI_EFILE ? EXIT_BAD_INPUT : EXIT_INIT_FAILED;
     }
     return sd;
 }

@@ -157,20 +157,10 @@ static int write_report(const char *path, const json_t *report)
 
 static json_t *load_init_cfg(const char *path)
 {
-    json_error_t jerr;
-    json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!cfg) {
-        if (jerr.line > 0)
-            cli_errorf("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-        else
-            cli_errorf("%s: %s", path, jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(cfg) && !json_is_array(cfg)) {
-        cli_errorf("%s: expected an init_cfg object or a list of them", path);
-        json_decref(cfg);
-        return NULL;
-    }
+    wi_error_t err;
+    json_t *cfg = wi_init_cfg_load_file(path, &err);
+    if (!cfg)
+        cli_error(&err);
     return cfg;
 }
 
@@ -239,7 +229,9 @@ static int run(const struct init_opts *o, wi_context_t *ctx)
     if (rc < 0) {
         locate_cfg_error(&err, o);
         cli_error(&err);
-        status = EXIT_INIT_FAILED;
+        /* A checkpoint named in init_cfg that cannot be opened is a bad
+         * input, like the model file. */
+        status = err.code == WI_EFILE ? EXIT_BAD_INPUT : EXIT_INIT_FAILED;
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;

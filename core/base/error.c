@@ -53,7 +53,12 @@ char *wi_error_format(const wi_error_t *err, char *buf, size_t size)
             used += n_ > 0 ? (size_t)n_ : 0;                                 \
         }                                                                    \
     } while (0)
-    if (err->source[0]) {
+    /* "x.pth: x.pth can not be found." says the name once. */
+    size_t slen = strlen(err->source);
+    int named = err->line <= 0 && !err->path[0] &&
+                strncmp(err->text, err->source, slen) == 0 &&
+                err->text[slen] == ' ';
+    if (err->source[0] && !named) {
         APPEND("%s", err->source);
         if (err->line > 0)
             APPEND(":%d:%d", err->line, err->column);
@@ -82,6 +87,7 @@ const char *wi_strerror(int code)
     case WI_EUNSUPPORTED: return "not supported";
     case WI_EPLUGIN: return "plugin error";
     case WI_ESTATE: return "invalid state";
+    case WI_EFILE: return "cannot open the input file";
     default: return "unknown error";
     }
 }

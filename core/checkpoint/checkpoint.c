@@ -9,6 +9,7 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "base/input.h"
 #include "checkpoint/checkpoint_internal.h"
 
 static wi_priv_blob_t *blob_new(uint8_t *data, size_t len, int mapped)
@@ -23,39 +24,52 @@ static wi_priv_blob_t *blob_new(uint8_t *data, size_t len, int mapped)
     return b;
 }
 
-static int open_file(const char *path, size_t *len, wi_error_t *err)
+static int open_file(const char *path, size_t *len, struct stat *st,
+                     wi_error_t *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = wi_priv_open_input(path, "a checkpoint file", st, err);
     if (fd < 0)
-        return wi_error_set(err, errno == ENOENT ? WI_ENOTFOUND : WI_EIO,
-                            path, NULL, "cannot open checkpoint: %s",
-                            strerror(errno));
-    struct stat st = {0};
-    const char *why = NULL;
-    if (fstat(fd, &st) < 0)
-        why = strerror(errno);
-    else if (S_ISDIR(st.st_mode))
-        why = "it is a directory, not a checkpoint file";
-    else if (!S_ISREG(st.st_mode))
-        why = "not a regular file";
-    else if (st.st_size == 0)
-        why = "the file is empty (0 bytes): an interrupted download or a "
-              "failed save?";
-    else if ((uint64_t)st.st_size > SIZE_MAX)
-        why = "the file is too large to map";
-    if (why) {
+        return fd;
+    if (st->st_size == 0 || (uint64_t)st->st_size > SIZE_MAX) {
         close(fd);
-        return wi_error_set(err, st.st_size == 0 ? WI_EFORMAT : WI_EIO, path,
-                            NULL, "cannot read checkpoint: %s", why);
+        return wi_error_set(err, st->st_size ? WI_ENOMEM : WI_EFORMAT, path,
+                            NULL, "cannot read checkpoint: %s",
+                            st->st_size ? "the file is too large to address"
+                                        : "the file is empty (0 bytes): an "
+                                          "interrupted download or a failed "
+                                          "save?");
     }
-    *len = (size_t)st.st_size;
+    *len = (size_t)st->st_size;
     return fd;
+}
+
+wi_priv_blob_t *wi_priv_blob_read(const char *path, wi_error_t *err)
+{
+    size_t len = 0;
+    struct stat st;
+    int fd = open_file(path, &len, &st, err);
+    if (fd < 0)
+        return NULL;
+    uint8_t *data = malloc(len);
+    wi_priv_blob_t *b = data ? blob_new(data, len, 0) : NULL;
+    int rc = b ? wi_priv_read_input(fd, path, &st, data, len, err)
+               : wi_error_set(err, WI_ENOMEM, path, NULL, "out of memory "
+                              "reading a %zu-byte checkpoint", len);
+    close(fd);
+    if (!b)
+        free(data);
+    if (rc < 0) {
+        wi_priv_blob_unref(b);
+        return NULL;
+    }
+    return b;
 }
 
 wi_priv_blob_t *wi_priv_blob_map(const char *path, wi_error_t *err)
 {
     size_t len = 0;
-    int fd = open_file(path, &len, err);
+    struct stat st;
+    int fd = open_file(path, &len, &st, err);
     if (fd < 0)
         return NULL;
     /* Private and writable: tensors that wrap the mapping may be written
@@ -214,16 +228,27 @@ wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
     return NULL;
 }
 
-wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err)
+static wi_state_dict_t *load(const char *path, int mapped, wi_error_t *err)
 {
     if (!path) {
         wi_error_set(err, WI_EINVAL, NULL, NULL, "checkpoint path is NULL");
         return NULL;
     }
-    wi_priv_blob_t *blob = wi_priv_blob_map(path, err);
+    wi_priv_blob_t *blob = mapped ? wi_priv_blob_map(path, err)
+                                  : wi_priv_blob_read(path, err);
     if (!blob)
         return NULL;
     wi_state_dict_t *sd = wi_priv_checkpoint_read(blob, path, err);
     wi_priv_blob_unref(blob);
     return sd;
+}
+
+wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err)
+{
+    return load(path, 0, err);
+}
+
+wi_state_dict_t *wi_checkpoint_load_mapped(const char *path, wi_error_t *err)
+{
+    return load(path, 1, err);
 }

@@ -13,8 +13,8 @@
 
 #include "base/internal.h"
 
-/* The bytes of a checkpoint file: a private writable mapping of the file,
- * or a heap copy.  Reference counted, because tensors may point into it
+/* The bytes of a checkpoint file: a heap copy, or a private writable
+ * mapping of the file (wi_checkpoint_load_mapped).  Reference counted, because tensors may point into it
  * (wi_tensor_wrap) and outlive the reader. */
 typedef struct wi_priv_blob {
     uint8_t *data;
@@ -23,7 +23,12 @@ typedef struct wi_priv_blob {
     int mapped; /* munmap() rather than free() */
 } wi_priv_blob_t;
 
-/* Maps path (a non-empty regular file).  NULL with err set. */
+/* Reads path (a non-empty regular file) into memory; a file that
+ * shrinks or changes while being read is an error.  NULL with err set. */
+WI_INTERNAL wi_priv_blob_t *wi_priv_blob_read(const char *path,
+                                              wi_error_t *err);
+/* Maps path (a non-empty regular file): see wi_checkpoint_load_mapped for
+ * the SIGBUS contract.  NULL with err set. */
 WI_INTERNAL wi_priv_blob_t *wi_priv_blob_map(const char *path,
                                              wi_error_t *err);
 /* A blob holding a copy of len bytes (len may be 0). */

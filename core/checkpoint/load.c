@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <weightinit/checkpoint.h>
 
@@ -219,17 +218,15 @@ int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
 {
     char *fetched = NULL;
     const char *path = checkpoint;
-    struct stat st;
     if (is_url(checkpoint)) {
         if (!(fetched = wi_checkpoint_fetch(checkpoint, ctx, err)))
             return err ? err->code : WI_EIO;
         path = fetched;
         wi_context_log(ctx, WI_LOG_INFO, "Loads checkpoint by http backend from "
                        "path: %s", checkpoint);
-    } else if (stat(checkpoint, &st) != 0 || !S_ISREG(st.st_mode)) {
-        return wi_error_set(err, WI_EIO, checkpoint, NULL, "%s can not be found.",
-                            checkpoint);
     } else {
+        /* Missing or odd files are wi_checkpoint_load's errors (MMEngine:
+         * "X can not be found.", after this line). */
         wi_context_log(ctx, WI_LOG_INFO, "Loads checkpoint by local backend from "
                        "path: %s", checkpoint);
     }

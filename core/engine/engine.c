@@ -12,6 +12,7 @@
 #include <weightinit/registry.h>
 
 #include "engine/context_internal.h"
+#include "base/input.h"
 #include "base/jsonutil.h"
 #include "base/pyrepr.h"
 #include "plugin/registry_internal.h"
@@ -482,4 +483,17 @@ int wi_init_report(wi_module_t *root, wi_report_fn fn, void *ud)
     int rc = wi_module_named_parameters(root, report_one, &r);
     free(r.unwritten);
     return rc;
+}
+
+json_t *wi_init_cfg_load_file(const char *path, wi_error_t *err)
+{
+    json_t *cfg = wi_priv_load_json_input(path, "an init_cfg file",
+                                          JSON_REJECT_DUPLICATES, err);
+    if (cfg && !json_is_object(cfg) && !json_is_array(cfg)) {
+        json_decref(cfg);
+        wi_error_set(err, WI_EINVAL, path, NULL,
+                     "expected an init_cfg object or a list of them");
+        return NULL;
+    }
+    return cfg;
 }

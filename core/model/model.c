@@ -5,6 +5,7 @@
 #include <weightinit/model.h>
 #include <weightinit/registry.h>
 
+#include "base/input.h"
 #include "base/jsonutil.h"
 
 struct loader {
@@ -276,17 +277,10 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
 wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
                                 wi_error_t *err)
 {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        int code = jerr.position == 0 && jerr.line <= 0 ? WI_EIO : WI_EINVAL;
-        wi_error_set(err, code, path, NULL, "%s", jerr.text);
-        if (err && jerr.line > 0) {
-            err->line = jerr.line;
-            err->column = jerr.column;
-        }
+    json_t *root = wi_priv_load_json_input(path, "a model file",
+                                           JSON_REJECT_DUPLICATES, err);
+    if (!root)
         return NULL;
-    }
     wi_module_t *m = wi_model_build(root, ctx, path, "", err);
     json_decref(root);
     return m;

@@ -1,6 +1,7 @@
 /* safetensors writer: header in the state dict's order (PyTorch
  * state_dict order, as the golden files have it), tensors packed without
  * gaps, header padded with blanks to a multiple of 8. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,15 +94,18 @@ int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
     uint8_t len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
+    errno = 0;
     int bad = write_all(f.fp, len8, 8) < 0 || write_all(f.fp, header, hlen) < 0;
     for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
         bad = write_all(f.fp, wi_tensor_const_data(t), wi_tensor_nbytes(t)) < 0;
     }
+    int e = errno; /* fwrite's, before free or abort can change it */
     free(header);
     if (bad) {
         wi_priv_atomic_abort(&f);
-        return wi_error_set(err, WI_EIO, path, NULL, "write failed");
+        return wi_error_set(err, WI_EIO, path, NULL, "cannot write: %s",
+                            strerror(e ? e : EIO));
     }
     return wi_priv_atomic_commit(&f, err);
 }

@@ -29,16 +29,44 @@ int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
  * "state_dict" key, that dict's tensors (MMEngine's unwrapping).  Keys are
  * otherwise unchanged (no "module." stripping).  Tensors keep their own
  * dtype and shape, values row-major (views and strides resolved).
- * NULL with err set (source = path, path = tensor or key) on any failure. */
+ * path must name a regular file: a directory, FIFO, device or socket is
+ * refused (WI_EFILE) without waiting on it, as is a missing file
+ * ("PATH can not be found.") or one that cannot be opened (strerror).
+ * The file is read into memory (as torch.load does), so nothing another
+ * process does to it later can affect the result; a file that is
+ * truncated or rewritten while being read is an error (WI_EIO, "changed
+ * while being read").  NULL with err set (source = path, path = tensor or
+ * key) on any failure. */
 wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err);
+
+/* wi_checkpoint_load without the copy: the file is mapped (MAP_PRIVATE)
+ * and aligned tensors of a safetensors file point into the mapping, which
+ * lives as long as any of them.  Contract: the caller makes sure that no
+ * process truncates the file while the state dict (or any tensor taken
+ * from it) is alive.  A read of a page the truncation removed raises
+ * SIGBUS in the reading thread, which kills the process unless the caller
+ * handles it; the library installs no signal handler.  Replacing the file
+ * by rename (torch.save to a new name, wi_safetensors_save, a download)
+ * is safe: the mapping keeps the old file.  Writes into the file by
+ * another process may or may not show in tensors not yet read. */
+wi_state_dict_t *wi_checkpoint_load_mapped(const char *path, wi_error_t *err);
 
 /* The local file for an http:// or https:// checkpoint URL: downloaded
  * once into the cache folder ($WEIGHTINIT_CACHE, else
  * $XDG_CACHE_HOME/weightinit/checkpoints, else
- * ~/.cache/weightinit/checkpoints) under the URL's last path component,
- * as torch.hub names it, through a temporary file renamed only when
- * complete.  Later calls reuse the file without a request.  Progress goes
- * to the context's progress callback.  Returns a malloc'd path. */
+ * ~/.cache/weightinit/checkpoints) as "<h>-<name>": h = 16 hex digits of
+ * the 64-bit FNV-1a hash of the URL (up to any '#'), so URLs that share a
+ * file name do not share an entry, and name = the URL's last path
+ * component (bytes other than letters, digits and "._-+" as '_').  The
+ * body goes to a temporary file in that folder, renamed only when the
+ * transfer is complete (a body shorter than its Content-Length is an
+ * error), within the size limit ($WEIGHTINIT_MAX_DOWNLOAD bytes, suffixes
+ * K, M, G, T allowed; default 64G), and readable as a checkpoint by
+ * wi_checkpoint_load (an HTML page sent with status 200 is an error).
+ * Later calls reuse the file without a request, as torch.hub does.
+ * Progress goes to the context's progress callback.  Returns a malloc'd
+ * path, or NULL with err set (WI_EIO: the download failed; WI_EINVAL: the
+ * URL or WEIGHTINIT_MAX_DOWNLOAD is unusable). */
 char *wi_checkpoint_fetch(const char *url, wi_context_t *ctx, wi_error_t *err);
 
 /* MMEngine's load_state_dict(module, sd, strict=False): copies every
@@ -54,7 +82,9 @@ int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
  * checkpoint's "state_dict" unwrapped; without prefix, a leading "module."
  * stripped from keys; with prefix (a trailing '.' added when missing),
  * only the keys under it, stripped, and an error when none is.  Then
- * wi_load_state_dict(strict=0). */
+ * wi_load_state_dict(strict=0).  A local path is read by
+ * wi_checkpoint_load: a missing one is WI_EFILE "PATH can not be found."
+ * (MMEngine's FileNotFoundError), as is one that is not a regular file. */
 int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err);
 

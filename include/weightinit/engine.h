@@ -25,6 +25,13 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err);
 int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
                   wi_error_t *err);
 
+/* Reads an init_cfg file: a JSON object or a list of them, opened as
+ * model files are (a regular file of at most 64 MiB; a directory, FIFO or
+ * device is refused, never waited on).  Returns a new reference, or NULL
+ * with err set: WI_EFILE when it cannot be opened, WI_EINVAL (with line
+ * and column for syntax errors) when it is not an init_cfg. */
+json_t *wi_init_cfg_load_file(const char *path, wi_error_t *err);
+
 /* The per-parameter report after init_weights: for every parameter in
  * named_parameters() order, its dotted name, tensor and the description
  * of what last wrote it (MMEngine's wording; for a parameter nothing wrote:

@@ -21,7 +21,9 @@ enum {
     WI_ENOTFOUND = -5,    /* an unknown name: type, child, parameter, key */
     WI_EUNSUPPORTED = -6, /* valid but not supported by this version */
     WI_EPLUGIN = -7,      /* a plugin could not be loaded or registered */
-    WI_ESTATE = -8        /* the call is not valid in the object's state */
+    WI_ESTATE = -8,       /* the call is not valid in the object's state */
+    WI_EFILE = -9         /* an input file is missing, unreadable or not a
+                             regular file (a directory, FIFO, device) */
 };
 
 #define WI_ERROR_SOURCE_LENGTH 256

@@ -17,7 +17,10 @@ extern "C" {
 
 /* Reads and builds a model file.  Errors name the file (err->source), the
  * JSON path (err->path, e.g. "children.conv1.kernel_size") and, for
- * syntax errors, line and column.  Returns a new tree (wi_module_free). */
+ * syntax errors, line and column.  The file must be a regular file of at
+ * most 64 MiB: a missing one ("PATH can not be found."), a directory,
+ * FIFO or device (refused without waiting on it) is WI_EFILE.  Returns a
+ * new tree (wi_module_free). */
 wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
                                 wi_error_t *err);
 

@@ -9,7 +9,7 @@ CC=${CC:-clang}
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer -I$top/include -I$top/core"
-core="$top/core/checkpoint/checkpoint.c $top/core/checkpoint/safetensors_read.c $top/core/checkpoint/pickle.c
+core="$top/core/base/input.c $top/core/checkpoint/checkpoint.c $top/core/checkpoint/safetensors_read.c $top/core/checkpoint/pickle.c
   $top/core/checkpoint/pth.c $top/core/base/error.c $top/core/tensor/tensor.c $top/core/tensor/state_dict.c"
 libs=$(pkg-config --cflags --libs jansson libzip)
 for h in safetensors pth; do
