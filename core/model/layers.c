@@ -21,7 +21,7 @@ enum arg_kind {
     A_TUPLE,        /* int or list of `spatial` ints, each >= min */
     A_PADDING,      /* A_TUPLE or "valid"/"same" */
     A_CHOICE,       /* one of choices */
-    A_SHAPE         /* int or non-empty list of ints >= 0 */
+    A_SHAPE         /* int or list of ints >= 0; [] is a 0-d shape */
 };
 
 struct arg_spec {
@@ -255,8 +255,8 @@ static int parse_shape(const struct parse *p, const struct arg_spec *s,
         out->n = 1;
         return 0;
     }
-    if (!json_is_array(v) || json_array_size(v) == 0 ||
-        json_array_size(v) > WI_MAX_DIMS)
+    /* torch takes normalized_shape=[] (0-d weight and bias). */
+    if (!json_is_array(v) || json_array_size(v) > WI_MAX_DIMS)
         return bad_arg(p, s->name, v, expected);
     for (size_t i = 0; i < json_array_size(v); i++) {
         const json_t *e = json_array_get(v, i);
