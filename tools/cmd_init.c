@@ -267,7 +267,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx)
     if (rc < 0) {
         locate_cfg_error(&err, o);
         cli_error(&err);
-        status = EXIT_INIT_FAILED;
+        /* A value the config should not have had is an input error. */
+        status = err.code == WI_EINVAL ? EXIT_BAD_INPUT : EXIT_INIT_FAILED;
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;

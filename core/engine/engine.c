@@ -3,6 +3,7 @@
  * with exact provenance: parameter writes are seen through tensor version
  * counters and attributed right after each initializer, each user-defined
  * init_weights, exactly where MMEngine calls update_init_info. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,17 @@ static int parse_base(json_t *args, const char *path, wi_init_base_t *base,
                          "layer must be a str or a list of str, got %s",
                          wi_priv_json_repr(l, repr, sizeof repr));
     if (prob && json_is_real(prob)) {
-        base->bias = wi_bias_init_with_prob(json_real_value(prob));
+        double p = json_real_value(prob);
+        /* bias_init_with_prob's (1 - p) / p is a Python float division,
+         * raised in BaseInit.__init__, before any module is matched. */
+        if (p == 0.0)
+            return cfg_error(path, "bias_prob", err, WI_EINVAL,
+                             "bias_prob=%s: bias_init_with_prob computes "
+                             "-log((1 - p) / p): ZeroDivisionError: float "
+                             "division by zero; expected a probability in "
+                             "(0, 1)",
+                             signbit(p) ? "-0.0" : "0.0");
+        base->bias = wi_bias_init_with_prob(p);
         wi_priv_format_double(base->bias, base->bias_repr, sizeof base->bias_repr);
     } else {
         base->bias = bias ? json_number_value(bias) : 0.0;
