@@ -75,8 +75,9 @@ static int check_shape(wi_dtype_t dtype, int ndim, const int64_t *shape,
     if ((uint64_t)n > (uint64_t)INT64_MAX / esize ||
         (uint64_t)n * esize > (uint64_t)SIZE_MAX)
         return wi_error_set(err, WI_ENOMEM, NULL, NULL,
-                            "tensor of %lld elements is too large",
-                            (long long)n);
+                            "tensor of %lld elements is too large (more "
+                            "than 2^63 bytes at %zu bytes each)",
+                            (long long)n, esize);
     *numel = n;
     *nbytes = (uint64_t)n * esize;
     return 0;
