@@ -1,8 +1,11 @@
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <weightinit/tensor.h>
+
+#include "tensor/tensor_internal.h"
 
 struct wi_tensor {
     wi_dtype_t dtype;
@@ -156,7 +159,18 @@ int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
 void *wi_tensor_data(wi_tensor_t *t) { return t->data; }
 const void *wi_tensor_const_data(const wi_tensor_t *t) { return t->data; }
 uint64_t wi_tensor_version(const wi_tensor_t *t) { return t->version; }
-void wi_tensor_bump_version(wi_tensor_t *t) { t->version++; }
+static _Atomic uint64_t all_writes;
+
+void wi_tensor_bump_version(wi_tensor_t *t)
+{
+    t->version++;
+    atomic_fetch_add_explicit(&all_writes, 1, memory_order_relaxed);
+}
+
+uint64_t wi_priv_tensor_writes(void)
+{
+    return atomic_load_explicit(&all_writes, memory_order_relaxed);
+}
 
 uint64_t wi_tensor_nbytes(const wi_tensor_t *t)
 {
