@@ -39,9 +39,9 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_load_plugins(const char *const *paths, int n, wi_error_t *err);
 void cli_load_plugin_path(void);
 
-/* Seconds since cli_start_clock (called first thing in main). */
+/* "0.031 s": the time since cli_start_clock (called first in main). */
 void cli_start_clock(void);
-double cli_elapsed(void);
+char *cli_elapsed(char *buf, size_t size);
 /* "1.2 MB": a byte count as a person reads it (SI units, like du --si). */
 char *cli_format_bytes(uint64_t n, char *buf, size_t size);
 

@@ -81,12 +81,14 @@ void cli_start_clock(void)
     clock_gettime(CLOCK_MONOTONIC, &started);
 }
 
-double cli_elapsed(void)
+char *cli_elapsed(char *buf, size_t size)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - started.tv_sec) +
-           (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+    double s = (double)(now.tv_sec - started.tv_sec) +
+               (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+    snprintf(buf, size, s < 1 ? "%.3f s" : "%.1f s", s);
+    return buf;
 }
 
 char *cli_format_bytes(uint64_t n, char *buf, size_t size)

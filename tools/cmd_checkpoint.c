@@ -103,14 +103,14 @@ int cmd_convert(int argc, char **argv)
     uint64_t bytes = 0;
     for (size_t i = 0; i < wi_state_dict_size(sd); i++)
         bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
-    char size[32];
+    char size[32], took[32];
     if (rc < 0)
         status = cli_fail(&err, CLI_STAGE_OUTPUT);
     else if (cli_log_level <= WI_LOG_INFO)
-        fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %.2f s\n",
+        fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
                 argv[2], wi_state_dict_size(sd),
                 wi_state_dict_size(sd) == 1 ? "" : "s",
-                cli_format_bytes(bytes, size, sizeof size), cli_elapsed());
+                cli_format_bytes(bytes, size, sizeof size), cli_elapsed(took, sizeof took));
     json_decref(meta);
     wi_state_dict_free(sd);
     return status;

@@ -209,7 +209,7 @@ static int save_output(const struct init_opts *o, wi_module_t *root,
 static void print_summary(const struct init_opts *o, const struct written *w,
                           size_t n_params)
 {
-    char size[32], out[600] = "";
+    char size[32], took[32], out[600] = "";
     if (cli_log_level > WI_LOG_INFO || (!o->output && !o->report))
         return;
     if (o->output)
@@ -218,10 +218,10 @@ static void print_summary(const struct init_opts *o, const struct written *w,
                  cli_format_bytes(w->bytes, size, sizeof size),
                  o->report ? " and " : "");
     if (o->report)
-        fprintf(stderr, "weightinit: wrote %s%s (%zu parameter%s) in %.2f s\n", out,
-                o->report, n_params, n_params == 1 ? "" : "s", cli_elapsed());
+        fprintf(stderr, "weightinit: wrote %s%s (%zu parameter%s) in %s\n", out,
+                o->report, n_params, n_params == 1 ? "" : "s", cli_elapsed(took, sizeof took));
     else
-        fprintf(stderr, "weightinit: wrote %s in %.2f s\n", out, cli_elapsed());
+        fprintf(stderr, "weightinit: wrote %s in %s\n", out, cli_elapsed(took, sizeof took));
 }
 
 /* Engine errors carry the JSON path of the init_cfg at fault; name the

@@ -227,7 +227,8 @@ int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
         wi_context_log(ctx, WI_LOG_INFO, "Loads checkpoint by http backend from "
                        "path: %s", checkpoint);
     } else if (stat(checkpoint, &st) != 0 || !S_ISREG(st.st_mode)) {
-        return wi_error_set(err, WI_EIO, checkpoint, NULL, "%s can not be found.",
+        /* A missing input (not an I/O failure): WI_ENOTFOUND. */
+        return wi_error_set(err, WI_ENOTFOUND, checkpoint, NULL, "%s can not be found.",
                             checkpoint);
     } else {
         wi_context_log(ctx, WI_LOG_INFO, "Loads checkpoint by local backend from "

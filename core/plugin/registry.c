@@ -237,6 +237,8 @@ static int register_plugin(wi_registry_t *reg, const wi_plugin_descriptor_t *d,
         free(reg->entries[reg->n_entries].origin);
     }
     char msg[WI_ERROR_TEXT_LENGTH + 64];
+    if (strcmp(inner.source, path) == 0) /* named once, by the outer error */
+        inner.source[0] = '\0';
     return wi_error_set(err, rc < 0 ? rc : WI_EPLUGIN, path, NULL,
                         "registering plugin '%s' failed: %s", d->name,
                         inner.text[0] ? wi_error_format(&inner, msg, sizeof msg)
@@ -313,11 +315,6 @@ static const char *elf_problem(int fd, uint64_t size, char *why, size_t n)
         !fits(eh.e_phoff, eh.e_phnum, sizeof(ElfW(Phdr)), size))
         return "truncated or corrupt: the program header table lies past the "
                "end of the file";
-    if (eh.e_shoff && (eh.e_shentsize != sizeof(ElfW(Shdr)) ||
-                       !fits(eh.e_shoff, eh.e_shnum ? eh.e_shnum : 1,
-                             sizeof(ElfW(Shdr)), size)))
-        return "truncated: the section header table lies past the end of the "
-               "file";
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         ElfW(Phdr) ph;
         off_t at = (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph);
@@ -332,6 +329,11 @@ static const char *elf_problem(int fd, uint64_t size, char *why, size_t n)
             return why;
         }
     }
+    if (eh.e_shoff && (eh.e_shentsize != sizeof(ElfW(Shdr)) ||
+                       !fits(eh.e_shoff, eh.e_shnum ? eh.e_shnum : 1,
+                             sizeof(ElfW(Shdr)), size)))
+        return "truncated: the section header table lies past the end of the "
+               "file";
     return NULL;
 }
 
