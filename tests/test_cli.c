@@ -6,34 +6,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <jansson.h>
 
 #include "util.h"
 
-static char **error_cases;
-static size_t n_error_cases;
+static char **error_cases, **exit_cases;
+static size_t n_error_cases, n_exit_cases;
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void collect(void)
+static char **list_cases(const char *rel, size_t *count)
 {
-    char *dir = wi_test_data_path("model_errors");
+    char *dir = wi_test_data_path(rel), **names = NULL;
     struct dirent **list;
     int n = scandir(dir, &list, NULL, by_name);
+    *count = 0;
     for (int i = 0; i < n; i++) {
         if (list[i]->d_name[0] != '.') {
-            error_cases = realloc(error_cases, (n_error_cases + 1) * sizeof(char *));
-            error_cases[n_error_cases++] = strdup(list[i]->d_name);
+            names = realloc(names, (*count + 1) * sizeof(char *));
+            names[(*count)++] = strdup(list[i]->d_name);
         }
         free(list[i]);
     }
     free(list);
     free(dir);
+    return names;
+}
+
+static void collect(void)
+{
+    error_cases = list_cases("model_errors", &n_error_cases);
+    exit_cases = list_cases("exit_codes", &n_exit_cases);
 }
 
 struct run {
@@ -238,12 +247,124 @@ START_TEST(list_types)
 }
 END_TEST
 
+/* "@DATA@" and "@BROKEN@" in a case's arguments and files stand for the
+ * test data folder and the broken-plugin build folder. */
+static char *substitute(const char *text)
+{
+    const char *keys[] = {"@DATA@", "@BROKEN@"};
+    const char *vals[] = {getenv("WI_TEST_DATA"), getenv("WI_TEST_BROKEN_PLUGINDIR")};
+    size_t cap = strlen(text) * 4 + 4096, n = 0;
+    char *out = malloc(cap);
+    while (*text) {
+        int hit = 0;
+        for (int k = 0; k < 2 && !hit; k++) {
+            size_t kl = strlen(keys[k]);
+            if (strncmp(text, keys[k], kl) == 0) {
+                ck_assert_ptr_nonnull(vals[k]);
+                n += (size_t)snprintf(out + n, cap - n, "%s", vals[k]);
+                text += kl;
+                hit = 1;
+            }
+        }
+        if (!hit)
+            out[n++] = *text++;
+        ck_assert(n + 1024 < cap);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Copies a case's files (all but args.json, expect.json) into dir;
+ * returns how many. */
+static int copy_case_files(const char *src, const char *dir)
+{
+    struct dirent **list;
+    int n = scandir(src, &list, NULL, by_name), copied = 0;
+    for (int i = 0; i < n; i++) {
+        const char *f = list[i]->d_name;
+        if (f[0] != '.' && strcmp(f, "args.json") && strcmp(f, "expect.json")) {
+            char from[1024], to[1024];
+            snprintf(from, sizeof from, "%s/%s", src, f);
+            snprintf(to, sizeof to, "%s/%s", dir, f);
+            char *text = wi_test_read_file(from, NULL), *sub = substitute(text);
+            FILE *out = fopen(to, "w");
+            ck_assert(out && fputs(sub, out) >= 0 && fclose(out) == 0);
+            free(text);
+            free(sub);
+            copied++;
+        }
+        free(list[i]);
+    }
+    free(list);
+    return copied;
+}
+
+/* README's exit status table, one folder per row (tests/data/exit_codes/
+ * <case>/{args.json, expect.json, input files}): the case's files are
+ * copied to a fresh folder, the command runs there, and it must exit
+ * with the row's status, say so in one error line naming the words, and
+ * leave nothing behind. */
+START_TEST(exit_code_table)
+{
+    const char *name = exit_cases[_i];
+    char rel[512];
+    snprintf(rel, sizeof rel, "exit_codes/%s", name);
+    char *src = wi_test_data_path(rel);
+    snprintf(rel, sizeof rel, "exit_codes/%s/args.json", name);
+    json_t *spec = wi_test_load_json(rel);
+    snprintf(rel, sizeof rel, "exit_codes/%s/expect.json", name);
+    json_t *expect = wi_test_load_json(rel);
+    char *top = wi_test_mkdtemp(), dir[600], cache[600], errpath[600];
+    snprintf(dir, sizeof dir, "%s/run", top);
+    snprintf(cache, sizeof cache, "%s/cache", top);
+    snprintf(errpath, sizeof errpath, "%s/stderr", top);
+    ck_assert(mkdir(dir, 0755) == 0);
+    int inputs = copy_case_files(src, dir);
+    setenv("WEIGHTINIT_CACHE", cache, 1);
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(spec, "env_append"), key, v) {
+        char joined[1024];
+        const char *old = getenv(key);
+        snprintf(joined, sizeof joined, "%s%s%s", old ? old : "", old ? ":" : "",
+                 json_string_value(v));
+        setenv(key, joined, 1);
+    }
+    char *argv[32];
+    size_t argc = 0, i;
+    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
+    json_array_foreach(json_object_get(spec, "args"), i, v)
+        if (argc < 31)
+            argv[argc++] = substitute(json_string_value(v));
+    argv[argc] = NULL;
+    int status = wi_test_run(dir, argv, errpath);
+    char *err = wi_test_read_file(errpath, NULL);
+    int want = (int)json_integer_value(json_object_get(expect, "exit"));
+    ck_assert_msg(status == want, "%s (%s): exit %d, want %d: %s", name,
+                  json_string_value(json_object_get(spec, "class")), status, want, err);
+    assert_one_error_line(err, name);
+    json_array_foreach(json_object_get(expect, "mentions"), i, v)
+        ck_assert_msg(strstr(err, json_string_value(v)), "%s: '%s' not in: %s", name,
+                      json_string_value(v), err);
+    ck_assert_msg(wi_test_count_entries(dir) == inputs, "%s: output left behind", name);
+    for (size_t k = 1; k < argc; k++)
+        free(argv[k]);
+    free(err);
+    wi_test_rmtree(top);
+    free(top);
+    free(src);
+    json_decref(spec);
+    json_decref(expect);
+}
+END_TEST
+
 int main(void)
 {
     collect();
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
     tcase_add_loop_test(tc, malformed_model, 0, (int)n_error_cases);
+    tcase_add_loop_test(tc, exit_code_table, 0, (int)n_exit_cases);
     tcase_add_test(tc, missing_model_file);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, help_and_version);
@@ -255,5 +376,8 @@ int main(void)
     for (size_t i = 0; i < n_error_cases; i++)
         free(error_cases[i]);
     free(error_cases);
+    for (size_t i = 0; i < n_exit_cases; i++)
+        free(exit_cases[i]);
+    free(exit_cases);
     return status;
 }

@@ -54,7 +54,9 @@ int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
  * checkpoint's "state_dict" unwrapped; without prefix, a leading "module."
  * stripped from keys; with prefix (a trailing '.' added when missing),
  * only the keys under it, stripped, and an error when none is.  Then
- * wi_load_state_dict(strict=0). */
+ * wi_load_state_dict(strict=0).  A local file that does not exist or is
+ * not a regular file is WI_ENOTFOUND ("PATH can not be found."), a failed
+ * download WI_EIO. */
 int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err);
 
