@@ -13,8 +13,8 @@
 
 #include "util.h"
 
-static char **error_cases, **exit_cases;
-static size_t n_error_cases, n_exit_cases;
+static char **error_cases, **exit_cases, **initialize_cases;
+static size_t n_error_cases, n_exit_cases, n_initialize_cases;
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -43,6 +43,7 @@ static void collect(void)
 {
     error_cases = list_cases("model_errors", &n_error_cases);
     exit_cases = list_cases("exit_codes", &n_exit_cases);
+    initialize_cases = list_cases("initialize_report", &n_initialize_cases);
 }
 
 struct run {
@@ -358,6 +359,124 @@ START_TEST(exit_code_table)
 }
 END_TEST
 
+/* --init-cfg on a plain or built-in root is MMEngine's initialize(); the
+ * report still says what wrote each parameter (tests/data/
+ * initialize_report/<case>/{model.json, init_cfg.json, report.json}, the
+ * expected infos worded as MMEngine's initializers word themselves). */
+START_TEST(initialize_report)
+{
+    const char *name = initialize_cases[_i];
+    char rel[512];
+    snprintf(rel, sizeof rel, "initialize_report/%s/model.json", name);
+    char *model = wi_test_data_path(rel);
+    snprintf(rel, sizeof rel, "initialize_report/%s/init_cfg.json", name);
+    char *cfg = wi_test_data_path(rel);
+    snprintf(rel, sizeof rel, "initialize_report/%s/report.json", name);
+    json_t *doc = wi_test_load_json(rel), *want = json_object_get(doc, "report");
+    const char *args[] = {"init", model, "--init-cfg", cfg, "-o", "out.safetensors",
+                          "--report", "report.json", NULL};
+    struct run r = run(args);
+    ck_assert_msg(r.status == 0, "%s: exit %d: %s", name, r.status, r.err);
+    char path[600];
+    snprintf(path, sizeof path, "%s/report.json", r.dir);
+    json_error_t jerr;
+    json_t *got = json_load_file(path, 0, &jerr);
+    ck_assert_msg(got != NULL, "%s: %s", name, jerr.text);
+    ck_assert_int_eq(json_array_size(got), json_array_size(want));
+    for (size_t i = 0; i < json_array_size(want); i++)
+        ck_assert_msg(json_equal(json_array_get(got, i), json_array_get(want, i)),
+                      "%s: entry %zu is %s", name, i,
+                      json_dumps(json_array_get(got, i), JSON_COMPACT));
+    /* The MMEngine-layout listing on stderr says the same. */
+    ck_assert_msg(strstr(r.err, json_string_value(json_object_get(json_array_get(want, 0),
+                                                                  "info"))),
+                  "%s: listing lacks the info: %s", name, r.err);
+    json_decref(got);
+    json_decref(doc);
+    run_free(&r);
+    free(model);
+    free(cfg);
+}
+END_TEST
+
+/* The number of tensors and their data bytes, read from the file's own
+ * header (data_offsets), not from weightinit. */
+static void safetensors_totals(const char *path, size_t *tensors, uint64_t *bytes)
+{
+    size_t len;
+    unsigned char *buf = (unsigned char *)wi_test_read_file(path, &len);
+    ck_assert(buf && len > 8);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | buf[i];
+    json_t *header = json_loadb((char *)buf + 8, n, 0, NULL);
+    const char *key;
+    json_t *info;
+    *tensors = 0;
+    *bytes = 0;
+    json_object_foreach(header, key, info) {
+        if (strcmp(key, "__metadata__") == 0)
+            continue;
+        json_t *offs = json_object_get(info, "data_offsets");
+        *bytes += (uint64_t)(json_integer_value(json_array_get(offs, 1)) -
+                             json_integer_value(json_array_get(offs, 0)));
+        (*tensors)++;
+    }
+    json_decref(header);
+    free(buf);
+}
+
+/* A run that wrote files ends with one line saying what, how much and
+ * how long; the per-parameter listing stays at the default level; -q
+ * leaves stderr empty on success, warnings included. */
+START_TEST(summary_line_and_quiet)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *args[] = {"init", model, "-o", "out.safetensors", "--report", "r.json", NULL};
+    struct run r = run(args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    char path[600], want[300];
+    snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
+    size_t tensors;
+    uint64_t bytes;
+    safetensors_totals(path, &tensors, &bytes);
+    ck_assert(tensors > 10 && bytes > 1000 && bytes < 1000000);
+    snprintf(path, sizeof path, "%s/r.json", r.dir);
+    json_t *report = json_load_file(path, 0, NULL);
+    snprintf(want, sizeof want, "weightinit: wrote out.safetensors (%zu tensors, "
+             "%.1f kB) and r.json (%zu parameters) in ", tensors, (double)bytes / 1000.0,
+             json_array_size(report));
+    json_decref(report);
+    const char *last = r.err + strlen(r.err) - 1;
+    while (last > r.err && last[-1] != '\n')
+        last--;
+    ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "last line '%s', want '%s...'",
+                  last, want);
+    ck_assert_msg(strstr(last, " s\n") && !strchr(last, '\n')[1], "%s", last);
+    ck_assert_msg(strstr(r.err, "INFO - \nconv3d.weight - torch.Size([3, 2, 2, 3, 1]): "),
+                  "no per-parameter listing: %s", r.err);
+    run_free(&r);
+
+    /* -q: a broken plugin's warning and the summary are silenced too. */
+    char dirs[1200];
+    snprintf(dirs, sizeof dirs, "%s:%s", getenv("WEIGHTINIT_PLUGIN_PATH"),
+             getenv("WI_TEST_BROKEN_PLUGINDIR"));
+    setenv("WEIGHTINIT_PLUGIN_PATH", dirs, 1);
+    const char *noisy[] = {"init", model, "-o", "out.safetensors", NULL};
+    r = run(noisy);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.err, "WARNING - ") && strstr(r.err, "weightinit: wrote "),
+                  "%s", r.err);
+    run_free(&r);
+    const char *quiet[] = {"init", model, "-q", "-o", "out.safetensors", NULL};
+    r = run(quiet);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(r.err[0] == '\0', "-q printed: %s", r.err);
+    run_free(&r);
+    free(model);
+}
+END_TEST
+
 int main(void)
 {
     collect();
@@ -365,6 +484,8 @@ int main(void)
     TCase *tc = tcase_create("cli");
     tcase_add_loop_test(tc, malformed_model, 0, (int)n_error_cases);
     tcase_add_loop_test(tc, exit_code_table, 0, (int)n_exit_cases);
+    tcase_add_loop_test(tc, initialize_report, 0, (int)n_initialize_cases);
+    tcase_add_test(tc, summary_line_and_quiet);
     tcase_add_test(tc, missing_model_file);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, help_and_version);
@@ -379,5 +500,8 @@ int main(void)
     for (size_t i = 0; i < n_exit_cases; i++)
         free(exit_cases[i]);
     free(exit_cases);
+    for (size_t i = 0; i < n_initialize_cases; i++)
+        free(initialize_cases[i]);
+    free(initialize_cases);
     return status;
 }
