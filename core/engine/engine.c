@@ -450,8 +450,11 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
         return 0;
     }
     const json_t *cfgs = wi_module_init_cfg(m);
-    int has_cfg = cfgs && (json_is_object(cfgs) ? json_object_size(cfgs)
-                                                : json_array_size(cfgs)) > 0;
+    /* None or empty means none; anything else that is not a dict or a list of
+     * dicts is refused by check_cfgs, never ignored. */
+    int has_cfg = cfgs && !json_is_null(cfgs) &&
+                  !(json_is_object(cfgs) && json_object_size(cfgs) == 0) &&
+                  !(json_is_array(cfgs) && json_array_size(cfgs) == 0);
     char base[WI_PATH_MAX];
     cfg_path(m, base, sizeof base);
     int rc = 0;
