@@ -166,7 +166,7 @@ START_TEST(checkpoint_null_error)
     struct fixture fx = setup(net);
     ck_assert_int_eq(wi_load_checkpoint(fx.m, "/nonexistent.pth", NULL, fx.ctx, NULL),
                      WI_ENOTFOUND);
-    ck_assert_int_lt(wi_load_checkpoint(fx.m, fake, NULL, fx.ctx, NULL), 0);
+    ck_assert_int_eq(wi_load_checkpoint(fx.m, fake, NULL, fx.ctx, NULL), WI_EFORMAT);
     ck_assert_ptr_null(wi_checkpoint_fetch("http://127.0.0.1:1/", fx.ctx, NULL));
     wi_state_dict_t *sd = wi_module_state_dict(fx.m, NULL);
     ck_assert_ptr_nonnull(sd);

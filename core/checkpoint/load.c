@@ -217,6 +217,9 @@ static wi_state_dict_t *select_keys(const wi_state_dict_t *sd, const char *prefi
 int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err)
 {
+    wi_error_t local; /* the readers' codes are read back from err */
+    if (!err)
+        err = &local;
     char *fetched = NULL;
     const char *path = checkpoint;
     struct stat st;
