@@ -18,10 +18,13 @@ static const char init_usage[] =
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
     "      --report FILE        write the per-parameter report as JSON\n"
-    "      --plugin PATH        load this plugin first (repeatable)\n"
+    "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
     "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
     "  -v, --verbose            debug messages too\n"
-    "  -h, --help               this help\n";
+    "  -h, --help               this help\n"
+    "\n"
+    "exit status: 0 success; 1 a failure while working (I/O, a download, memory,\n"
+    "a plugin failing at run time); 2 a bad input file or command line\n";
 
 struct init_opts {
     const char *model, *output, *init_cfg, *report, *seed_text;
@@ -194,9 +197,9 @@ static int save_output(const struct init_opts *o, wi_module_t *root,
                              "weightinit_version", wi_version(),
                              "model", o->model);
     wi_state_dict_t *sd = wi_module_state_dict(root, err);
-    int rc = sd && meta ? wi_safetensors_save(o->output, sd, meta, err)
-                        : sd ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
-                             : -1;
+    int rc = !sd   ? -1 /* err filled */
+             : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
+                     : wi_safetensors_save(o->output, sd, meta, err);
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
@@ -217,11 +220,12 @@ static void print_summary(const struct init_opts *o, const struct written *w,
                  w->tensors == 1 ? "" : "s",
                  cli_format_bytes(w->bytes, size, sizeof size),
                  o->report ? " and " : "");
+    cli_elapsed(took, sizeof took);
     if (o->report)
         fprintf(stderr, "weightinit: wrote %s%s (%zu parameter%s) in %s\n", out,
-                o->report, n_params, n_params == 1 ? "" : "s", cli_elapsed(took, sizeof took));
+                o->report, n_params, n_params == 1 ? "" : "s", took);
     else
-        fprintf(stderr, "weightinit: wrote %s in %s\n", out, cli_elapsed(took, sizeof took));
+        fprintf(stderr, "weightinit: wrote %s in %s\n", out, took);
 }
 
 /* Engine errors carry the JSON path of the init_cfg at fault; name the
