@@ -220,6 +220,7 @@ int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
     wi_error_t local; /* the readers' codes are read back from err */
     if (!err)
         err = &local;
+    wi_error_clear(&local);
     char *fetched = NULL;
     const char *path = checkpoint;
     struct stat st;

@@ -369,6 +369,7 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
     wi_error_t local; /* plugins' codes are read back from err */
     if (!err)
         err = &local;
+    wi_error_clear(&local);
     int rc = check_cfgs(init_cfg, "init_cfg", err);
     if (rc < 0 || ctx->tracker) /* nested: the caller attributes */
         return rc < 0 ? rc : run_cfgs(m, init_cfg, "init_cfg", -1, ctx, err);
@@ -481,6 +482,7 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
     wi_error_t local; /* plugins' codes are read back from err */
     if (!err)
         err = &local;
+    wi_error_clear(&local);
     if (ctx->tracker) /* nested: a module type's own init_weights */
         return call_init_weights(m, ctx, err);
     struct wi_priv_tracker t;

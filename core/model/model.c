@@ -286,6 +286,7 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
     wi_error_t local;
     if (!err) /* the loader reads back codes it set */
         err = &local;
+    wi_error_clear(&local);
     struct loader l = {ctx, source, err};
     json_t *plugins = json_object_get(node, "plugins");
     if (plugins && (!path || !path[0]) && load_model_plugins(&l, plugins) < 0)
