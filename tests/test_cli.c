@@ -6,34 +6,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <jansson.h>
 
 #include "util.h"
 
-static char **error_cases;
-static size_t n_error_cases;
+static char **error_cases, **exit_cases, **initialize_cases;
+static size_t n_error_cases, n_exit_cases, n_initialize_cases;
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void collect(void)
+static char **list_cases(const char *rel, size_t *count)
 {
-    char *dir = wi_test_data_path("model_errors");
+    char *dir = wi_test_data_path(rel), **names = NULL;
     struct dirent **list;
     int n = scandir(dir, &list, NULL, by_name);
+    *count = 0;
     for (int i = 0; i < n; i++) {
         if (list[i]->d_name[0] != '.') {
-            error_cases = realloc(error_cases, (n_error_cases + 1) * sizeof(char *));
-            error_cases[n_error_cases++] = strdup(list[i]->d_name);
+            names = realloc(names, (*count + 1) * sizeof(char *));
+            names[(*count)++] = strdup(list[i]->d_name);
         }
         free(list[i]);
     }
     free(list);
     free(dir);
+    return names;
+}
+
+static void collect(void)
+{
+    error_cases = list_cases("model_errors", &n_error_cases);
+    exit_cases = list_cases("exit_codes", &n_exit_cases);
+    initialize_cases = list_cases("initialize_report", &n_initialize_cases);
 }
 
 struct run {
@@ -339,12 +349,265 @@ START_TEST(list_types)
 }
 END_TEST
 
+/* "@DATA@" and "@BROKEN@" in a case's arguments and files stand for the
+ * test data folder and the broken-plugin build folder. */
+static char *substitute(const char *text)
+{
+    const char *keys[] = {"@DATA@", "@BROKEN@"};
+    const char *vals[] = {getenv("WI_TEST_DATA"), getenv("WI_TEST_BROKEN_PLUGINDIR")};
+    size_t cap = strlen(text) * 4 + 4096, n = 0;
+    char *out = malloc(cap);
+    while (*text) {
+        int hit = 0;
+        for (int k = 0; k < 2 && !hit; k++) {
+            size_t kl = strlen(keys[k]);
+            if (strncmp(text, keys[k], kl) == 0) {
+                ck_assert_ptr_nonnull(vals[k]);
+                n += (size_t)snprintf(out + n, cap - n, "%s", vals[k]);
+                text += kl;
+                hit = 1;
+            }
+        }
+        if (!hit)
+            out[n++] = *text++;
+        ck_assert(n + 1024 < cap);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Copies a case's files (all but args.json, expect.json) into dir;
+ * returns how many. */
+static int copy_case_files(const char *src, const char *dir)
+{
+    struct dirent **list;
+    int n = scandir(src, &list, NULL, by_name), copied = 0;
+    for (int i = 0; i < n; i++) {
+        const char *f = list[i]->d_name;
+        if (f[0] != '.' && strcmp(f, "args.json") && strcmp(f, "expect.json")) {
+            char from[1024], to[1024];
+            snprintf(from, sizeof from, "%s/%s", src, f);
+            snprintf(to, sizeof to, "%s/%s", dir, f);
+            char *text = wi_test_read_file(from, NULL), *sub = substitute(text);
+            FILE *out = fopen(to, "w");
+            ck_assert(out && fputs(sub, out) >= 0 && fclose(out) == 0);
+            free(text);
+            free(sub);
+            copied++;
+        }
+        free(list[i]);
+    }
+    free(list);
+    return copied;
+}
+
+/* A sanitizer build's runtime reports a refused huge allocation on
+ * stderr ("==PID==WARNING: AddressSanitizer failed to allocate ..."); that
+ * line is the runtime's, not weightinit's. */
+static char *drop_sanitizer_lines(char *text)
+{
+    char *out = text, *line = text;
+    while (line && *line) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (!(line[0] == '=' && line[1] == '=' && strstr(line, "Sanitizer") &&
+              (!nl || strstr(line, "Sanitizer") < nl))) {
+            memmove(out, line, len);
+            out += len;
+        }
+        line += len;
+    }
+    if (out)
+        *out = '\0';
+    return text;
+}
+
+/* README's exit status table, one folder per row (tests/data/exit_codes/
+ * <case>/{args.json, expect.json, input files}): the case's files are
+ * copied to a fresh folder, the command runs there, and it must exit
+ * with the row's status, say so in one error line naming the words, and
+ * leave nothing behind. */
+START_TEST(exit_code_table)
+{
+    const char *name = exit_cases[_i];
+    char rel[512];
+    snprintf(rel, sizeof rel, "exit_codes/%s", name);
+    char *src = wi_test_data_path(rel);
+    snprintf(rel, sizeof rel, "exit_codes/%s/args.json", name);
+    json_t *spec = wi_test_load_json(rel);
+    snprintf(rel, sizeof rel, "exit_codes/%s/expect.json", name);
+    json_t *expect = wi_test_load_json(rel);
+    char *top = wi_test_mkdtemp(), dir[600], cache[600], errpath[600];
+    snprintf(dir, sizeof dir, "%s/run", top);
+    snprintf(cache, sizeof cache, "%s/cache", top);
+    snprintf(errpath, sizeof errpath, "%s/stderr", top);
+    ck_assert(mkdir(dir, 0755) == 0);
+    int inputs = copy_case_files(src, dir);
+    setenv("WEIGHTINIT_CACHE", cache, 1);
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(spec, "env_append"), key, v) {
+        char joined[1024];
+        const char *old = getenv(key);
+        snprintf(joined, sizeof joined, "%s%s%s", old ? old : "", old ? ":" : "",
+                 json_string_value(v));
+        setenv(key, joined, 1);
+    }
+    char *argv[32];
+    size_t argc = 0, i;
+    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
+    json_array_foreach(json_object_get(spec, "args"), i, v)
+        if (argc < 31)
+            argv[argc++] = substitute(json_string_value(v));
+    argv[argc] = NULL;
+    int status = wi_test_run(dir, argv, errpath);
+    char *err = drop_sanitizer_lines(wi_test_read_file(errpath, NULL));
+    int want = (int)json_integer_value(json_object_get(expect, "exit"));
+    ck_assert_msg(status == want, "%s (%s): exit %d, want %d: %s", name,
+                  json_string_value(json_object_get(spec, "class")), status, want, err);
+    assert_one_error_line(err, name);
+    json_array_foreach(json_object_get(expect, "mentions"), i, v)
+        ck_assert_msg(strstr(err, json_string_value(v)), "%s: '%s' not in: %s", name,
+                      json_string_value(v), err);
+    ck_assert_msg(wi_test_count_entries(dir) == inputs, "%s: output left behind", name);
+    for (size_t k = 1; k < argc; k++)
+        free(argv[k]);
+    free(err);
+    wi_test_rmtree(top);
+    free(top);
+    free(src);
+    json_decref(spec);
+    json_decref(expect);
+}
+END_TEST
+
+/* --init-cfg on a plain or built-in root is MMEngine's initialize(); the
+ * report still says what wrote each parameter (tests/data/
+ * initialize_report/<case>/{model.json, init_cfg.json, report.json}, the
+ * expected infos worded as MMEngine's initializers word themselves). */
+START_TEST(initialize_report)
+{
+    const char *name = initialize_cases[_i];
+    char rel[512];
+    snprintf(rel, sizeof rel, "initialize_report/%s/model.json", name);
+    char *model = wi_test_data_path(rel);
+    snprintf(rel, sizeof rel, "initialize_report/%s/init_cfg.json", name);
+    char *cfg = wi_test_data_path(rel);
+    snprintf(rel, sizeof rel, "initialize_report/%s/report.json", name);
+    json_t *doc = wi_test_load_json(rel), *want = json_object_get(doc, "report");
+    const char *args[] = {"init", model, "--init-cfg", cfg, "-o", "out.safetensors",
+                          "--report", "report.json", NULL};
+    struct run r = run(args);
+    ck_assert_msg(r.status == 0, "%s: exit %d: %s", name, r.status, r.err);
+    char path[600];
+    snprintf(path, sizeof path, "%s/report.json", r.dir);
+    json_error_t jerr;
+    json_t *got = json_load_file(path, 0, &jerr);
+    ck_assert_msg(got != NULL, "%s: %s", name, jerr.text);
+    ck_assert_int_eq(json_array_size(got), json_array_size(want));
+    for (size_t i = 0; i < json_array_size(want); i++)
+        ck_assert_msg(json_equal(json_array_get(got, i), json_array_get(want, i)),
+                      "%s: entry %zu is %s", name, i,
+                      json_dumps(json_array_get(got, i), JSON_COMPACT));
+    /* The MMEngine-layout listing on stderr says the same. */
+    ck_assert_msg(strstr(r.err, json_string_value(json_object_get(json_array_get(want, 0),
+                                                                  "info"))),
+                  "%s: listing lacks the info: %s", name, r.err);
+    json_decref(got);
+    json_decref(doc);
+    run_free(&r);
+    free(model);
+    free(cfg);
+}
+END_TEST
+
+/* The number of tensors and their data bytes, read from the file's own
+ * header (data_offsets), not from weightinit. */
+static void safetensors_totals(const char *path, size_t *tensors, uint64_t *bytes)
+{
+    size_t len;
+    unsigned char *buf = (unsigned char *)wi_test_read_file(path, &len);
+    ck_assert(buf && len > 8);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = (n << 8) | buf[i];
+    json_t *header = json_loadb((char *)buf + 8, n, 0, NULL);
+    const char *key;
+    json_t *info;
+    *tensors = 0;
+    *bytes = 0;
+    json_object_foreach(header, key, info) {
+        if (strcmp(key, "__metadata__") == 0)
+            continue;
+        json_t *offs = json_object_get(info, "data_offsets");
+        *bytes += (uint64_t)(json_integer_value(json_array_get(offs, 1)) -
+                             json_integer_value(json_array_get(offs, 0)));
+        (*tensors)++;
+    }
+    json_decref(header);
+    free(buf);
+}
+
+/* A run that wrote files ends with one line saying what, how much and
+ * how long; the per-parameter listing stays at the default level; -q
+ * leaves stderr empty on success, warnings included. */
+START_TEST(summary_line_and_quiet)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *args[] = {"init", model, "-o", "out.safetensors", "--report", "r.json", NULL};
+    struct run r = run(args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    char path[600], want[300];
+    snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
+    size_t tensors;
+    uint64_t bytes;
+    safetensors_totals(path, &tensors, &bytes);
+    ck_assert(tensors > 10 && bytes > 1000 && bytes < 1000000);
+    snprintf(path, sizeof path, "%s/r.json", r.dir);
+    json_t *report = json_load_file(path, 0, NULL);
+    snprintf(want, sizeof want, "weightinit: wrote out.safetensors (%zu tensors, "
+             "%.1f kB) and r.json (%zu parameters) in ", tensors, (double)bytes / 1000.0,
+             json_array_size(report));
+    json_decref(report);
+    const char *last = r.err + strlen(r.err) - 1;
+    while (last > r.err && last[-1] != '\n')
+        last--;
+    ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "last line '%s', want '%s...'",
+                  last, want);
+    ck_assert_msg(strstr(last, " s\n") && !strchr(last, '\n')[1], "%s", last);
+    ck_assert_msg(strstr(r.err, "INFO - \nconv3d.weight - torch.Size([3, 2, 2, 3, 1]): "),
+                  "no per-parameter listing: %s", r.err);
+    run_free(&r);
+
+    /* -q: a broken plugin's warning and the summary are silenced too. */
+    char dirs[1200];
+    snprintf(dirs, sizeof dirs, "%s:%s", getenv("WEIGHTINIT_PLUGIN_PATH"),
+             getenv("WI_TEST_BROKEN_PLUGINDIR"));
+    setenv("WEIGHTINIT_PLUGIN_PATH", dirs, 1);
+    const char *noisy[] = {"init", model, "-o", "out.safetensors", NULL};
+    r = run(noisy);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.err, "WARNING - ") && strstr(r.err, "weightinit: wrote "),
+                  "%s", r.err);
+    run_free(&r);
+    const char *quiet[] = {"init", model, "-q", "-o", "out.safetensors", NULL};
+    r = run(quiet);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(r.err[0] == '\0', "-q printed: %s", r.err);
+    run_free(&r);
+    free(model);
+}
+END_TEST
+
 int main(void)
 {
     collect();
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
     tcase_add_loop_test(tc, malformed_model, 0, (int)n_error_cases);
+    tcase_add_loop_test(tc, exit_code_table, 0, (int)n_exit_cases);
+    tcase_add_loop_test(tc, initialize_report, 0, (int)n_initialize_cases);
+    tcase_add_test(tc, summary_line_and_quiet);
     tcase_add_test(tc, missing_model_file);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, help_and_version);
@@ -358,5 +621,11 @@ int main(void)
     for (size_t i = 0; i < n_error_cases; i++)
         free(error_cases[i]);
     free(error_cases);
+    for (size_t i = 0; i < n_exit_cases; i++)
+        free(exit_cases[i]);
+    free(exit_cases);
+    for (size_t i = 0; i < n_initialize_cases; i++)
+        free(initialize_cases[i]);
+    free(initialize_cases);
     return status;
 }

@@ -68,7 +68,8 @@ START_TEST(convert_and_inspect)
         free(err);
         ck_assert_int_eq(run(dir, "inspect", in, NULL, &err), 0);
     } else {
-        ck_assert_msg(status == 1, "%s: exit %d", name, status);
+        /* A file that is not a readable checkpoint is a bad input: 2. */
+        ck_assert_msg(status == 2, "%s: exit %d, want 2", name, status);
         ck_assert_int_eq(wi_test_count_entries(dir), 0);
         for (int pass = 0; pass < 2; pass++) {
             const char *nl = strchr(err, '\n');
@@ -82,7 +83,7 @@ START_TEST(convert_and_inspect)
             ck_assert_msg(mentioned, "%s: the reason is not explained: %s", name, err);
             free(err);
             if (pass == 0)
-                ck_assert_int_eq(run(dir, "inspect", in, NULL, &err), 1);
+                ck_assert_int_eq(run(dir, "inspect", in, NULL, &err), 2);
         }
         err = NULL;
     }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <weightinit/weightinit.h>
@@ -170,6 +172,166 @@ START_TEST(builtins_one_file_each)
 }
 END_TEST
 
+/* A file that dlopen must never see is refused first: a FIFO (dlopen
+ * would block forever on it), a directory, a device-like non-file. */
+static void expect_file_refused(const char *path, const char *words)
+{
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(wi_registry_load_plugin(reg, path, &err), WI_EPLUGIN);
+    ck_assert_str_eq(err.source, path);
+    ck_assert_msg(strstr(err.text, words), "%s: '%s' not in: %s", path, words, err.text);
+    ck_assert_int_eq(wi_registry_size(reg), 0);
+    wi_registry_free(reg);
+}
+
+START_TEST(fifo_refused_without_blocking)
+{
+    char *dir = wi_test_mkdtemp(), path[512];
+    snprintf(path, sizeof path, "%s/x.so", dir);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    expect_file_refused(path, "not a regular file");
+    /* On the search path: recorded, the run goes on. */
+    wi_registry_t *reg = wi_registry_new();
+    ck_assert_int_eq(wi_registry_load_path(reg, dir), 1);
+    ck_assert_msg(strstr(wi_registry_failure_message(reg, 0), "x.so: not a loadable "
+                         "shared object: not a regular file"), "%s",
+                  wi_registry_failure_message(reg, 0));
+    wi_registry_free(reg);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(directory_refused)
+{
+    char *dir = wi_test_mkdtemp(), path[512];
+    snprintf(path, sizeof path, "%s/y.so", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    expect_file_refused(path, "it is a directory");
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+static char *builtin(const char *file)
+{
+    size_t n = strlen(wi_registry_builtin_plugin_dir()) + strlen(file) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", wi_registry_builtin_plugin_dir(), file);
+    return p;
+}
+
+static void write_prefix(const char *to, const char *data, size_t n)
+{
+    FILE *f = fopen(to, "wb");
+    ck_assert(f && fwrite(data, 1, n, f) == n && fclose(f) == 0);
+}
+
+/* A truncated copy of a real plugin (an interrupted copy or download)
+ * would kill the process with SIGBUS inside dlopen; every cut, from the
+ * ELF header to the last byte, is refused with a reason instead.  The
+ * whole copy loads (the copying itself is sound). */
+START_TEST(truncated_plugin_refused)
+{
+    char *src = builtin("wi_kaiming.so"), *dir = wi_test_mkdtemp(), path[512];
+    size_t size;
+    char *data = wi_test_read_file(src, &size);
+    ck_assert(data && size > 8192);
+    const size_t cuts[] = {0, 3, 4, 16, 63, 64, 100, 500, 1000, 4000, 4096,
+                           size / 3, size / 2, size - 4096, size - 200, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        snprintf(path, sizeof path, "%s/cut%zu.so", dir, cuts[i]);
+        write_prefix(path, data, cuts[i]);
+        wi_registry_t *reg = wi_registry_new();
+        wi_error_t err;
+        ck_assert_int_eq(wi_registry_load_plugin(reg, path, &err), WI_EPLUGIN);
+        ck_assert_msg(strstr(err.text, cuts[i] < 4 ? "not an ELF file" : "truncated"),
+                      "cut at %zu of %zu: %s", cuts[i], size, err.text);
+        ck_assert_int_eq(wi_registry_size(reg), 0);
+        wi_registry_free(reg);
+    }
+    snprintf(path, sizeof path, "%s/whole.so", dir);
+    write_prefix(path, data, size);
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(wi_registry_load_plugin(reg, path, &err), 0);
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "Kaiming", &err));
+    wi_registry_free(reg);
+    free(data);
+    free(src);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* One file reached through a symlink and a hard link is one plugin:
+ * loaded once, no duplicate-type error. */
+START_TEST(same_file_loaded_once)
+{
+    char *src = builtin("wi_normal.so"), *dir = wi_test_mkdtemp();
+    char copy[512], sym[512], hard[512];
+    size_t size;
+    char *data = wi_test_read_file(src, &size);
+    snprintf(copy, sizeof copy, "%s/normal.so", dir);
+    snprintf(sym, sizeof sym, "%s/symlink.so", dir);
+    snprintf(hard, sizeof hard, "%s/hardlink.so", dir);
+    write_prefix(copy, data, size);
+    ck_assert_int_eq(symlink(copy, sym), 0);
+    ck_assert_int_eq(link(copy, hard), 0);
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(wi_registry_load_plugin(reg, copy, &err), 0);
+    ck_assert_int_eq(wi_registry_load_plugin(reg, sym, &err), 0);
+    ck_assert_int_eq(wi_registry_load_plugin(reg, hard, &err), 0);
+    ck_assert_int_eq(wi_registry_load_path(reg, dir), 0);
+    ck_assert_int_eq(wi_registry_size(reg), 1);
+    ck_assert_str_eq(wi_registry_origin(reg, 0), copy);
+    wi_registry_free(reg);
+    free(data);
+    free(src);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* Built-in plugins load first: a second file registering a built-in
+ * type fails naming both files (an error when loaded explicitly, a
+ * recorded failure on the search path); the built-in stays. */
+START_TEST(builtins_first_duplicate_names_both)
+{
+    char *src = builtin("wi_constant.so"), *dir = wi_test_mkdtemp(), copy[512];
+    size_t size;
+    char *data = wi_test_read_file(src, &size);
+    snprintf(copy, sizeof copy, "%s/my_constant.so", dir);
+    write_prefix(copy, data, size);
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(wi_registry_load_builtin(reg), 0);
+    ck_assert_int_eq(wi_registry_load_plugin(reg, copy, &err), WI_EINVAL);
+    ck_assert_msg(strstr(err.text, "initializer 'Constant' is registered twice") &&
+                  strstr(err.text, src) && strstr(err.text, copy), "%s", err.text);
+    wi_registry_free(reg);
+
+    setenv("WEIGHTINIT_PLUGIN_PATH", dir, 1);
+    reg = wi_registry_new();
+    ck_assert_int_eq(wi_registry_load_search_path(reg), 1);
+    const char *msg = wi_registry_failure_message(reg, 0);
+    ck_assert_msg(strstr(msg, src) && strstr(msg, copy), "%s", msg);
+    const wi_initializer_type_t *t = wi_registry_find_initializer(reg, "Constant", &err);
+    ck_assert_ptr_nonnull(t);
+    for (size_t i = 0; i < wi_registry_size(reg); i++)
+        if (strcmp(wi_registry_name(reg, i), "Constant") == 0)
+            ck_assert_str_eq(wi_registry_origin(reg, i), src);
+    wi_registry_free(reg);
+    unsetenv("WEIGHTINIT_PLUGIN_PATH");
+    free(data);
+    free(src);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plugins");
@@ -184,6 +346,15 @@ int main(void)
     tcase_add_test(tc, not_a_shared_object);
     tcase_add_test(tc, search_path_survives_broken_plugins);
     tcase_add_test(tc, builtins_one_file_each);
+    tcase_add_test(tc, directory_refused);
+    tcase_add_test(tc, truncated_plugin_refused);
+    tcase_add_test(tc, same_file_loaded_once);
+    tcase_add_test(tc, builtins_first_duplicate_names_both);
     suite_add_tcase(s, tc);
+    /* A loader that blocks on a FIFO fails by timeout, not by hanging. */
+    TCase *files = tcase_create("special files");
+    tcase_set_timeout(files, 20);
+    tcase_add_test(files, fifo_refused_without_blocking);
+    suite_add_tcase(s, files);
     return wi_test_run_suite(s);
 }

@@ -4,8 +4,22 @@
 
 #include <weightinit/weightinit.h>
 
-/* Exit codes of cli.md. */
+/* Exit codes of cli.md: 1 the work failed, 2 bad input or command line. */
 enum { EXIT_INIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
+
+/* Where in a run an error arose: with the WI_E* code it decides the exit
+ * status (cli_status.c; the table in README.md). */
+typedef enum cli_stage {
+    CLI_STAGE_ARGS,   /* the command line */
+    CLI_STAGE_INPUT,  /* reading the model, --init-cfg, plugins, a checkpoint */
+    CLI_STAGE_WORK,   /* building, init_weights, Pretrained loads, downloads */
+    CLI_STAGE_OUTPUT  /* writing -o, --report, convert's OUT */
+} cli_stage_t;
+
+/* The exit status for a WI_E* code raised in stage. */
+int cli_status(int code, cli_stage_t stage);
+/* Prints err as one line and returns its exit status. */
+int cli_fail(const wi_error_t *err, cli_stage_t stage);
 
 /* Set by -q / -v: the lowest level printed. */
 extern wi_log_level_t cli_log_level;
@@ -18,9 +32,18 @@ void cli_error(const wi_error_t *err);
 void cli_progress(uint64_t done, uint64_t total, void *ud);
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Loads the --plugin files (errors are fatal: exit 2), then the search
- * path (failures are warnings).  Returns 0 or -1. */
-int cli_load_plugins(const char *const *paths, int n);
+/* Plugins load in the order of docs/plugins.md: the built-in folder,
+ * the --plugin files (cli_load_plugins: 0, or -1 with err), a model's
+ * "plugins", then $WEIGHTINIT_PLUGIN_PATH (cli_load_plugin_path, which
+ * then warns about every plugin that failed to load). */
+int cli_load_plugins(const char *const *paths, int n, wi_error_t *err);
+void cli_load_plugin_path(void);
+
+/* "0.031 s": the time since cli_start_clock (called first in main). */
+void cli_start_clock(void);
+char *cli_elapsed(char *buf, size_t size);
+/* "1.2 MB": a byte count as a person reads it (SI units, like du --si). */
+char *cli_format_bytes(uint64_t n, char *buf, size_t size);
 
 int cmd_init(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -73,3 +73,37 @@ void cli_progress(uint64_t done, uint64_t total, void *ud)
     if (done >= total)
         fputc('\n', stderr);
 }
+
+static struct timespec started;
+
+void cli_start_clock(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &started);
+}
+
+char *cli_elapsed(char *buf, size_t size)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double s = (double)(now.tv_sec - started.tv_sec) +
+               (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+    snprintf(buf, size, s < 1 ? "%.3f s" : "%.1f s", s);
+    return buf;
+}
+
+char *cli_format_bytes(uint64_t n, char *buf, size_t size)
+{
+    static const char *const units[] = {"kB", "MB", "GB", "TB", "PB"};
+    if (n < 1000) {
+        snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+        return buf;
+    }
+    double v = (double)n / 1000.0;
+    size_t u = 0;
+    while (v >= 999.95 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1000.0;
+        u++;
+    }
+    snprintf(buf, size, "%.1f %s", v, units[u]);
+    return buf;
+}

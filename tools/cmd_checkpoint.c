@@ -53,10 +53,8 @@ static wi_state_dict_t *read_args(int argc, char **argv, int nargs,
     }
     wi_error_t err;
     wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
-    if (!sd) {
-        cli_error(&err);
-        *status = err.code == WI_EFILE ? EXIT_BAD_INPUT : EXIT_INIT_FAILED;
-    }
+    if (!sd)
+        *status = cli_fail(&err, CLI_STAGE_INPUT);
     return sd;
 }
 
@@ -76,8 +74,7 @@ int cmd_inspect(int argc, char **argv)
         struct stats s;
         wi_shape_format(wi_tensor_ndim(t), wi_tensor_shape(t), shape, sizeof shape);
         if (tensor_stats(t, &s, &err) < 0) {
-            cli_error(&err);
-            status = EXIT_INIT_FAILED;
+            status = cli_fail(&err, CLI_STAGE_WORK);
             break;
         }
         printf("%-40s %-5s %-18s %12.6g %12.6g %12.6g %12.6g\n",
@@ -101,10 +98,20 @@ int cmd_convert(int argc, char **argv)
     json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
                              base ? base + 1 : argv[1], "weightinit_version",
                              wi_version());
-    int rc = meta ? wi_safetensors_save(argv[2], sd, meta, &err) : -1;
+    int rc = meta ? wi_safetensors_save(argv[2], sd, meta, &err)
+                  : wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory");
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++)
+        bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+    char size[32], took[32];
     if (rc < 0)
-        cli_error(&err);
+        status = cli_fail(&err, CLI_STAGE_OUTPUT);
+    else if (cli_log_level <= WI_LOG_INFO)
+        fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
+                argv[2], wi_state_dict_size(sd),
+                wi_state_dict_size(sd) == 1 ? "" : "s",
+                cli_format_bytes(bytes, size, sizeof size), cli_elapsed(took, sizeof took));
     json_decref(meta);
     wi_state_dict_free(sd);
-    return rc < 0 ? EXIT_INIT_FAILED : 0;
+    return status;
 }

@@ -18,10 +18,13 @@ static const char init_usage[] =
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
     "      --report FILE        write the per-parameter report as JSON\n"
-    "      --plugin PATH        load this plugin first (repeatable)\n"
-    "  -q, --quiet              only warnings and errors\n"
+    "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
+    "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
     "  -v, --verbose            debug messages too\n"
-    "  -h, --help               this help\n";
+    "  -h, --help               this help\n"
+    "\n"
+    "exit status: 0 success; 1 a failure while working (I/O, a download, memory,\n"
+    "a plugin failing at run time); 2 a bad input file or command line\n";
 
 struct init_opts {
     const char *model, *output, *init_cfg, *report;
@@ -106,7 +109,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
             }
             o->plugins[o->n_plugins++] = optarg;
             break;
-        case 'q': cli_log_level = WI_LOG_WARNING; break;
+        case 'q': cli_log_level = WI_LOG_ERROR; break;
         case 'v': cli_log_level = WI_LOG_DEBUG; break;
         case 'h': fputs(init_usage, stdout); return 1;
         case OPT_SEED:
@@ -167,6 +170,8 @@ static int report_entry(const char *name, const wi_tensor_t *t,
                                                    "shape", dims, "info", info));
 }
 
+/* Writes the report through a temporary file; -1 with errno-based
+ * message printed (an I/O failure: exit 1). */
 static int write_report(const char *path, const json_t *report)
 {
     size_t n = strlen(path) + 16;
@@ -178,37 +183,63 @@ static int write_report(const char *path, const json_t *report)
     if (rc == 0 && rename(tmp, path) != 0)
         rc = -1;
     if (rc != 0) {
+        int saved = errno;
         unlink(tmp);
-        cli_errorf("%s: cannot write the report: %s", path, strerror(errno));
+        cli_errorf("%s: cannot write the report: %s", path, strerror(saved));
     }
     free(tmp);
     return rc;
 }
 
-static json_t *load_init_cfg(const char *path)
+/* The --init-cfg file: NULL with err (an input: exit 2). */
+static json_t *load_init_cfg(const char *path, wi_error_t *err)
 {
-    wi_error_t err;
-    json_t *cfg = wi_init_cfg_load_file(path, &err);
-    if (!cfg)
-        cli_error(&err);
-    return cfg;
+    return wi_init_cfg_load_file(path, err);
 }
 
-static int save_output(const struct init_opts *o, wi_module_t *root)
+struct written {
+    size_t tensors;
+    uint64_t bytes;
+};
+
+static int save_output(const struct init_opts *o, wi_module_t *root,
+                       struct written *w, wi_error_t *err)
 {
-    wi_error_t err;
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
                              "seed", o->seed_text[0] ? o->seed_text : "0",
                              "rng_profile", wi_rng_profile_name(o->profile),
                              "weightinit_version", wi_version(),
                              "model", o->model);
-    wi_state_dict_t *sd = wi_module_state_dict(root, &err);
-    int rc = sd && meta ? wi_safetensors_save(o->output, sd, meta, &err) : -1;
-    if (rc < 0)
-        cli_error(&err);
+    wi_state_dict_t *sd = wi_module_state_dict(root, err);
+    int rc = !sd   ? -1 /* err filled */
+             : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
+                     : wi_safetensors_save(o->output, sd, meta, err);
+    for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
+        w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+    w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
     wi_state_dict_free(sd);
     json_decref(meta);
     return rc;
+}
+
+/* The last line of a run that wrote something (INFO: -q hides it). */
+static void print_summary(const struct init_opts *o, const struct written *w,
+                          size_t n_params)
+{
+    char size[32], took[32], out[600] = "";
+    if (cli_log_level > WI_LOG_INFO || (!o->output && !o->report))
+        return;
+    if (o->output)
+        snprintf(out, sizeof out, "%s (%zu tensor%s, %s)%s", o->output, w->tensors,
+                 w->tensors == 1 ? "" : "s",
+                 cli_format_bytes(w->bytes, size, sizeof size),
+                 o->report ? " and " : "");
+    cli_elapsed(took, sizeof took);
+    if (o->report)
+        fprintf(stderr, "weightinit: wrote %s%s (%zu parameter%s) in %s\n", out,
+                o->report, n_params, n_params == 1 ? "" : "s", took);
+    else
+        fprintf(stderr, "weightinit: wrote %s in %s\n", out, took);
 }
 
 /* Engine errors carry the JSON path of the init_cfg at fault; name the
@@ -228,47 +259,70 @@ static void locate_cfg_error(wi_error_t *err, const struct init_opts *o)
     }
 }
 
+/* --init-cfg on a plain or built-in root is MMEngine's initialize();
+ * otherwise (or with no --init-cfg) init_weights on the root. */
+static int initialise(wi_module_t *root, json_t *cfg, wi_context_t *ctx,
+                      wi_error_t *err)
+{
+    if (cfg && !wi_module_is_base_module(root)) {
+        int rc = wi_initialize(root, cfg, ctx, err);
+        json_decref(cfg);
+        return rc;
+    }
+    if (cfg)
+        wi_module_set_init_cfg_new(root, cfg);
+    return wi_module_is_base_module(root) || wi_module_init_weights_fn(root)
+               ? wi_init_weights(root, ctx, err)
+               : 0;
+}
+
+/* The model file, its plugins, then the search path, then the tree:
+ * docs/plugins.md's order.  NULL with *status set. */
+static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
+                          int *status)
+{
+    wi_error_t err;
+    json_t *doc = wi_model_read_file(o->model, &err);
+    if (!doc || wi_model_load_plugins(doc, ctx, o->model, &err) < 0) {
+        *status = cli_fail(&err, CLI_STAGE_INPUT);
+        json_decref(doc);
+        return NULL;
+    }
+    cli_load_plugin_path();
+    wi_module_t *root = wi_model_build(doc, ctx, o->model, "", &err);
+    if (!root)
+        *status = cli_fail(&err, CLI_STAGE_WORK);
+    json_decref(doc);
+    return root;
+}
+
 /* Builds, initialises, reports and saves; returns the exit status. */
 static int run(const struct init_opts *o, wi_context_t *ctx)
 {
     wi_error_t err;
     json_t *cfg = NULL;
-    if (o->init_cfg && !(cfg = load_init_cfg(o->init_cfg)))
-        return EXIT_BAD_INPUT;
-    wi_module_t *root = wi_model_load_file(o->model, ctx, &err);
-    if (!root) {
-        cli_error(&err);
-        json_decref(cfg);
-        return EXIT_BAD_INPUT;
-    }
-    int rc;
-    if (cfg && !wi_module_is_base_module(root)) {
-        rc = wi_initialize(root, cfg, ctx, &err);
-        json_decref(cfg);
-    } else {
-        if (cfg)
-            wi_module_set_init_cfg_new(root, cfg);
-        rc = wi_module_is_base_module(root) || wi_module_init_weights_fn(root)
-                 ? wi_init_weights(root, ctx, &err)
-                 : 0;
-    }
+    if (o->init_cfg && !(cfg = load_init_cfg(o->init_cfg, &err)))
+        return cli_fail(&err, CLI_STAGE_INPUT);
     int status = 0;
+    wi_module_t *root = build(o, ctx, &status);
+    if (!root) {
+        json_decref(cfg);
+        return status;
+    }
     json_t *report = json_array();
-    if (rc < 0) {
+    struct written w = {0, 0};
+    if (initialise(root, cfg, ctx, &err) < 0) {
         locate_cfg_error(&err, o);
-        cli_error(&err);
-        /* A value the config should not have had, or a checkpoint named in
-         * init_cfg that cannot be opened, is an input error. */
-        status = err.code == WI_EINVAL || err.code == WI_EFILE
-                     ? EXIT_BAD_INPUT
-                     : EXIT_INIT_FAILED;
+        status = cli_fail(&err, CLI_STAGE_WORK);
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (o->output && save_output(o, root) < 0) {
-        status = EXIT_INIT_FAILED;
+    } else if (o->output && save_output(o, root, &w, &err) < 0) {
+        status = cli_fail(&err, CLI_STAGE_OUTPUT);
     } else if (o->report && write_report(o->report, report) < 0) {
         status = EXIT_INIT_FAILED;
+    } else {
+        print_summary(o, &w, json_array_size(report));
     }
     json_decref(report);
     wi_module_free(root);
@@ -292,8 +346,10 @@ int cmd_init(int argc, char **argv)
     wi_context_set_log(ctx, cli_log, NULL);
     if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
         wi_context_set_progress(ctx, cli_progress, NULL);
-    int status = cli_load_plugins(o.plugins, o.n_plugins) < 0 ? EXIT_BAD_INPUT
-                                                              : run(&o, ctx);
+    wi_error_t err;
+    int status = cli_load_plugins(o.plugins, o.n_plugins, &err) < 0
+                     ? cli_fail(&err, CLI_STAGE_INPUT)
+                     : run(&o, ctx);
     wi_context_free(ctx);
     wi_generator_free(g);
     return status;

@@ -2,24 +2,27 @@
  * that registered it; plus plugins that failed to load. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-int cli_load_plugins(const char *const *paths, int n)
+int cli_load_plugins(const char *const *paths, int n, wi_error_t *err)
 {
     wi_registry_t *reg = wi_registry_default();
-    wi_error_t err;
-    for (int i = 0; i < n; i++) {
-        if (wi_registry_load_plugin(reg, paths[i], &err) < 0) {
-            cli_error(&err);
+    wi_registry_load_builtin(reg);
+    for (int i = 0; i < n; i++)
+        if (wi_registry_load_plugin(reg, paths[i], err) < 0)
             return -1;
-        }
-    }
-    wi_registry_load_search_path(reg);
+    return 0;
+}
+
+void cli_load_plugin_path(void)
+{
+    wi_registry_t *reg = wi_registry_default();
+    wi_registry_load_path(reg, getenv("WEIGHTINIT_PLUGIN_PATH"));
     for (size_t i = 0; i < wi_registry_failure_count(reg); i++)
         cli_log(WI_LOG_WARNING, wi_registry_failure_message(reg, i), NULL);
-    return 0;
 }
 
 int cmd_list(int argc, char **argv)
@@ -38,8 +41,10 @@ int cmd_list(int argc, char **argv)
             return EXIT_BAD_INPUT;
         }
     }
-    if (cli_load_plugins(plugins, n) < 0)
-        return EXIT_BAD_INPUT;
+    wi_error_t err;
+    if (cli_load_plugins(plugins, n, &err) < 0)
+        return cli_fail(&err, CLI_STAGE_INPUT);
+    cli_load_plugin_path();
     wi_registry_t *reg = wi_registry_default();
     size_t size = wi_registry_size(reg);
     for (size_t i = 0; i < size; i++)

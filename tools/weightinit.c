@@ -19,6 +19,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    cli_start_clock();
     if (argc < 2) {
         fputs(usage, stderr);
         return EXIT_BAD_INPUT;

@@ -253,6 +253,10 @@ static wi_state_dict_t *select_keys(const wi_state_dict_t *sd, const char *prefi
 int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err)
 {
+    wi_error_t local; /* the readers' codes are read back from err */
+    if (!err)
+        err = &local;
+    wi_error_clear(&local);
     char *fetched = NULL;
     const char *path = checkpoint;
     if (is_url(checkpoint)) {

@@ -250,7 +250,8 @@ static int run_initializer(wi_module_t *m, const json_t *cfg, int wholemodule,
     if (!type) {
         char full[WI_PATH_MAX];
         wi_priv_path_key(full, sizeof full, path, "type");
-        snprintf(err->path, sizeof err->path, "%s", full);
+        if (err)
+            snprintf(err->path, sizeof err->path, "%s", full);
         return WI_ENOTFOUND;
     }
     json_t *args = json_deep_copy(cfg), *layer = NULL;
@@ -422,11 +423,52 @@ static int run_cfgs(wi_module_t *m, const json_t *cfgs, const char *base,
     return 0;
 }
 
+/* Records every parameter's version; the caller points ctx->tracker at
+ * t for the run and clears it (stop_tracking) before t goes away. */
+static int start_tracking(wi_module_t *m, struct wi_priv_tracker *t,
+                          wi_error_t *err)
+{
+    memset(t, 0, sizeof *t);
+    t->writes = wi_priv_tensor_writes();
+    if (track_module(t, m) < 0) {
+        tracker_free(t);
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    }
+    return 0;
+}
+
+static void stop_tracking(wi_context_t *ctx, struct wi_priv_tracker *t)
+{
+    ctx->tracker = NULL;
+    tracker_free(t);
+}
+
 int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
                   wi_error_t *err)
 {
+    wi_error_t local; /* plugins' codes are read back from err */
+    if (!err)
+        err = &local;
+    wi_error_clear(&local);
     int rc = check_cfgs(init_cfg, "init_cfg", err);
-    return rc < 0 ? rc : run_cfgs(m, init_cfg, "init_cfg", -1, ctx, err);
+    if (rc < 0 || ctx->tracker) /* nested: the caller attributes */
+        return rc < 0 ? rc : run_cfgs(m, init_cfg, "init_cfg", -1, ctx, err);
+    /* MMEngine's initialize() reports nothing; we attribute its writes as
+     * init_weights' are, and say which call left a parameter unwritten. */
+    struct wi_priv_tracker t;
+    if ((rc = start_tracking(m, &t, err)) < 0)
+        return rc;
+    ctx->tracker = &t;
+    char same[300];
+    snprintf(same, sizeof same, "The value is the same before and after "
+             "calling `initialize` on %s", wi_module_type(m));
+    for (size_t k = 0; rc == 0 && k < t.n; k++)
+        rc = wi_module_set_parameter_info(t.items[k].owner, t.items[k].index,
+                                          same, err);
+    if (rc == 0)
+        rc = run_cfgs(m, init_cfg, "init_cfg", -1, ctx, err);
+    stop_tracking(ctx, &t);
+    return rc;
 }
 
 /* ---- init_weights ------------------------------------------------------ */
@@ -485,8 +527,11 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
         return 0;
     }
     const json_t *cfgs = wi_module_init_cfg(m);
-    int has_cfg = cfgs && (json_is_object(cfgs) ? json_object_size(cfgs)
-                                                : json_array_size(cfgs)) > 0;
+    /* None or empty means none; anything else that is not a dict or a list of
+     * dicts is refused by check_cfgs, never ignored. */
+    int has_cfg = cfgs && !json_is_null(cfgs) &&
+                  !(json_is_object(cfgs) && json_object_size(cfgs) == 0) &&
+                  !(json_is_array(cfgs) && json_array_size(cfgs) == 0);
     char base[WI_PATH_MAX];
     cfg_path(m, base, sizeof base);
     int rc = 0;
@@ -510,17 +555,18 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
 
 int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
 {
+    wi_error_t local; /* plugins' codes are read back from err */
+    if (!err)
+        err = &local;
+    wi_error_clear(&local);
     if (ctx->tracker) /* nested: a module type's own init_weights */
         return call_init_weights(m, ctx, err);
     struct wi_priv_tracker t;
-    memset(&t, 0, sizeof t);
-    t.writes = wi_priv_tensor_writes();
-    if (track_module(&t, m) < 0) {
-        tracker_free(&t);
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
-    }
+    int rc = start_tracking(m, &t, err);
+    if (rc < 0)
+        return rc;
     ctx->tracker = &t;
-    int rc = call_init_weights(m, ctx, err);
+    rc = call_init_weights(m, ctx, err);
     if (rc == 0 && wi_module_init_weights_fn(m)) {
         char info[300];
         snprintf(info, sizeof info,
@@ -528,8 +574,7 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
                  wi_module_type(m));
         rc = attribute(ctx, m, info, err);
     }
-    ctx->tracker = NULL;
-    tracker_free(&t);
+    stop_tracking(ctx, &t);
     return rc;
 }
 

@@ -624,7 +624,7 @@ static int mha_params(struct layer_build *b, int64_t e, int64_t kdim,
     int same = kdim == e && vdim == e, rc;
     int64_t e3;
     if (__builtin_mul_overflow(e, 3, &e3))
-        return fail_at(b, WI_ENOMEM, "embed_dim", "%s",
+        return fail_at(b, WI_EINVAL, "embed_dim", "%s",
                        "in_proj_weight and in_proj_bias have 3 * embed_dim "
                        "rows, more than 2^63");
     if (same) {

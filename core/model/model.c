@@ -7,6 +7,7 @@
 
 #include "base/input.h"
 #include "base/jsonutil.h"
+#include "plugin/registry_internal.h"
 
 struct loader {
     wi_context_t *ctx;
@@ -234,8 +235,9 @@ static wi_module_t *build_node(const struct loader *l, const json_t *node,
     return build_custom(l, node, t, path);
 }
 
-/* The root's "plugins": files loaded before anything is built, relative
- * to the model file's folder. */
+/* The root's "plugins": native code the model file asks for, loaded
+ * before anything is built, relative to the model file's folder; each
+ * file loaded now is logged so that a user sees what a model runs. */
 static int load_model_plugins(const struct loader *l, const json_t *list)
 {
     if (!json_is_array(list))
@@ -254,19 +256,38 @@ static int load_model_plugins(const struct loader *l, const json_t *list)
         else
             snprintf(file, sizeof file, "%.*s/%s", dirlen, l->source, name);
         wi_error_t perr;
-        if (wi_registry_load_plugin(wi_context_registry(l->ctx), file, &perr) < 0) {
+        int loaded = 0;
+        if (wi_priv_registry_load_plugin(wi_context_registry(l->ctx), file,
+                                         &loaded, &perr) < 0) {
             char line[WI_ERROR_TEXT_LENGTH];
             return wi_error_set(l->err, perr.code, l->source, ipath, "%s",
                                 wi_error_format(&perr, line, sizeof line));
         }
+        if (loaded)
+            wi_context_log(l->ctx, WI_LOG_INFO,
+                           "loading plugin %s (native code) from model %s",
+                           file, l->source ? l->source : "(no file)");
     }
     return 0;
+}
+
+int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
+                          const char *source, wi_error_t *err)
+{
+    struct loader l = {ctx, source, err};
+    const json_t *plugins = json_is_object(root) ? json_object_get(root, "plugins")
+                                                  : NULL;
+    return plugins ? load_model_plugins(&l, plugins) : 0;
 }
 
 wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
                             const char *source, const char *path,
                             wi_error_t *err)
 {
+    wi_error_t local;
+    if (!err) /* the loader reads back codes it set */
+        err = &local;
+    wi_error_clear(&local);
     struct loader l = {ctx, source, err};
     json_t *plugins = json_object_get(node, "plugins");
     if (plugins && (!path || !path[0]) && load_model_plugins(&l, plugins) < 0)
@@ -274,14 +295,21 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
     return build_node(&l, node, path ? path : "");
 }
 
+json_t *wi_model_read_file(const char *path, wi_error_t *err)
+{
+    if (!path) {
+        wi_error_set(err, WI_EINVAL, NULL, NULL, "no model file given");
+        return NULL;
+    }
+    return wi_priv_load_json_input(path, "a model file", JSON_REJECT_DUPLICATES,
+                                   err);
+}
+
 wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
                                 wi_error_t *err)
 {
-    json_t *root = wi_priv_load_json_input(path, "a model file",
-                                           JSON_REJECT_DUPLICATES, err);
-    if (!root)
-        return NULL;
-    wi_module_t *m = wi_model_build(root, ctx, path, "", err);
+    json_t *root = wi_model_read_file(path, err);
+    wi_module_t *m = root ? wi_model_build(root, ctx, path, "", err) : NULL;
     json_decref(root);
     return m;
 }

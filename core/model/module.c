@@ -227,6 +227,10 @@ int wi_module_set_parameter_info(wi_module_t *m, size_t i, const char *info,
                                  wi_error_t *err)
 {
     char *copy = NULL;
+    if (i >= m->params.size)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "%s has %zu parameters, no parameter %zu",
+                            m->type, m->params.size, i);
     if (info && !(copy = strdup(info)))
         return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     free(m->params.items[i].info);

@@ -1,7 +1,10 @@
 /* The registry and the plugin loader. */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <weightinit/registry.h>
 
@@ -23,6 +27,8 @@ struct entry {
 
 struct loaded {
     char *path; /* realpath */
+    dev_t dev;  /* the file's identity: a file reached by two paths */
+    ino_t ino;  /* (a hard link, a bind mount) is still one plugin */
     void *handle;
 };
 
@@ -176,10 +182,10 @@ int wi_priv_register_module_type(wi_plugin_t *plugin, const wi_module_type_t *ty
 
 /* ---- loading ---------------------------------------------------------- */
 
-static int already_loaded(const wi_registry_t *reg, const char *real)
+static int already_loaded(const wi_registry_t *reg, const struct stat *st)
 {
     for (size_t i = 0; i < reg->n_plugins; i++)
-        if (strcmp(reg->plugins[i].path, real) == 0)
+        if (reg->plugins[i].dev == st->st_dev && reg->plugins[i].ino == st->st_ino)
             return 1;
     return 0;
 }
@@ -231,14 +237,16 @@ static int register_plugin(wi_registry_t *reg, const wi_plugin_descriptor_t *d,
         free(reg->entries[reg->n_entries].origin);
     }
     char msg[WI_ERROR_TEXT_LENGTH + 64];
+    if (strcmp(inner.source, path) == 0) /* named once, by the outer error */
+        inner.source[0] = '\0';
     return wi_error_set(err, rc < 0 ? rc : WI_EPLUGIN, path, NULL,
                         "registering plugin '%s' failed: %s", d->name,
                         inner.text[0] ? wi_error_format(&inner, msg, sizeof msg)
                                       : "(no message)");
 }
 
-static int remember(wi_registry_t *reg, const char *real, void *handle,
-                    wi_error_t *err)
+static int remember(wi_registry_t *reg, const char *real,
+                    const struct stat *st, void *handle, wi_error_t *err)
 {
     struct loaded *p = realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *p);
     char *copy = strdup(real);
@@ -249,18 +257,131 @@ static int remember(wi_registry_t *reg, const char *real, void *handle,
         return wi_error_set(err, WI_ENOMEM, real, NULL, "out of memory");
     }
     reg->plugins = p;
-    reg->plugins[reg->n_plugins++] = (struct loaded){copy, handle};
+    reg->plugins[reg->n_plugins++] =
+        (struct loaded){copy, st->st_dev, st->st_ino, handle};
     return 0;
 }
 
-int wi_registry_load_plugin(wi_registry_t *reg, const char *path,
-                            wi_error_t *err)
+/* The ELF header of this library as loaded: the class, byte order and
+ * machine a plugin must share to be loadable here. */
+static const ElfW(Ehdr) *host_elf(void)
+{
+    static const char anchor = 0;
+    Dl_info info;
+    if (!dladdr(&anchor, &info) || !info.dli_fbase)
+        return NULL;
+    const ElfW(Ehdr) *h = info.dli_fbase;
+    return memcmp(h->e_ident, ELFMAG, SELFMAG) == 0 ? h : NULL;
+}
+
+/* off + n * size <= file size, without overflow. */
+static int fits(uint64_t off, uint64_t n, uint64_t size, uint64_t file)
+{
+    return off <= file && (size == 0 || n <= (file - off) / size);
+}
+
+/* Why the ELF image in fd (size bytes) cannot be mapped safely, or NULL.
+ * dlopen maps the file and would die of SIGBUS touching a page past the
+ * end of a truncated file: every table and every loaded segment must lie
+ * inside the file. */
+static const char *elf_problem(int fd, uint64_t size, char *why, size_t n)
+{
+    ElfW(Ehdr) eh;
+    memset(&eh, 0, sizeof eh);
+    const ElfW(Ehdr) *host = host_elf();
+    ssize_t got = pread(fd, &eh, sizeof eh, 0);
+    if (got < 0) {
+        snprintf(why, n, "cannot read it: %s", strerror(errno));
+        return why;
+    }
+    if ((size_t)got < SELFMAG || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+        return "not an ELF file (no ELF magic number)";
+    if ((size_t)got < sizeof eh)
+        return "truncated: too short for an ELF header";
+    if (host && (eh.e_ident[EI_CLASS] != host->e_ident[EI_CLASS] ||
+                 eh.e_ident[EI_DATA] != host->e_ident[EI_DATA] ||
+                 eh.e_machine != host->e_machine)) {
+        snprintf(why, n, "built for another machine (ELF class %d, byte order "
+                 "%d, machine %d; this weightinit is class %d, byte order %d, "
+                 "machine %d)", eh.e_ident[EI_CLASS], eh.e_ident[EI_DATA],
+                 eh.e_machine, host->e_ident[EI_CLASS], host->e_ident[EI_DATA],
+                 host->e_machine);
+        return why;
+    }
+    if (eh.e_type != ET_DYN)
+        return "not a shared object (ELF type is not ET_DYN): build it with "
+               "-shared -fPIC";
+    if (eh.e_phentsize != sizeof(ElfW(Phdr)) ||
+        !fits(eh.e_phoff, eh.e_phnum, sizeof(ElfW(Phdr)), size))
+        return "truncated or corrupt: the program header table lies past the "
+               "end of the file";
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        ElfW(Phdr) ph;
+        off_t at = (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph);
+        if (pread(fd, &ph, sizeof ph, at) != (ssize_t)sizeof ph)
+            return "truncated: cannot read a program header";
+        if ((ph.p_type == PT_LOAD || ph.p_type == PT_DYNAMIC) &&
+            !fits(ph.p_offset, 1, ph.p_filesz, size)) {
+            snprintf(why, n, "truncated: segment %u needs bytes up to %llu but "
+                     "the file has %llu (an interrupted copy or download?)", i,
+                     (unsigned long long)ph.p_offset + ph.p_filesz,
+                     (unsigned long long)size);
+            return why;
+        }
+    }
+    if (eh.e_shoff && (eh.e_shentsize != sizeof(ElfW(Shdr)) ||
+                       !fits(eh.e_shoff, eh.e_shnum ? eh.e_shnum : 1,
+                             sizeof(ElfW(Shdr)), size)))
+        return "truncated: the section header table lies past the end of the "
+               "file";
+    return NULL;
+}
+
+/* Opens path without blocking (a FIFO has no writer), and refuses what
+ * dlopen must never see: anything but a regular file, a file that is not
+ * a complete ELF shared object for this machine.  Fills st. */
+static int check_file(const char *path, struct stat *st, wi_error_t *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "cannot open plugin: %s", strerror(errno));
+    char buf[200];
+    const char *why = NULL;
+    if (fstat(fd, st) < 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st->st_mode))
+        why = "it is a directory, not a plugin file";
+    else if (!S_ISREG(st->st_mode))
+        why = "not a regular file (a FIFO, socket or device is never loaded)";
+    else
+        why = elf_problem(fd, (uint64_t)st->st_size, buf, sizeof buf);
+    close(fd);
+    if (why)
+        return wi_error_set(err, WI_EPLUGIN, path, NULL,
+                            "not a loadable shared object: %s", why);
+    return 0;
+}
+
+int wi_priv_registry_load_plugin(wi_registry_t *reg, const char *path,
+                                 int *loaded, wi_error_t *err)
 {
     char real[PATH_MAX];
+    struct stat st;
+    *loaded = 0;
+    if (!reg || !path)
+        return wi_error_set(err, WI_EINVAL, path, NULL,
+                            "no registry or no plugin path");
     if (!realpath(path, real))
         return wi_error_set(err, WI_EPLUGIN, path, NULL,
                             "cannot open plugin: %s", strerror(errno));
-    if (already_loaded(reg, real))
+    int rc = check_file(real, &st, err);
+    if (rc < 0) {
+        if (err) /* name the file as the caller did */
+            snprintf(err->source, sizeof err->source, "%s", path);
+        return rc;
+    }
+    if (already_loaded(reg, &st))
         return 0;
     /* dlopen needs a path with a slash to skip the library search. */
     void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
@@ -272,18 +393,26 @@ int wi_registry_load_plugin(wi_registry_t *reg, const char *path,
     }
     wi_plugin_descriptor_fn fn;
     *(void **)&fn = dlsym(handle, WI_PLUGIN_DESCRIPTOR_SYMBOL);
-    int rc = fn ? check_descriptor(fn(), path, err)
-                : wi_error_set(err, WI_EPLUGIN, path, NULL,
-                               "not a weightinit plugin: no '%s' symbol "
-                               "(define it with WI_PLUGIN_DEFINE)",
-                               WI_PLUGIN_DESCRIPTOR_SYMBOL);
+    rc = fn ? check_descriptor(fn(), path, err)
+            : wi_error_set(err, WI_EPLUGIN, path, NULL,
+                           "not a weightinit plugin: no '%s' symbol "
+                           "(define it with WI_PLUGIN_DEFINE)",
+                           WI_PLUGIN_DESCRIPTOR_SYMBOL);
     if (rc == 0)
         rc = register_plugin(reg, fn(), path, err);
     if (rc == 0)
-        rc = remember(reg, real, handle, err);
+        rc = remember(reg, real, &st, handle, err);
     if (rc < 0)
         dlclose(handle);
+    *loaded = rc == 0;
     return rc;
+}
+
+int wi_registry_load_plugin(wi_registry_t *reg, const char *path,
+                            wi_error_t *err)
+{
+    int loaded;
+    return wi_priv_registry_load_plugin(reg, path, &loaded, err);
 }
 
 static void record_failure(wi_registry_t *reg, const char *file,
@@ -355,18 +484,26 @@ const char *wi_registry_builtin_plugin_dir(void)
     return builtin_dir;
 }
 
-int wi_registry_load_search_path(wi_registry_t *reg)
+int wi_registry_load_builtin(wi_registry_t *reg)
+{
+    return reg ? load_dir(reg, wi_registry_builtin_plugin_dir()) : 0;
+}
+
+int wi_registry_load_path(wi_registry_t *reg, const char *dirs)
 {
     int failures = 0;
-    const char *env = getenv("WEIGHTINIT_PLUGIN_PATH");
-    if (env && *env) {
-        char *copy = strdup(env), *save = NULL;
-        for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
-             dir = strtok_r(NULL, ":", &save))
-            failures += load_dir(reg, dir);
-        free(copy);
-    }
-    return failures + load_dir(reg, wi_registry_builtin_plugin_dir());
+    char *copy = reg && dirs && *dirs ? strdup(dirs) : NULL, *save = NULL;
+    for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+         dir = strtok_r(NULL, ":", &save))
+        failures += load_dir(reg, dir);
+    free(copy);
+    return failures;
+}
+
+int wi_registry_load_search_path(wi_registry_t *reg)
+{
+    int failures = wi_registry_load_builtin(reg);
+    return failures + wi_registry_load_path(reg, getenv("WEIGHTINIT_PLUGIN_PATH"));
 }
 
 /* ---- lookups ---------------------------------------------------------- */

@@ -71,13 +71,13 @@ static int check_shape(wi_dtype_t dtype, int ndim, const int64_t *shape,
                                 "tensor size %lld in dimension %d is negative",
                                 (long long)shape[i], i);
         if (shape[i] != 0 && n > INT64_MAX / shape[i])
-            return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+            return wi_error_set(err, WI_EINVAL, NULL, NULL,
                                 "tensor has more than 2^63 elements");
         n *= shape[i];
     }
     if ((uint64_t)n > (uint64_t)INT64_MAX / esize ||
         (uint64_t)n * esize > (uint64_t)SIZE_MAX)
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
                             "tensor of %lld elements is too large (more "
                             "than 2^63 bytes at %zu bytes each)",
                             (long long)n, esize);

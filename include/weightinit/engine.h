@@ -21,7 +21,10 @@ extern "C" {
 int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err);
 
 /* MMEngine's initialize(module, init_cfg) for any module (cfg: an object
- * or a list of objects; borrowed). */
+ * or a list of objects; borrowed).  Called on its own (not from an
+ * init_weights) it attributes its writes for wi_init_report like
+ * wi_init_weights does; a parameter it left alone reads "The value is the
+ * same before and after calling `initialize` on TYPE". */
 int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
                   wi_error_t *err);
 

@@ -24,6 +24,21 @@ extern "C" {
 wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
                                 wi_error_t *err);
 
+/* Parses a model file without building it (new reference; NULL with
+ * err on an unreadable file, WI_EIO, or a syntax error, WI_EINVAL with
+ * line and column). */
+json_t *wi_model_read_file(const char *path, wi_error_t *err);
+
+/* Loads the plugins a parsed model (borrowed) names in its top-level
+ * "plugins" key, relative to the folder of source, into the context's
+ * registry.  This runs native code from the files the model names; each
+ * file loaded now is logged at WI_LOG_INFO ("loading plugin F (native
+ * code) from model M"), a file loaded before is skipped silently.
+ * wi_model_build does it too; calling it first lets a caller load other
+ * plugins after the model's and before the tree is built. */
+int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
+                          const char *source, wi_error_t *err);
+
 /* Builds a tree from a parsed node (borrowed).  source names the file in
  * errors (may be NULL); path is the JSON path of node ("" for a root). */
 wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,

@@ -30,17 +30,29 @@ void wi_registry_free(wi_registry_t *reg);
 wi_registry_t *wi_registry_default(void);
 
 /* Loads one plugin file (dlopen RTLD_NOW | RTLD_LOCAL), checks its
- * descriptor and registers its types.  A file already loaded (same file)
- * is skipped.  Every failure is an error that names the file and why. */
+ * descriptor and registers its types.  Before dlopen the file is opened
+ * without blocking and refused (WI_EPLUGIN) unless it is a regular file
+ * holding a complete ELF shared object for this machine, so a FIFO, a
+ * directory or a truncated file is an error, never a hang or a crash.  A
+ * file loaded before (the same file, by device and inode, through any
+ * path) is skipped: 0.  A type name registered already is WI_EINVAL naming
+ * both files.  Every failure is an error that names the file and why. */
 int wi_registry_load_plugin(wi_registry_t *reg, const char *path,
                             wi_error_t *err);
 
-/* Loads every "*.so" in the folders of $WEIGHTINIT_PLUGIN_PATH (colon
- * separated), then the installed plugin folder (or, for a build that is
- * not installed, the build tree's).  A broken plugin does not stop the
- * others: it is recorded (wi_registry_failure) and becomes an error only
- * when a type that is not found is looked up.  Returns the number of
- * failures recorded by this call (>= 0). */
+/* Loads every "*.so" (sorted by name) in the built-in plugin folder
+ * (wi_registry_builtin_plugin_dir), or in each folder of dirs (a
+ * colon-separated list; NULL or "" loads nothing).  A broken plugin does
+ * not stop the others: it is recorded (wi_registry_failure) and becomes
+ * an error only when a type that is not found is looked up.  Each returns
+ * the number of failures it recorded (>= 0). */
+int wi_registry_load_builtin(wi_registry_t *reg);
+int wi_registry_load_path(wi_registry_t *reg, const char *dirs);
+
+/* wi_registry_load_builtin, then wi_registry_load_path of
+ * $WEIGHTINIT_PLUGIN_PATH: the built-in types come first, so a plugin on
+ * the path that registers one again is a recorded failure naming both
+ * files.  Returns the number of failures recorded (>= 0). */
 int wi_registry_load_search_path(wi_registry_t *reg);
 
 /* The folder of the built-in plugins this library uses (static string). */
