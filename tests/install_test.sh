@@ -85,7 +85,12 @@ check_report '"plugins" key'
 # and run with its plugins: the same bytes as the build tree's build of it,
 # which the example suite checks against PyTorch's golden data.
 mkdir "$tmp/c" && cd "$tmp/c"
-cc -Wall -Wextra -Werror -o minimal "$src/examples/c/minimal.c" \
+# A sanitizer build's library needs the ASan runtime first in the program.
+san=""
+if readelf -d "$lib/libweightinit.so" 2>/dev/null | grep -q 'libasan'; then
+    san="-fsanitize=address,undefined"
+fi
+cc -Wall -Wextra -Werror $san -o minimal "$src/examples/c/minimal.c" \
     $(pkg-config --cflags --libs weightinit) -Wl,-rpath,"$lib"
 case_model="$src/tests/data/cases/caffe2xavier/model.json"
 ./minimal "$case_model" 1234 installed.safetensors || fail "examples/c/minimal.c against the install"
