@@ -80,4 +80,20 @@ WEIGHTINIT_PLUGIN_PATH="$PWD/dir" weightinit list | grep -q "initializer  Orthog
 mkdir sub && sed 's/"type": "Net",/"type": "Net", "plugins": ["..\/dir\/wi_orthogonal.so"],/' model.json >sub/model.json
 weightinit init sub/model.json -q -o out.safetensors --report report.json
 check_report '"plugins" key'
-echo "install: staged install, docs/plugins.md tutorial, Orthogonal via --plugin, WEIGHTINIT_PLUGIN_PATH and \"plugins\" all work"
+
+# The README's C example built with pkg-config against the staged install
+# and run with its plugins: the same bytes as the build tree's build of it,
+# which the example suite checks against PyTorch's golden data.
+mkdir "$tmp/c" && cd "$tmp/c"
+# A sanitizer build's library needs the ASan runtime first in the program.
+san=""
+if readelf -d "$lib/libweightinit.so" 2>/dev/null | grep -q 'libasan'; then
+    san="-fsanitize=address,undefined"
+fi
+cc -Wall -Wextra -Werror $san -o minimal "$src/examples/c/minimal.c" \
+    $(pkg-config --cflags --libs weightinit) -Wl,-rpath,"$lib"
+case_model="$src/tests/data/cases/caffe2xavier/model.json"
+./minimal "$case_model" 1234 installed.safetensors || fail "examples/c/minimal.c against the install"
+"$build/tests/minimal" "$case_model" 1234 build.safetensors || fail "build tree's minimal"
+cmp -s installed.safetensors build.safetensors || fail "minimal: the install and the build tree differ"
+echo "install: staged install, docs/plugins.md tutorial, Orthogonal via --plugin, WEIGHTINIT_PLUGIN_PATH and \"plugins\" all work; the C example builds with pkg-config"

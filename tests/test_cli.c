@@ -320,8 +320,8 @@ START_TEST(unwritable_output)
 }
 END_TEST
 
-/* weightinit list: the eight initializers, each from its own .so, and
- * the fixture module types with their files. */
+/* weightinit list: the eight initializers, each from its own .so, the
+ * built-in layer types, and the fixture module types with their files. */
 START_TEST(list_types)
 {
     const char *args[] = {"list", NULL};
@@ -337,7 +337,10 @@ START_TEST(list_types)
         "wi_pretrained.so", "initializer  TruncNormal",
         "wi_trunc_normal.so", "initializer  Uniform", "wi_uniform.so",
         "initializer  Xavier", "wi_xavier.so", "module       ToyConv", "wi_toyconv.so",
-        "module       ToyHead", "wi_toyhead.so", NULL};
+        "module       ToyHead", "wi_toyhead.so",
+        "module       Linear               built-in\n",
+        "module       ConvTranspose3d      built-in\n",
+        "module       MultiheadAttention   built-in\n", NULL};
     char cmd[700];
     snprintf(cmd, sizeof cmd, "'%s' list > '%s'", getenv("WI_TEST_WEIGHTINIT"), out);
     ck_assert_int_eq(system(cmd), 0);

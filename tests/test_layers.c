@@ -93,12 +93,32 @@ END_TEST
 START_TEST(layers_default) { run_profile("x86_default", WI_RNG_DEFAULT); }
 END_TEST
 
+/* The listing behind `weightinit list`: PyTorch's class names of the
+ * layer types docs/model-format.md documents, in its order. */
+START_TEST(builtin_names)
+{
+    static const char *const want[] = {
+        "Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+        "ConvTranspose2d", "ConvTranspose3d", "BatchNorm1d", "BatchNorm2d",
+        "BatchNorm3d", "GroupNorm", "LayerNorm", "Embedding",
+        "MultiheadAttention"};
+    size_t n = sizeof want / sizeof want[0];
+    ck_assert_uint_eq(wi_layer_builtin_count(), n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_str_eq(wi_layer_builtin_name(i), want[i]);
+        ck_assert(wi_layer_is_builtin(want[i]));
+    }
+    ck_assert_ptr_null(wi_layer_builtin_name(n));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
     TCase *tc = tcase_create("golden");
     tcase_add_test(tc, layers_avx2);
     tcase_add_test(tc, layers_default);
+    tcase_add_test(tc, builtin_names);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

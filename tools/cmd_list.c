@@ -1,5 +1,6 @@
 /* weightinit list [--plugin PATH]...: every registered type and the file
- * that registered it; plus plugins that failed to load. */
+ * that registered it, the built-in layer types ("built-in"), and the
+ * plugins that failed to load. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +47,17 @@ int cmd_list(int argc, char **argv)
         return cli_fail(&err, CLI_STAGE_INPUT);
     cli_load_plugin_path();
     wi_registry_t *reg = wi_registry_default();
-    size_t size = wi_registry_size(reg);
+    size_t size = wi_registry_size(reg); /* initializers first, then modules */
     for (size_t i = 0; i < size; i++)
-        printf("%-12s %-20s %s\n",
-               wi_registry_kind(reg, i) == WI_REGISTRY_INITIALIZER ? "initializer"
-                                                                  : "module",
-               wi_registry_name(reg, i), wi_registry_origin(reg, i));
+        if (wi_registry_kind(reg, i) == WI_REGISTRY_INITIALIZER)
+            printf("%-12s %-20s %s\n", "initializer", wi_registry_name(reg, i),
+                   wi_registry_origin(reg, i));
+    for (size_t i = 0; i < wi_layer_builtin_count(); i++)
+        printf("%-12s %-20s %s\n", "module", wi_layer_builtin_name(i), "built-in");
+    for (size_t i = 0; i < size; i++)
+        if (wi_registry_kind(reg, i) == WI_REGISTRY_MODULE_TYPE)
+            printf("%-12s %-20s %s\n", "module", wi_registry_name(reg, i),
+                   wi_registry_origin(reg, i));
     for (size_t i = 0; i < wi_registry_failure_count(reg); i++)
         printf("%-12s %-20s %s\n", "broken", "-", wi_registry_failure_message(reg, i));
     return 0;

@@ -182,6 +182,13 @@ int wi_layer_is_builtin(const char *type)
     return find_layer(type) != NULL;
 }
 
+size_t wi_layer_builtin_count(void) { return N_LAYERS; }
+
+const char *wi_layer_builtin_name(size_t i)
+{
+    return i < N_LAYERS ? layer_defs[i].type : NULL;
+}
+
 /* ---- argument parsing ------------------------------------------------ */
 
 struct parse {

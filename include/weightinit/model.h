@@ -5,6 +5,8 @@
 #ifndef WEIGHTINIT_MODEL_H
 #define WEIGHTINIT_MODEL_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include <weightinit/context.h>
@@ -47,6 +49,12 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
 
 /* 1 when `type` is a built-in layer type (Linear, Conv2d, ...). */
 int wi_layer_is_builtin(const char *type);
+
+/* The built-in layer types, in the order of docs/model-format.md: the
+ * name of type i < wi_layer_builtin_count() (static string; NULL past
+ * the end). */
+size_t wi_layer_builtin_count(void);
+const char *wi_layer_builtin_name(size_t i);
 
 /* Constructs one built-in layer from its constructor arguments (a JSON
  * object with PyTorch's names; borrowed; a "type" key is ignored) and runs
