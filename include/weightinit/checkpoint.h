@@ -1,8 +1,11 @@
-/* Checkpoint files: safetensors (read and write) and PyTorch torch.save
- * files (read: the zip format and the legacy stream), read safely:
- * a hostile file gets an error, never a crash, never code execution. */
+/* Checkpoint files: safetensors and PyTorch torch.save files (read: the
+ * zip format and the legacy stream; written: the zip format), read
+ * safely: a hostile file gets an error, never a crash, never code
+ * execution. */
 #ifndef WEIGHTINIT_CHECKPOINT_H
 #define WEIGHTINIT_CHECKPOINT_H
+
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -14,6 +17,49 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The formats a checkpoint can be written in. */
+typedef enum wi_checkpoint_format {
+    WI_CHECKPOINT_SAFETENSORS = 0, /* .safetensors */
+    WI_CHECKPOINT_PTH = 1          /* .pth, .pt, .bin: torch.save's zip */
+} wi_checkpoint_format_t;
+
+/* The format named by path's extension (case-insensitive): .safetensors,
+ * or .pth/.pt/.bin for torch.save's format.  Any other name is WI_EINVAL
+ * with a message listing the formats.  fmt may be NULL (a check only). */
+int wi_checkpoint_format_from_path(const char *path,
+                                   wi_checkpoint_format_t *fmt,
+                                   wi_error_t *err);
+
+/* Writes sd as safetensors to fp (which stays open; nothing is seeked,
+ * so a pipe works).  metadata as wi_safetensors_save.  name is only used
+ * in messages.  A tensor named "__metadata__" is WI_EINVAL. */
+int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                         const json_t *metadata, wi_error_t *err);
+
+/* Writes sd to fp as torch.save(model.state_dict(), f) does (zip format,
+ * records stored and 64-byte aligned, pickle protocol 2): an OrderedDict
+ * of sd's tensors in sd's order, each with its own dtype; tensors with
+ * the same data pointer and dtype share one storage, written once (tied
+ * weights).  Loads with torch.load(f, weights_only=True) in torch 1.13
+ * and 2.x.  The folder inside the zip is name's stem ("model/" for
+ * "model.pth"), else "archive/".  The archive is built in memory and
+ * then streamed, so fp may be a pipe (the file's size is needed as
+ * memory once more).  name is also used in messages. */
+int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                 wi_error_t *err);
+
+/* Writes sd to fp in fmt; metadata (borrowed, may be NULL) goes into
+ * safetensors' __metadata__ and is not stored in .pth. */
+int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
+                        const wi_state_dict_t *sd, const json_t *metadata,
+                        wi_error_t *err);
+
+/* wi_checkpoint_write to a temporary file beside path, renamed onto path
+ * only when complete: on failure nothing is left at path. */
+int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
+                       const wi_state_dict_t *sd, const json_t *metadata,
+                       wi_error_t *err);
 
 /* Writes sd as safetensors to path: tensors in sd's order with their own
  * dtypes, metadata (a JSON object of string values, borrowed, may be
