@@ -6,7 +6,7 @@
 
 #include "write/atomic_file.h"
 
-#define FORMATS ".safetensors (safetensors), .pth, .pt or .bin (torch.save)"
+#define FORMATS ".safetensors, or .pth, .pt, .bin for torch.save's format"
 
 static int ends_with(const char *s, const char *suffix)
 {

@@ -202,7 +202,7 @@ static void folder_name(const char *name, char *out, size_t size)
     base = base ? base + 1 : name ? name : "";
     const char *dot = strrchr(base, '.');
     size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    int ok = n > 0 && n < size;
+    int ok = n > 0 && n < size && (isalnum((unsigned char)base[0]) || base[0] == '_');
     for (size_t i = 0; ok && i < n; i++)
         ok = isalnum((unsigned char)base[i]) || strchr("-_.", base[i]);
     if (ok)
