@@ -70,13 +70,43 @@ int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
                         const json_t *metadata, wi_error_t *err);
 
 /* Reads a checkpoint (safetensors, torch.save zip, or legacy torch.save),
- * detected from its first bytes.  Returns a new state dict: the file's
- * tensors in file order; for torch files whose top-level dict has a
- * "state_dict" key, that dict's tensors (MMEngine's unwrapping).  Keys are
- * otherwise unchanged (no "module." stripping).  Tensors keep their own
- * dtype and shape, values row-major (views and strides resolved).
- * NULL with err set (source = path, path = tensor or key) on any failure. */
+ * detected from its first bytes, or a sharded checkpoint's index
+ * (NAME.index.json: {"weight_map": {tensor: shard}}, shards beside it,
+ * each tensor checked to be in the shard the index names).  Returns a new
+ * state dict: the file's tensors in file order (weight_map order for an
+ * index); for torch files whose top-level dict has a "state_dict" key,
+ * that dict's tensors (MMEngine's unwrapping).  Keys are otherwise
+ * unchanged (no "module." stripping).  Tensors keep their own dtype and
+ * shape, values row-major (views and strides resolved).
+ * NULL with err set (source = path, path = tensor or key) on any failure:
+ * WI_EIO/WI_ENOMEM when reading failed, other codes when the file is not
+ * a (supported, intact) checkpoint. */
 wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err);
+
+/* The tensors of one dict of a torch checkpoint, named relative to it.
+ * key is the dict's dotted path ("model", "state_dict", "model.ema";
+ * "" = the top level; a safetensors file or an index only has "").  key
+ * NULL chooses automatically: checkpoint["state_dict"] when it is a dict
+ * (MMEngine, Lightning), else the one top-level entry that is a dict
+ * holding tensors ("model" as timm and DeiT save, "ema", "module",
+ * "net", ...) when the top level itself holds none, else the top level.
+ * Several such entries are WI_EINVAL naming them.  *chosen (may be NULL)
+ * receives the path used (malloc'd).  The result may be empty. */
+wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
+                                        char **chosen, wi_error_t *err);
+
+/* Every tensor of a checkpoint at any depth of nested dicts, lists and
+ * tuples, named by its full dotted key path ("model.conv.weight" for
+ * checkpoint["model"]["conv.weight"]; list items by index).  *info (may
+ * be NULL) receives a new JSON object: "format" ("safetensors",
+ * "torch-zip", "torch-legacy", "sharded"), "kind" of the top-level value,
+ * "items" (torch), "metadata" (safetensors __metadata__, an index's
+ * metadata), "shards" (an index), and "structure": the non-tensor values
+ * up to three levels down, each {"path", "kind", and "value" for
+ * numbers/strings (60 characters at most), "items"/"tensors" for
+ * containers, "class" for objects weightinit does not build}. */
+wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
+                                        wi_error_t *err);
 
 /* The local file for an http:// or https:// checkpoint URL: downloaded
  * once into the cache folder ($WEIGHTINIT_CACHE, else
