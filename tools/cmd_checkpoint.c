@@ -180,10 +180,17 @@ static int inspect_one(const char *file, int as_json, json_t *files, struct tota
         }
     }
     if (status == 0 && tot.tensors == 0) {
-        cli_errorf("%s: the checkpoint holds no tensors (its top level is %s%s)", file,
+        char keys[300] = "";
+        size_t n = 0, k;
+        json_t *node;
+        json_array_foreach(json_object_get(info, "structure"), k, node) {
+            const char *path = json_string_value(json_object_get(node, "path"));
+            if (!strchr(path, '.') && n < sizeof keys)
+                n += (size_t)snprintf(keys + n, sizeof keys - n, "%s%s", n ? ", " : "", path);
+        }
+        cli_errorf("%s: the checkpoint holds no tensors (its top level is %s%s%s)", file,
                    json_string_value(json_object_get(info, "kind")),
-                   json_array_size(json_object_get(info, "structure")) ? "; see its structure above"
-                                                                       : " and empty");
+                   n ? " holding " : " and empty", keys);
         status = EXIT_BAD_INPUT;
     }
     if (as_json) {
@@ -256,8 +263,20 @@ static void where_tensors(const char *in, char *buf, size_t size)
     if (all && wi_state_dict_size(all))
         snprintf(buf, size, "; the file's tensors are elsewhere (e.g. '%s'): choose "
                  "their dict with --key", wi_state_dict_name(all, 0));
-    else
-        snprintf(buf, size, "; the file holds no tensors at all (see weightinit inspect %s)", in);
+    else {
+        size_t n = (size_t)snprintf(buf, size, "; the file holds no tensors at all%s",
+                                    info ? " (its top level: " : "");
+        size_t k, first = 1;
+        json_t *node;
+        json_array_foreach(json_object_get(info, "structure"), k, node) {
+            const char *path = json_string_value(json_object_get(node, "path"));
+            if (!strchr(path, '.') && n < size)
+                n += (size_t)snprintf(buf + n, size - n, "%s%s", first ? "" : ", ", path);
+            first = first && strchr(path, '.');
+        }
+        if (info && n < size)
+            snprintf(buf + n, size - n, "%s)", first ? "empty" : "");
+    }
     json_decref(info);
     wi_state_dict_free(all);
 }

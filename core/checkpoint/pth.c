@@ -308,7 +308,14 @@ static wi_state_dict_t *extract_dict(struct pth *p, const wi_priv_pval_t *d,
     for (size_t i = 0; i < n; i++) {
         const wi_priv_pval_t *v = d->u.dict.values[pick[i]];
         const char *key = d->u.dict.keys[pick[i]]->u.str.data;
-        if (v->kind != WI_PK_TENSOR && v->kind != WI_PK_OPAQUE)
+        /* An object from outside torch and numpy (argparse.Namespace
+         * next to the weights, as DeiT saves) cannot hold weights: skip
+         * it like an int; torch and numpy objects may be arrays of a
+         * kind we do not read, so they are refused. */
+        if (v->kind != WI_PK_TENSOR &&
+            (v->kind != WI_PK_OPAQUE ||
+             (!v->u.global.tensor && strncmp(v->u.global.module, "torch", 5) != 0 &&
+              strncmp(v->u.global.module, "numpy", 5) != 0)))
             continue;
         wi_tensor_t *t = materialize(p, key, v, load);
         if (!t || wi_state_dict_append_new(sd, key, t, p->err) < 0)
