@@ -5,6 +5,8 @@
  * and no output.  Plus torch's copy_ of F16/BF16/F64 into float32. */
 #include <dirent.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +480,42 @@ START_TEST(pretrained_says_where_tensors_are)
 }
 END_TEST
 
+/* Odd inputs are input errors (exit 2) with one line naming the file;
+ * a FIFO is not waited on; nothing is written. */
+START_TEST(odd_inputs)
+{
+    char *dir = wi_test_mkdtemp(), path[700], *err = NULL;
+    static const char *const names[] = {"sub", "fifo", "null", "missing.pth", "text.pth"};
+    snprintf(path, sizeof path, "%s/sub", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    snprintf(path, sizeof path, "%s/null", dir);
+    ck_assert_int_eq(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+    snprintf(path, sizeof path, "%s/text.pth", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("{\"not\": \"a checkpoint\"}\n", fp);
+    fclose(fp);
+    char *out = wi_test_mkdtemp();
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        for (int convert = 0; convert < 2; convert++) {
+            int status = convert ? run(out, "convert", path, "out.safetensors", &err)
+                                 : run(out, "inspect", path, NULL, &err);
+            ck_assert_msg(status == 2, "%s: exit %d: %s", names[i], status, err);
+            assert_error(err, NULL, names[i]);
+            ck_assert_msg(strstr(err, path), "%s: %s", names[i], err);
+            free(err);
+        }
+        ck_assert_int_eq(wi_test_count_entries(out), 0);
+    }
+    wi_test_rmtree(out);
+    wi_test_rmtree(dir);
+    free(out);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     collect();
@@ -491,6 +529,7 @@ int main(void)
     tcase_add_loop_test(tc, nested_cases, 0, (int)n_nested);
     tcase_add_test(tc, convert_key_option);
     tcase_add_test(tc, pretrained_says_where_tensors_are);
+    tcase_add_test(tc, odd_inputs);
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_files; i++)

@@ -25,28 +25,37 @@ static wi_priv_blob_t *blob_new(uint8_t *data, size_t len, int mapped)
 
 static int open_file(const char *path, size_t *len, wi_error_t *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return wi_error_set(err, errno == ENOENT ? WI_ENOTFOUND : WI_EIO,
+        return wi_error_set(err,
+                            errno == ENOENT ? WI_ENOTFOUND
+                            : errno == EACCES || errno == ENOTDIR ||
+                                    errno == ELOOP || errno == ENXIO
+                                ? WI_EINVAL
+                                : WI_EIO,
                             path, NULL, "cannot open checkpoint: %s",
                             strerror(errno));
     struct stat st = {0};
     const char *why = NULL;
+    /* A directory, FIFO or device is the wrong input (WI_EINVAL), not a
+     * failure to read one (WI_EIO). */
+    int code = WI_EINVAL;
     if (fstat(fd, &st) < 0)
-        why = strerror(errno);
+        why = strerror(errno), code = WI_EIO;
     else if (S_ISDIR(st.st_mode))
         why = "it is a directory, not a checkpoint file";
     else if (!S_ISREG(st.st_mode))
-        why = "not a regular file";
+        why = "not a regular file (a FIFO, socket or device?)";
     else if (st.st_size == 0)
         why = "the file is empty (0 bytes): an interrupted download or a "
-              "failed save?";
+              "failed save?", code = WI_EFORMAT;
     else if ((uint64_t)st.st_size > SIZE_MAX)
-        why = "the file is too large to map";
+        why = "the file is too large to map", code = WI_EUNSUPPORTED;
     if (why) {
         close(fd);
-        return wi_error_set(err, st.st_size == 0 ? WI_EFORMAT : WI_EIO, path,
-                            NULL, "cannot read checkpoint: %s", why);
+        return wi_error_set(err, code, path, NULL, "cannot read checkpoint: %s",
+                            why);
     }
     *len = (size_t)st.st_size;
     return fd;
