@@ -103,6 +103,13 @@ def main():
                "inspect": {"exit": 2, "error_mentions": ["has no such tensor"]},
                "convert": {"exit": 2, "error_mentions": ["has no such tensor"]}},
               open("bad_index.expect.json", "w"), indent=1)
+    # an index naming a shard that is not there
+    json.dump({"weight_map": {names[0]: "absent-00001-of-00001.safetensors"}},
+              open("missing_shard.safetensors.index.json", "w"), indent=1)
+    json.dump({"file": "missing_shard.safetensors.index.json",
+               "inspect": {"exit": 2, "error_mentions": ["absent-00001-of-00001.safetensors", "No such file"]},
+               "convert": {"exit": 2, "error_mentions": ["absent-00001-of-00001.safetensors", "No such file"]}},
+              open("missing_shard.expect.json", "w"), indent=1)
 
 
 if __name__ == "__main__":
