@@ -523,6 +523,42 @@ START_TEST(odd_inputs)
 }
 END_TEST
 
+/* Several files: one document, per-file totals adding up to the grand
+ * total; a bad file among them is reported in place and makes exit 2. */
+START_TEST(inspect_several_files)
+{
+    char *a = wi_test_data_path("checkpoints/nested/empty_tensor.pth");
+    char *b = wi_test_data_path("checkpoints/h_plain_state_dict.safetensors");
+    char *c = wi_test_data_path("checkpoints/i_truncated_zip.pth");
+    char cmd[3000];
+    for (int bad = 0; bad < 2; bad++) {
+        snprintf(cmd, sizeof cmd, "'%s' inspect '%s' --json '%s' %s%s%s 2>/dev/null",
+                 getenv("WI_TEST_WEIGHTINIT"), a, b, bad ? "'" : "", bad ? c : "", bad ? "'" : "");
+        FILE *p = popen(cmd, "r");
+        json_error_t jerr;
+        json_t *doc = json_loadf(p, 0, &jerr);
+        int status = pclose(p);
+        ck_assert_msg(doc, "%s", jerr.text);
+        ck_assert_int_eq(WEXITSTATUS(status), bad ? 2 : 0);
+        json_t *files = json_object_get(doc, "files");
+        ck_assert_uint_eq(json_array_size(files), bad ? 3 : 2);
+        json_int_t sum = 0;
+        for (size_t i = 0; i < 2; i++)
+            sum += json_integer_value(json_object_get(json_object_get(json_array_get(files, i), "totals"), "tensors"));
+        /* 2 tensors in empty_tensor.pth, 9 in the safetensors sidecar */
+        ck_assert_int_eq(sum, 11);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "totals"), "tensors")), 11);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(files, 1), "metadata"), "format")), "pt");
+        if (bad)
+            ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(files, 2), "error")));
+        json_decref(doc);
+    }
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
 int main(void)
 {
     collect();
@@ -537,6 +573,7 @@ int main(void)
     tcase_add_test(tc, convert_key_option);
     tcase_add_test(tc, pretrained_says_where_tensors_are);
     tcase_add_test(tc, odd_inputs);
+    tcase_add_test(tc, inspect_several_files);
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_files; i++)

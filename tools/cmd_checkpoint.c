@@ -100,7 +100,7 @@ static void brief(const json_t *node, char *buf, size_t size)
 static void print_header(const char *file, const json_t *info)
 {
     json_t *items = json_object_get(info, "items"), *meta = json_object_get(info, "metadata");
-    printf("%s: %s, %s", file, json_string_value(json_object_get(info, "format")),
+    printf("%s: %s; top level: %s", file, json_string_value(json_object_get(info, "format")),
            json_string_value(json_object_get(info, "kind")));
     if (items)
         printf(" of %lld items", (long long)json_integer_value(items));
@@ -188,9 +188,9 @@ static int inspect_one(const char *file, int as_json, json_t *files, struct tota
             if (!strchr(path, '.') && n < sizeof keys)
                 n += (size_t)snprintf(keys + n, sizeof keys - n, "%s%s", n ? ", " : "", path);
         }
-        cli_errorf("%s: the checkpoint holds no tensors (its top level is %s%s%s)", file,
+        cli_errorf("%s: the checkpoint holds no tensors (top level: %s%s%s)", file,
                    json_string_value(json_object_get(info, "kind")),
-                   n ? " holding " : " and empty", keys);
+                   n ? " of " : ", empty", keys);
         status = EXIT_BAD_INPUT;
     }
     if (as_json) {

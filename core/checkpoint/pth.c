@@ -455,12 +455,34 @@ struct walk {
 };
 
 #define WALK_DEPTH 64
-#define STRUCTURE_DEPTH 3
+#define STRUCTURE_DEPTH 2
+#define STRUCTURE_MAX 200 /* entries: an optimizer state can have thousands */
+
+/* Python's type names, for inspect's stable "kind" field. */
+static const char *kind_name(const wi_priv_pval_t *v)
+{
+    switch (v->kind) {
+    case WI_PK_NONE: return "None";
+    case WI_PK_BOOL: return "bool";
+    case WI_PK_INT:
+    case WI_PK_BIGINT: return "int";
+    case WI_PK_FLOAT: return "float";
+    case WI_PK_STR: return "str";
+    case WI_PK_TUPLE: return "tuple";
+    case WI_PK_LIST: return "list";
+    case WI_PK_SET: return "set";
+    case WI_PK_DICT: return v->u.dict.ordered ? "OrderedDict" : "dict";
+    case WI_PK_GLOBAL: return "class";
+    case WI_PK_OPAQUE: return "object";
+    case WI_PK_STORAGE: return "storage";
+    case WI_PK_TENSOR: return "tensor";
+    }
+    return "?";
+}
 
 static json_t *describe(const wi_priv_pval_t *v, const char *path)
 {
-    json_t *o = json_pack("{s:s, s:s}", "path", path, "kind",
-                          wi_priv_pval_kind(v));
+    json_t *o = json_pack("{s:s, s:s}", "path", path, "kind", kind_name(v));
     if (!o)
         return NULL;
     switch (v->kind) {
@@ -474,9 +496,12 @@ static json_t *describe(const wi_priv_pval_t *v, const char *path)
         json_object_set_new(o, "value", json_real(v->u.f));
         break;
     case WI_PK_STR: {
+        /* One line, at most 60 characters: a config text is long. */
         char brief[64];
-        snprintf(brief, sizeof brief, "%.60s%s", v->u.str.data,
-                 v->u.str.len > 60 ? "..." : "");
+        size_t n = strcspn(v->u.str.data, "\r\n");
+        n = n > 60 ? 60 : n;
+        snprintf(brief, sizeof brief, "%.*s%s", (int)n, v->u.str.data,
+                 n < v->u.str.len ? "..." : "");
         json_object_set_new(o, "value", json_string(brief));
         break;
     }
@@ -533,6 +558,7 @@ static int walk(struct walk *w, const wi_priv_pval_t *v, const char *path,
         return t ? wi_state_dict_append_new(w->sd, path, t, p->err) : WI_EFORMAT;
     }
     if (!w->sd && depth > 0 && depth <= STRUCTURE_DEPTH &&
+        json_array_size(w->structure) < STRUCTURE_MAX &&
         json_array_append_new(w->structure, describe(v, path)) < 0)
         return fail(p, WI_ENOMEM, NULL, "out of memory");
     char key[32];
@@ -566,7 +592,7 @@ static wi_state_dict_t *extract_all(struct pth *p, const wi_priv_pval_t *root,
     struct walk w = {p, load, NULL, json_array()};
     json_t *info = json_pack("{s:s, s:o, s:s}", "format",
                              p->za ? "torch-zip" : "torch-legacy", "structure",
-                             w.structure, "kind", wi_priv_pval_kind(root));
+                             w.structure, "kind", kind_name(root));
     if (!info || !w.structure) {
         fail(p, WI_ENOMEM, NULL, "out of memory");
         json_decref(info);

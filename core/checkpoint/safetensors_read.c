@@ -381,7 +381,7 @@ static int select_top(struct reader *r, wi_priv_select_t *sel, json_t *root)
     }
     json_t *meta = json_object_get(root, "__metadata__");
     json_t *info = json_pack("{s:s, s:s, s:[], s:O?}", "format", "safetensors",
-                             "kind", "a dict", "structure", "metadata", meta);
+                             "kind", "dict", "structure", "metadata", meta);
     if (!info)
         return fail(r, WI_ENOMEM, NULL, "out of memory");
     json_decref(sel->info);

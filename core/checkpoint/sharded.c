@@ -182,7 +182,7 @@ static int select_top(const char *path, wi_priv_select_t *sel, json_t *root,
     if (sel->mode == WI_SEL_ALL) {
         json_decref(sel->info);
         sel->info = json_pack("{s:s, s:s, s:[], s:O?}", "format", "sharded",
-                              "kind", "a dict", "structure", "metadata",
+                              "kind", "dict", "structure", "metadata",
                               json_object_get(root, "metadata"));
     }
     return sel->chosen && (sel->mode != WI_SEL_ALL || sel->info)

@@ -97,12 +97,13 @@ wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
 
 /* Every tensor of a checkpoint at any depth of nested dicts, lists and
  * tuples, named by its full dotted key path ("model.conv.weight" for
- * checkpoint["model"]["conv.weight"]; list items by index).  *info (may
+ * checkpoint["model"]["conv.weight"]; list items and int keys by
+ * number).  *info (may
  * be NULL) receives a new JSON object: "format" ("safetensors",
  * "torch-zip", "torch-legacy", "sharded"), "kind" of the top-level value,
  * "items" (torch), "metadata" (safetensors __metadata__, an index's
  * metadata), "shards" (an index), and "structure": the non-tensor values
- * up to three levels down, each {"path", "kind", and "value" for
+ * one and two levels down (at most 200), each {"path", "kind", and "value" for
  * numbers/strings (60 characters at most), "items"/"tensors" for
  * containers, "class" for objects weightinit does not build}. */
 wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
