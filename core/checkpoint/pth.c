@@ -623,10 +623,12 @@ static wi_state_dict_t *extract(struct pth *p, const wi_priv_pval_t *root,
 {
     if (p->sel && p->sel->mode == WI_SEL_ALL)
         return extract_all(p, root, load);
-    const wi_priv_pval_t *d = select_dict(p, root);
-    if (d && p->sel && p->sel->mode == WI_SEL_AUTO)
+    const wi_priv_pval_t *d;
+    if (!p->sel || root->kind != WI_PK_DICT)
+        d = select_dict(p, root); /* or its message: not a dict */
+    else if (p->sel->mode == WI_SEL_AUTO)
         d = select_auto(p, root);
-    else if (d && p->sel)
+    else
         d = select_key(p, root, p->sel->key ? p->sel->key : "");
     return d ? extract_dict(p, d, load) : NULL;
 }
