@@ -4,6 +4,10 @@
  * and sha256 as the sidecar says; hostile ones fail with exit 1, one line
  * and no output.  Plus torch's copy_ of F16/BF16/F64 into float32. */
 #include <dirent.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +72,8 @@ START_TEST(convert_and_inspect)
         free(err);
         ck_assert_int_eq(run(dir, "inspect", in, NULL, &err), 0);
     } else {
-        /* A file that is not a readable checkpoint is a bad input: 2. */
-        ck_assert_msg(status == 2, "%s: exit %d, want 2", name, status);
+        /* not a checkpoint weightinit reads: an input error */
+        ck_assert_msg(status == 2, "%s: exit %d", name, status);
         ck_assert_int_eq(wi_test_count_entries(dir), 0);
         for (int pass = 0; pass < 2; pass++) {
             const char *nl = strchr(err, '\n');
@@ -244,6 +248,317 @@ START_TEST(mismatch_warning_and_prefix)
 }
 END_TEST
 
+
+/* ---- nested checkpoints (tests/data/checkpoints/nested, made by torch) ---- */
+
+static char **nested;
+static size_t n_nested;
+
+static int is_expect(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return n > 12 && strcmp(e->d_name + n - 12, ".expect.json") == 0;
+}
+
+static void collect_nested(void)
+{
+    char *dir = wi_test_data_path("checkpoints/nested");
+    struct dirent **list;
+    int n = scandir(dir, &list, is_expect, alphasort);
+    for (int i = 0; i < n; i++) {
+        nested = realloc(nested, (n_nested + 1) * sizeof *nested);
+        nested[n_nested++] = strdup(list[i]->d_name);
+        free(list[i]);
+    }
+    free(list);
+    free(dir);
+}
+
+static void assert_tensors(const wi_state_dict_t *sd, const json_t *want, const char *label)
+{
+    size_t i;
+    json_t *w;
+    ck_assert_msg(wi_state_dict_size(sd) == json_array_size(want), "%s: %zu tensors", label,
+                  wi_state_dict_size(sd));
+    json_array_foreach(want, i, w) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        char hex[65], shape[256], wshape[256];
+        ck_assert_str_eq(wi_state_dict_name(sd, i), json_string_value(json_object_get(w, "name")));
+        ck_assert_str_eq(wi_dtype_name(wi_tensor_dtype(t)), json_string_value(json_object_get(w, "dtype")));
+        int64_t dims[WI_MAX_DIMS];
+        size_t k;
+        json_t *d;
+        json_array_foreach(json_object_get(w, "shape"), k, d) dims[k] = json_integer_value(d);
+        wi_shape_format((int)json_array_size(json_object_get(w, "shape")), dims, wshape, sizeof wshape);
+        wi_shape_format(wi_tensor_ndim(t), wi_tensor_shape(t), shape, sizeof shape);
+        ck_assert_str_eq(shape, wshape);
+        wi_test_sha256_hex(wi_tensor_const_data(t), wi_tensor_nbytes(t), hex);
+        ck_assert_str_eq(hex, json_string_value(json_object_get(w, "sha256")));
+    }
+}
+
+static void assert_error(const char *err, const json_t *words, const char *label)
+{
+    const char *nl = strchr(err, '\n');
+    ck_assert_msg(strncmp(err, "weightinit: error: ", 19) == 0 && nl && !nl[1],
+                  "%s: not one error line: %s", label, err);
+    size_t i;
+    json_t *w;
+    json_array_foreach(words, i, w)
+        ck_assert_msg(strstr(err, json_string_value(w)), "%s: '%s' not in %s", label,
+                      json_string_value(w), err);
+}
+
+/* inspect shows every tensor with its full key path (--json), convert
+ * takes the automatic choice, both refuse "0 tensors" with exit 2. */
+START_TEST(nested_cases)
+{
+    char rel[600], cmd[2000], *err = NULL;
+    snprintf(rel, sizeof rel, "checkpoints/nested/%s", nested[_i]);
+    json_t *ex = wi_test_load_json(rel);
+    snprintf(rel, sizeof rel, "checkpoints/nested/%s",
+             json_string_value(json_object_get(ex, "file")));
+    char *in = wi_test_data_path(rel), *dir = wi_test_mkdtemp();
+    json_t *insp = json_object_get(ex, "inspect"), *conv = json_object_get(ex, "convert");
+    int want = (int)json_integer_value(json_object_get(insp, "exit"));
+    /* inspect --json: the documented fields */
+    snprintf(cmd, sizeof cmd, "'%s' inspect --json '%s' 2>/dev/null",
+             getenv("WI_TEST_WEIGHTINIT"), in);
+    FILE *p = popen(cmd, "r");
+    json_error_t jerr;
+    json_t *doc = json_loadf(p, 0, &jerr);
+    int status = pclose(p);
+    ck_assert_msg(WEXITSTATUS(status) == want, "%s: inspect exit %d", nested[_i], WEXITSTATUS(status));
+    ck_assert_msg(doc, "%s: inspect --json: %s", nested[_i], jerr.text);
+    json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+    if (want == 0) {
+        json_t *tensors = json_object_get(file, "tensors"), *w;
+        size_t i;
+        uint64_t params = 0;
+        ck_assert_uint_eq(json_array_size(tensors), json_array_size(json_object_get(insp, "tensors")));
+        json_array_foreach(json_object_get(insp, "tensors"), i, w) {
+            json_t *got = json_array_get(tensors, i);
+            ck_assert_str_eq(json_string_value(json_object_get(got, "name")),
+                             json_string_value(json_object_get(w, "name")));
+            ck_assert(json_equal(json_object_get(got, "shape"), json_object_get(w, "shape")));
+            params += (uint64_t)json_integer_value(json_object_get(got, "numel"));
+            if (json_integer_value(json_object_get(got, "numel")) == 0)
+                ck_assert(json_is_null(json_object_get(got, "mean")));
+        }
+        ck_assert_uint_eq(json_integer_value(json_object_get(json_object_get(file, "totals"), "parameters")), params);
+        wi_error_t e;
+        wi_state_dict_t *all = wi_checkpoint_load_all(in, NULL, &e);
+        ck_assert_ptr_nonnull(all);
+        assert_tensors(all, json_object_get(insp, "tensors"), nested[_i]);
+        wi_state_dict_free(all);
+    } else {
+        ck_assert_int_eq(run(dir, "inspect", in, NULL, &err), want);
+        assert_error(err, json_object_get(insp, "error_mentions"), nested[_i]);
+        free(err);
+    }
+    json_decref(doc);
+    /* convert, to both formats */
+    want = (int)json_integer_value(json_object_get(conv, "exit"));
+    const char *outs[2] = {"out.safetensors", "out.pth"};
+    for (int k = 0; k < 2; k++) {
+        status = run(dir, "convert", in, outs[k], &err);
+        ck_assert_msg(status == want, "%s: convert exit %d: %s", nested[_i], status, err);
+        if (want == 0) {
+            char out[700];
+            snprintf(out, sizeof out, "%s/%s", dir, outs[k]);
+            wi_error_t e;
+            wi_state_dict_t *sd = wi_checkpoint_load(out, &e);
+            ck_assert_ptr_nonnull(sd);
+            assert_tensors(sd, json_object_get(conv, "tensors"), nested[_i]);
+            wi_state_dict_free(sd);
+            char *chosen = NULL;
+            ck_assert_ptr_nonnull(sd = wi_checkpoint_load_key(in, NULL, &chosen, &e));
+            ck_assert_str_eq(chosen, json_string_value(json_object_get(conv, "key")));
+            wi_state_dict_free(sd);
+            /* Pretrained's reader (MMEngine: top level or state_dict)
+             * reads the same dict, sharded indexes included */
+            if (!chosen[0] || strcmp(chosen, "state_dict") == 0) {
+                ck_assert_ptr_nonnull(sd = wi_checkpoint_load(in, &e));
+                assert_tensors(sd, json_object_get(conv, "tensors"), nested[_i]);
+                wi_state_dict_free(sd);
+            }
+            free(chosen);
+        } else {
+            assert_error(err, json_object_get(conv, "error_mentions"), nested[_i]);
+            ck_assert_int_eq(wi_test_count_entries(dir), 0);
+        }
+        free(err);
+        err = NULL;
+    }
+    wi_test_rmtree(dir);
+    free(dir);
+    free(in);
+    json_decref(ex);
+}
+END_TEST
+
+/* --key picks a dict; a wrong one names the candidates; an unknown
+ * output extension is refused before anything is read. */
+START_TEST(convert_key_option)
+{
+    char *in = wi_test_data_path("checkpoints/nested/ema_and_model.pth");
+    char *dir = wi_test_mkdtemp(), *err = NULL, out[700];
+    json_t *ex = wi_test_load_json("checkpoints/nested/ema_and_model.expect.json");
+    char *argv[] = {getenv("WI_TEST_WEIGHTINIT"), "convert", in, "ema.safetensors", "--key", "ema", NULL};
+    char errpath[700];
+    snprintf(errpath, sizeof errpath, "%s.err", dir);
+    ck_assert_int_eq(wi_test_run(dir, argv, errpath), 0);
+    snprintf(out, sizeof out, "%s/ema.safetensors", dir);
+    wi_error_t e;
+    wi_state_dict_t *sd = wi_checkpoint_load(out, &e), *want = wi_checkpoint_load_key(in, "ema", NULL, &e);
+    ck_assert_uint_eq(wi_state_dict_size(sd), 7);
+    for (size_t i = 0; i < 7; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "ema.%s", wi_state_dict_name(sd, i));
+        json_t *w = json_array_get(json_object_get(json_object_get(ex, "inspect"), "tensors"), 7 + i);
+        ck_assert_str_eq(name, json_string_value(json_object_get(w, "name")));
+        char hex[65];
+        wi_test_sha256_hex(wi_tensor_const_data(wi_state_dict_tensor(sd, i)),
+                           wi_tensor_nbytes(wi_state_dict_tensor(sd, i)), hex);
+        ck_assert_str_eq(hex, json_string_value(json_object_get(w, "sha256")));
+    }
+    wi_state_dict_free(sd);
+    wi_state_dict_free(want);
+    ck_assert_int_eq(run(dir, "convert", in, "x.safetensors", &err), 2);
+    free(err);
+    char *bad[] = {getenv("WI_TEST_WEIGHTINIT"), "convert", in, "x.safetensors", "--key", "optim", NULL};
+    ck_assert_int_eq(wi_test_run(dir, bad, errpath), 2);
+    err = wi_test_read_file(errpath, NULL);
+    ck_assert_msg(strstr(err, "no dict 'optim'") && strstr(err, "'model' (7 tensors)"), "%s", err);
+    free(err);
+    ck_assert_int_eq(run(dir, "convert", in, "x.onnx", &err), 2);
+    ck_assert_msg(strstr(err, ".pth") && strstr(err, ".safetensors"), "%s", err);
+    free(err);
+    remove(errpath);
+    ck_assert_int_eq(wi_test_count_entries(dir), 1);
+    wi_test_rmtree(dir);
+    free(dir);
+    free(in);
+    json_decref(ex);
+}
+END_TEST
+
+/* Pretrained on {"model": sd, ...}: nothing matches at the top level, so
+ * the warning says where the tensors are; prefix='model' then loads them. */
+START_TEST(pretrained_says_where_tensors_are)
+{
+    char *path = wi_test_data_path("checkpoints/nested/timm_model_epoch.pth");
+    json_t *ex = wi_test_load_json("checkpoints/nested/timm_model_epoch.expect.json");
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    wi_context_t *ctx = wi_context_new(g);
+    wi_context_set_log(ctx, keep_warning, NULL);
+    json_t *model = json_loads(
+        "{\"type\": \"Net\", \"children\": {"
+        "\"0\": {\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 4, \"kernel_size\": 3},"
+        "\"1\": {\"type\": \"BatchNorm2d\", \"num_features\": 4}}}", 0, NULL);
+    wi_error_t err;
+    wi_module_t *m = wi_model_build(model, ctx, NULL, "", &err);
+    ck_assert_ptr_nonnull(m);
+    free(warning);
+    warning = NULL;
+    ck_assert_int_eq(wi_load_checkpoint(m, path, NULL, ctx, &err), 0);
+    ck_assert_msg(warning && strstr(warning, "0 of 7 keys of the model match") &&
+                  strstr(warning, "under 'model.' (7 of 7 match there): use prefix='model'"),
+                  "%s", warning);
+    free(warning);
+    warning = NULL;
+    ck_assert_int_eq(wi_load_checkpoint(m, path, "model", ctx, &err), 0);
+    ck_assert_msg(warning == NULL, "%s", warning);
+    wi_state_dict_t *sd = wi_module_state_dict(m, &err);
+    json_t *want = json_array();
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(json_object_get(ex, "convert"), "tensors"), i, w)
+        json_array_append(want, w);
+    assert_tensors(sd, want, "timm");
+    json_decref(want);
+    wi_state_dict_free(sd);
+    wi_module_free(m);
+    json_decref(model);
+    wi_context_free(ctx);
+    wi_generator_free(g);
+    free(path);
+    json_decref(ex);
+}
+END_TEST
+
+/* Odd inputs are input errors (exit 2) with one line naming the file;
+ * a FIFO is not waited on; nothing is written. */
+START_TEST(odd_inputs)
+{
+    char *dir = wi_test_mkdtemp(), path[700], *err = NULL;
+    static const char *const names[] = {"sub", "fifo", "null", "missing.pth", "text.pth"};
+    snprintf(path, sizeof path, "%s/sub", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    snprintf(path, sizeof path, "%s/null", dir);
+    ck_assert_int_eq(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+    snprintf(path, sizeof path, "%s/text.pth", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("{\"not\": \"a checkpoint\"}\n", fp);
+    fclose(fp);
+    char *out = wi_test_mkdtemp();
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        for (int convert = 0; convert < 2; convert++) {
+            int status = convert ? run(out, "convert", path, "out.safetensors", &err)
+                                 : run(out, "inspect", path, NULL, &err);
+            ck_assert_msg(status == 2, "%s: exit %d: %s", names[i], status, err);
+            assert_error(err, NULL, names[i]);
+            ck_assert_msg(strstr(err, path), "%s: %s", names[i], err);
+            free(err);
+        }
+        ck_assert_int_eq(wi_test_count_entries(out), 0);
+    }
+    wi_test_rmtree(out);
+    wi_test_rmtree(dir);
+    free(out);
+    free(dir);
+}
+END_TEST
+
+/* Several files: one document, per-file totals adding up to the grand
+ * total; a bad file among them is reported in place and makes exit 2. */
+START_TEST(inspect_several_files)
+{
+    char *a = wi_test_data_path("checkpoints/nested/empty_tensor.pth");
+    char *b = wi_test_data_path("checkpoints/h_plain_state_dict.safetensors");
+    char *c = wi_test_data_path("checkpoints/i_truncated_zip.pth");
+    char cmd[3000];
+    for (int bad = 0; bad < 2; bad++) {
+        snprintf(cmd, sizeof cmd, "'%s' inspect '%s' --json '%s' %s%s%s 2>/dev/null",
+                 getenv("WI_TEST_WEIGHTINIT"), a, b, bad ? "'" : "", bad ? c : "", bad ? "'" : "");
+        FILE *p = popen(cmd, "r");
+        json_error_t jerr;
+        json_t *doc = json_loadf(p, 0, &jerr);
+        int status = pclose(p);
+        ck_assert_msg(doc, "%s", jerr.text);
+        ck_assert_int_eq(WEXITSTATUS(status), bad ? 2 : 0);
+        json_t *files = json_object_get(doc, "files");
+        ck_assert_uint_eq(json_array_size(files), bad ? 3 : 2);
+        json_int_t sum = 0;
+        for (size_t i = 0; i < 2; i++)
+            sum += json_integer_value(json_object_get(json_object_get(json_array_get(files, i), "totals"), "tensors"));
+        /* 2 tensors in empty_tensor.pth, 9 in the safetensors sidecar */
+        ck_assert_int_eq(sum, 11);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "totals"), "tensors")), 11);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(files, 1), "metadata"), "format")), "pt");
+        if (bad)
+            ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(files, 2), "error")));
+        json_decref(doc);
+    }
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
 /* Unexpected keys are reported by the module whose prefix they fall under,
  * in load order, then state-dict order: torch 1.13's load_state_dict(
  * strict=False) on the same tree and keys gives unexpected_keys ['zz',
@@ -298,6 +613,7 @@ END_TEST
 int main(void)
 {
     collect();
+    collect_nested();
     Suite *s = suite_create("convert");
     TCase *tc = tcase_create("checkpoints");
     tcase_add_loop_test(tc, convert_and_inspect, 0, (int)n_files);
@@ -305,10 +621,18 @@ int main(void)
     tcase_add_test(tc, unexpected_key_order);
     tcase_add_loop_test(tc, load_into_sidecar_model, 0, (int)n_files);
     tcase_add_test(tc, mismatch_warning_and_prefix);
+    tcase_add_loop_test(tc, nested_cases, 0, (int)n_nested);
+    tcase_add_test(tc, convert_key_option);
+    tcase_add_test(tc, pretrained_says_where_tensors_are);
+    tcase_add_test(tc, odd_inputs);
+    tcase_add_test(tc, inspect_several_files);
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_files; i++)
         free(files[i]);
     free(files);
+    for (size_t i = 0; i < n_nested; i++)
+        free(nested[i]);
+    free(nested);
     return status;
 }

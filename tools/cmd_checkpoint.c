@@ -1,9 +1,21 @@
-/* weightinit inspect FILE and weightinit convert IN OUT.safetensors. */
+/* weightinit inspect FILE... [--json] and weightinit convert IN OUT [--key K]. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+#define INSPECT_USAGE                                                         \
+    "usage: weightinit inspect FILE... [--json]\n"                            \
+    "  FILE: .safetensors, torch.save .pth/.pt/.bin, or a sharded "           \
+    "checkpoint's NAME.index.json"
+#define CONVERT_USAGE                                                         \
+    "usage: weightinit convert IN OUT [--key K]\n"                            \
+    "  OUT: .safetensors, or .pth/.pt/.bin (torch.save's format)\n"           \
+    "  --key K: the dict of IN to export (\"model\", \"state_dict\", "        \
+    "\"model.ema\"; '' = the top level).\n"                                   \
+    "  Default: state_dict if present, else the one top-level dict of "       \
+    "tensors, else the top level"
 
 struct stats {
     double mean, std, min, max;
@@ -31,43 +43,105 @@ static int tensor_stats(const wi_tensor_t *t, struct stats *s, wi_error_t *err)
     for (int64_t i = 0; i < n; i++)
         sq += (v[i] - s->mean) * (v[i] - s->mean);
     s->std = n > 1 ? sqrt(sq / (double)(n - 1)) : NAN;
+    if (n == 0)
+        s->min = s->max = NAN;
     wi_tensor_free(f);
     return 0;
 }
 
-/* Parses `COMMAND FILE [OUT]` (nargs files) and reads the checkpoint.
- * Returns the state dict, or NULL with *status set (0 after --help). */
-static wi_state_dict_t *read_args(int argc, char **argv, int nargs,
-                                  const char *usage, int *status)
+struct totals {
+    uint64_t tensors, parameters, bytes;
+};
+
+static json_t *number(double v)
 {
-    *status = 0;
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        puts(usage);
-        return NULL;
-    }
-    if (argc != nargs + 1) {
-        cli_errorf("%s: expected %d argument%s (%s)", argv[0], nargs,
-                   nargs > 1 ? "s" : "", usage);
-        *status = EXIT_BAD_INPUT;
-        return NULL;
-    }
-    wi_error_t err;
-    wi_state_dict_t *sd = wi_checkpoint_load(argv[1], &err);
-    if (!sd)
-        *status = cli_fail(&err, CLI_STAGE_INPUT);
-    return sd;
+    return isfinite(v) ? json_real(v) : json_null();
 }
 
-int cmd_inspect(int argc, char **argv)
+static json_t *totals_json(const struct totals *t)
 {
-    int status;
-    wi_state_dict_t *sd = read_args(argc, argv, 1, "usage: weightinit inspect "
-                                    "FILE (.safetensors or .pth)", &status);
-    if (!sd)
-        return status;
+    return json_pack("{s:I, s:I, s:I}", "tensors", (json_int_t)t->tensors,
+                     "parameters", (json_int_t)t->parameters, "bytes",
+                     (json_int_t)t->bytes);
+}
+
+/* "int 3", "a dict, 9 items, 9 tensors", "object argparse.Namespace". */
+static void brief(const json_t *node, char *buf, size_t size)
+{
+    const char *kind = json_string_value(json_object_get(node, "kind"));
+    json_t *v = json_object_get(node, "value"), *items = json_object_get(node, "items");
+    json_t *tensors = json_object_get(node, "tensors"), *cls = json_object_get(node, "class");
+    size_t n = (size_t)snprintf(buf, size, "%s", kind ? kind : "?");
+    if (json_is_integer(v))
+        snprintf(buf + n, size - n, " %lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf + n, size - n, " %g", json_real_value(v));
+    else if (json_is_string(v))
+        snprintf(buf + n, size - n, " '%s'", json_string_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf + n, size - n, " %s", json_is_true(v) ? "True" : "False");
+    else if (cls)
+        snprintf(buf + n, size - n, " %s", json_string_value(cls));
+    else if (items) {
+        long long k = json_integer_value(items), t = json_integer_value(tensors);
+        n += (size_t)snprintf(buf + n, size - n, ", %lld item%s", k, k == 1 ? "" : "s");
+        if (t && n < size)
+            snprintf(buf + n, size - n, ", %lld tensor%s", t, t == 1 ? "" : "s");
+    }
+}
+
+static void print_header(const char *file, const json_t *info)
+{
+    json_t *items = json_object_get(info, "items"), *meta = json_object_get(info, "metadata");
+    printf("%s: %s; top level: %s", file, json_string_value(json_object_get(info, "format")),
+           json_string_value(json_object_get(info, "kind")));
+    if (items)
+        printf(" of %lld items", (long long)json_integer_value(items));
+    putchar('\n');
+    size_t i;
+    json_t *node, *shards = json_object_get(info, "shards");
+    json_array_foreach(shards, i, node) printf("  shard %s\n", json_string_value(node));
+    json_array_foreach(json_object_get(info, "structure"), i, node) {
+        const char *path = json_string_value(json_object_get(node, "path"));
+        int depth = 0;
+        for (const char *p = path; *p; p++)
+            depth += *p == '.';
+        char b[200];
+        brief(node, b, sizeof b);
+        printf("  %*s%-*s %s\n", 2 * depth, "", 38 - 2 * depth, path, b);
+    }
+    if (json_object_size(meta)) {
+        char *text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+        printf("  %s %s\n", json_string_value(json_object_get(info, "format")) &&
+               strcmp(json_string_value(json_object_get(info, "format")), "safetensors") == 0
+                   ? "__metadata__" : "metadata", text ? text : "?");
+        free(text);
+    }
+}
+
+/* One file: its structure and tensors, printed or appended to files. */
+static int inspect_one(const char *file, int as_json, json_t *files, struct totals *all)
+{
     wi_error_t err;
-    printf("%-40s %-5s %-18s %12s %12s %12s %12s\n", "name", "dtype", "shape",
-           "mean", "std", "min", "max");
+    json_t *info = NULL;
+    wi_state_dict_t *sd = wi_checkpoint_load_all(file, &info, &err);
+    if (!sd) {
+        if (as_json) {
+            char line[1200];
+            json_array_append_new(files, json_pack("{s:s, s:s}", "file", file, "error",
+                                                   wi_error_format(&err, line, sizeof line)));
+        }
+        return cli_fail(&err, CLI_STAGE_INPUT);
+    }
+    json_t *tensors = json_array();
+    struct totals tot = {0};
+    int status = 0;
+    if (!as_json) {
+        print_header(file, info);
+        if (wi_state_dict_size(sd))
+            printf("  %-40s %-5s %-18s %12s %12s %12s %12s\n", "name", "dtype", "shape",
+                   "mean", "std", "min", "max");
+    }
     for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
         char shape[256];
@@ -77,41 +151,191 @@ int cmd_inspect(int argc, char **argv)
             status = cli_fail(&err, CLI_STAGE_WORK);
             break;
         }
-        printf("%-40s %-5s %-18s %12.6g %12.6g %12.6g %12.6g\n",
-               wi_state_dict_name(sd, i), wi_dtype_name(wi_tensor_dtype(t)), shape,
-               s.mean, s.std, s.min, s.max);
+        tot.tensors++;
+        tot.parameters += (uint64_t)wi_tensor_numel(t);
+        tot.bytes += wi_tensor_nbytes(t);
+        const char *name = wi_state_dict_name(sd, i), *dt = wi_dtype_name(wi_tensor_dtype(t));
+        if (as_json) {
+            json_t *dims = json_array();
+            for (int d = 0; d < wi_tensor_ndim(t); d++)
+                json_array_append_new(dims, json_integer(wi_tensor_shape(t)[d]));
+            json_array_append_new(tensors, json_pack("{s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:o, s:o}",
+                "name", name, "dtype", dt, "shape", dims, "numel", (json_int_t)wi_tensor_numel(t),
+                "bytes", (json_int_t)wi_tensor_nbytes(t), "mean", number(s.mean),
+                "std", number(s.std), "min", number(s.min), "max", number(s.max)));
+        } else if (wi_tensor_numel(t) == 0) {
+            printf("  %-40s %-5s %-18s %12s\n", name, dt, shape, "(empty)");
+        } else {
+            printf("  %-40s %-5s %-18s %12.6g %12.6g %12.6g %12.6g\n", name, dt, shape,
+                   s.mean, s.std, s.min, s.max);
+        }
     }
-    printf("%zu tensors\n", wi_state_dict_size(sd));
+    if (status == 0 && tot.tensors == 0) {
+        char keys[300] = "";
+        size_t n = 0, k;
+        json_t *node;
+        json_array_foreach(json_object_get(info, "structure"), k, node) {
+            const char *path = json_string_value(json_object_get(node, "path"));
+            if (!strchr(path, '.') && n < sizeof keys)
+                n += (size_t)snprintf(keys + n, sizeof keys - n, "%s%s", n ? ", " : "", path);
+        }
+        cli_errorf("%s: the checkpoint holds no tensors (top level: %s%s%s)", file,
+                   json_string_value(json_object_get(info, "kind")),
+                   n ? " of " : ", empty", keys);
+        status = EXIT_BAD_INPUT;
+    }
+    if (as_json) {
+        json_object_set_new(info, "file", json_string(file));
+        json_object_set_new(info, "tensors", tensors);
+        json_object_set_new(info, "totals", totals_json(&tot));
+        json_array_append(files, info);
+    } else {
+        json_decref(tensors);
+        printf("  %llu tensors, %llu parameters, %llu bytes\n", (unsigned long long)tot.tensors,
+               (unsigned long long)tot.parameters, (unsigned long long)tot.bytes);
+    }
+    all->tensors += tot.tensors;
+    all->parameters += tot.parameters;
+    all->bytes += tot.bytes;
+    json_decref(info);
     wi_state_dict_free(sd);
     return status;
 }
 
+int cmd_inspect(int argc, char **argv)
+{
+    int as_json = 0, nfiles = 0, status = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts(INSPECT_USAGE);
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0)
+            as_json = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_errorf("inspect: unknown option '%s' (%s)", argv[i], INSPECT_USAGE),
+                   EXIT_BAD_INPUT;
+        else
+            nfiles++;
+    }
+    if (nfiles == 0) {
+        cli_errorf("inspect: expected at least one FILE (usage: weightinit inspect FILE... [--json])");
+        return EXIT_BAD_INPUT;
+    }
+    json_t *files = json_array();
+    struct totals all = {0};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            continue;
+        int rc = inspect_one(argv[i], as_json, files, &all);
+        status = rc > status ? rc : status;
+    }
+    if (as_json) {
+        json_t *doc = json_pack("{s:O, s:o}", "files", files, "totals", totals_json(&all));
+        if (!doc || json_dumpf(doc, stdout, JSON_INDENT(1)) < 0)
+            status = EXIT_INIT_FAILED;
+        putchar('\n');
+        json_decref(doc);
+    } else if (nfiles > 1) {
+        printf("total: %llu tensors, %llu parameters, %llu bytes in %d files\n",
+               (unsigned long long)all.tensors, (unsigned long long)all.parameters,
+               (unsigned long long)all.bytes, nfiles);
+    }
+    json_decref(files);
+    return status;
+}
+
+/* Where a file's tensors are, for "nothing to convert" messages. */
+static void where_tensors(const char *in, char *buf, size_t size)
+{
+    wi_error_t err;
+    json_t *info = NULL;
+    wi_state_dict_t *all = wi_checkpoint_load_all(in, &info, &err);
+    if (all && wi_state_dict_size(all))
+        snprintf(buf, size, "; the file's tensors are elsewhere (e.g. '%s'): choose "
+                 "their dict with --key", wi_state_dict_name(all, 0));
+    else {
+        size_t n = (size_t)snprintf(buf, size, "; the file holds no tensors at all%s",
+                                    info ? " (its top level: " : "");
+        size_t k, first = 1;
+        json_t *node;
+        json_array_foreach(json_object_get(info, "structure"), k, node) {
+            const char *path = json_string_value(json_object_get(node, "path"));
+            if (!strchr(path, '.') && n < size)
+                n += (size_t)snprintf(buf + n, size - n, "%s%s", first ? "" : ", ", path);
+            first = first && strchr(path, '.');
+        }
+        if (info && n < size)
+            snprintf(buf + n, size - n, "%s)", first ? "empty" : "");
+    }
+    json_decref(info);
+    wi_state_dict_free(all);
+}
+
 int cmd_convert(int argc, char **argv)
 {
-    int status;
-    wi_state_dict_t *sd = read_args(argc, argv, 2, "usage: weightinit convert "
-                                    "IN OUT.safetensors", &status);
-    if (!sd)
-        return status;
+    const char *key = NULL, *pos[2] = {NULL, NULL};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts(CONVERT_USAGE);
+            return 0;
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            key = argv[++i];
+        } else if (strncmp(argv[i], "--key=", 6) == 0) {
+            key = argv[i] + 6;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_errorf("convert: unknown option or missing value '%s' (usage: weightinit "
+                       "convert IN OUT [--key K])", argv[i]);
+            return EXIT_BAD_INPUT;
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            npos = 3;
+        }
+    }
+    if (npos != 2) {
+        cli_errorf("convert: expected 2 arguments (usage: weightinit convert IN OUT [--key K])");
+        return EXIT_BAD_INPUT;
+    }
+    const char *in = pos[0], *out = pos[1];
     wi_error_t err;
-    const char *base = strrchr(argv[1], '/');
-    json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
-                             base ? base + 1 : argv[1], "weightinit_version",
-                             wi_version());
-    int rc = meta ? wi_safetensors_save(argv[2], sd, meta, &err)
-                  : wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory");
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < wi_state_dict_size(sd); i++)
-        bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
-    char size[32], took[32];
-    if (rc < 0)
-        status = cli_fail(&err, CLI_STAGE_OUTPUT);
-    else if (cli_log_level <= WI_LOG_INFO)
-        fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
-                argv[2], wi_state_dict_size(sd),
-                wi_state_dict_size(sd) == 1 ? "" : "s",
-                cli_format_bytes(bytes, size, sizeof size), cli_elapsed(took, sizeof took));
-    json_decref(meta);
+    wi_checkpoint_format_t fmt;
+    if (wi_checkpoint_format_from_path(out, &fmt, &err) < 0)
+        return cli_fail(&err, CLI_STAGE_ARGS);
+    char *chosen = NULL;
+    wi_state_dict_t *sd = wi_checkpoint_load_key(in, key, &chosen, &err);
+    if (!sd)
+        return cli_fail(&err, CLI_STAGE_INPUT);
+    int status = 0;
+    if (wi_state_dict_size(sd) == 0) {
+        char hint[700];
+        where_tensors(in, hint, sizeof hint);
+        cli_errorf("%s: no tensors to convert %s%s%s%s", in, chosen[0] ? "in checkpoint['" : "at ",
+                   chosen[0] ? chosen : "the top level", chosen[0] ? "']" : "", hint);
+        status = EXIT_BAD_INPUT;
+    } else {
+        const char *base = strrchr(in, '/');
+        json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
+                                 base ? base + 1 : in, "weightinit_version", wi_version());
+        if (meta && chosen[0])
+            json_object_set_new(meta, "converted_key", json_string(chosen));
+        int rc = meta ? wi_checkpoint_save(out, fmt, sd, meta, &err)
+                      : wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory");
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < wi_state_dict_size(sd); i++)
+            bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+        char size[32], took[32];
+        if (rc < 0)
+            status = cli_fail(&err, CLI_STAGE_OUTPUT);
+        else if (cli_log_level <= WI_LOG_INFO)
+            fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
+                    out, wi_state_dict_size(sd), wi_state_dict_size(sd) == 1 ? "" : "s",
+                    cli_format_bytes(bytes, size, sizeof size),
+                    cli_elapsed(took, sizeof took));
+        json_decref(meta);
+    }
+    free(chosen);
     wi_state_dict_free(sd);
     return status;
 }

@@ -11,8 +11,8 @@ static const char usage[] =
     "commands:\n"
     "  init MODEL.json [options]   build the model, run init_weights, write a checkpoint\n"
     "  list                        registered initializer and module types\n"
-    "  inspect FILE                tensors of a checkpoint\n"
-    "  convert IN OUT.safetensors  re-write a checkpoint's state dict as safetensors\n"
+    "  inspect FILE... [--json]    structure and tensors of checkpoints\n"
+    "  convert IN OUT [--key K]    re-write a checkpoint's state dict (.safetensors, .pth)\n"
     "\n"
     "  weightinit init --help      options of init\n"
     "  weightinit --version        print the version\n";

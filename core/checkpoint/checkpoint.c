@@ -195,6 +195,14 @@ static const char *unknown_format(const uint8_t *d, size_t len)
 wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
                                          const char *source, wi_error_t *err)
 {
+    return wi_priv_checkpoint_select(blob, source, NULL, err);
+}
+
+wi_state_dict_t *wi_priv_checkpoint_select(wi_priv_blob_t *blob,
+                                           const char *source,
+                                           wi_priv_select_t *sel,
+                                           wi_error_t *err)
+{
     const uint8_t *d = blob->data;
     size_t len = blob->len;
     if (len == 0) {
@@ -206,11 +214,11 @@ wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
     /* torch.serialization._is_zipfile looks at the local header magic
      * only; PK\5\6 is an empty archive, which the zip reader explains. */
     if (starts(d, len, "PK\x03\x04") || starts(d, len, "PK\x05\x06"))
-        return wi_priv_pth_zip_read(blob, source, err);
+        return wi_priv_pth_zip_select(blob, source, sel, err);
     if (len >= 9 && header_start(d[8]))
-        return wi_priv_safetensors_read(blob, source, err);
+        return wi_priv_safetensors_select(blob, source, sel, err);
     if (d[0] == 0x80)
-        return wi_priv_pth_legacy_read(blob, source, err);
+        return wi_priv_pth_legacy_select(blob, source, sel, err);
     const char *why = unknown_format(d, len);
     if (why)
         wi_error_set(err, WI_EFORMAT, source, NULL, "not a checkpoint: %s",
@@ -228,27 +236,56 @@ wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
     return NULL;
 }
 
-static wi_state_dict_t *load(const char *path, int mapped, wi_error_t *err)
+static wi_state_dict_t *load(const char *path, wi_priv_select_t *sel,
+                             int mapped, wi_error_t *err)
 {
     if (!path) {
         wi_error_set(err, WI_EINVAL, NULL, NULL, "checkpoint path is NULL");
         return NULL;
     }
+    if (wi_priv_is_index(path))
+        return wi_priv_index_select(path, sel, err);
     wi_priv_blob_t *blob = mapped ? wi_priv_blob_map(path, err)
                                   : wi_priv_blob_read(path, err);
     if (!blob)
         return NULL;
-    wi_state_dict_t *sd = wi_priv_checkpoint_read(blob, path, err);
+    wi_state_dict_t *sd = wi_priv_checkpoint_select(blob, path, sel, err);
     wi_priv_blob_unref(blob);
     return sd;
 }
 
 wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err)
 {
-    return load(path, 0, err);
+    return load(path, NULL, 0, err);
 }
 
 wi_state_dict_t *wi_checkpoint_load_mapped(const char *path, wi_error_t *err)
 {
-    return load(path, 1, err);
+    return load(path, NULL, 1, err);
+}
+
+wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
+                                        char **chosen, wi_error_t *err)
+{
+    wi_priv_select_t sel = {key ? WI_SEL_KEY : WI_SEL_AUTO, key, NULL, NULL};
+    wi_state_dict_t *sd = load(path, &sel, 0, err);
+    if (sd && chosen)
+        *chosen = sel.chosen;
+    else
+        free(sel.chosen);
+    json_decref(sel.info);
+    return sd;
+}
+
+wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
+                                        wi_error_t *err)
+{
+    wi_priv_select_t sel = {WI_SEL_ALL, NULL, NULL, NULL};
+    wi_state_dict_t *sd = load(path, &sel, 0, err);
+    free(sel.chosen);
+    if (sd && info)
+        *info = sel.info;
+    else
+        json_decref(sel.info);
+    return sd;
 }

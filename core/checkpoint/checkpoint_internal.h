@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include <weightinit/error.h>
 #include <weightinit/state_dict.h>
 
@@ -22,6 +24,22 @@ typedef struct wi_priv_blob {
     atomic_int refs;
     int mapped; /* munmap() rather than free() */
 } wi_priv_blob_t;
+
+/* Which tensors a reader hands out.  A NULL selection is MMEngine's:
+ * the top-level dict, or checkpoint['state_dict'] when there is one. */
+typedef enum wi_priv_sel_mode {
+    WI_SEL_KEY,  /* the dict at the dotted path key ("" = top level) */
+    WI_SEL_AUTO, /* state_dict, else the one top-level dict of tensors,
+                  * else the top level; several candidates: an error */
+    WI_SEL_ALL   /* every tensor at any depth, named by its full path */
+} wi_priv_sel_mode_t;
+
+typedef struct wi_priv_select {
+    wi_priv_sel_mode_t mode;
+    const char *key; /* WI_SEL_KEY */
+    char *chosen;    /* out, KEY/AUTO: the path used (malloc'd) */
+    json_t *info;    /* out, ALL: {"format", "structure", "metadata"} */
+} wi_priv_select_t;
 
 /* Reads path (a non-empty regular file) into memory; a file that
  * shrinks or changes while being read is an error.  NULL with err set. */
@@ -43,6 +61,33 @@ WI_INTERNAL void wi_priv_blob_unref(wi_priv_blob_t *blob);
 WI_INTERNAL wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
                                                      const char *source,
                                                      wi_error_t *err);
+
+/* The same with a selection (NULL = MMEngine's). */
+WI_INTERNAL wi_state_dict_t *wi_priv_checkpoint_select(wi_priv_blob_t *blob,
+                                                       const char *source,
+                                                       wi_priv_select_t *sel,
+                                                       wi_error_t *err);
+WI_INTERNAL wi_state_dict_t *wi_priv_safetensors_select(wi_priv_blob_t *blob,
+                                                        const char *source,
+                                                        wi_priv_select_t *sel,
+                                                        wi_error_t *err);
+WI_INTERNAL wi_state_dict_t *wi_priv_pth_zip_select(wi_priv_blob_t *blob,
+                                                    const char *source,
+                                                    wi_priv_select_t *sel,
+                                                    wi_error_t *err);
+WI_INTERNAL wi_state_dict_t *wi_priv_pth_legacy_select(wi_priv_blob_t *blob,
+                                                       const char *source,
+                                                       wi_priv_select_t *sel,
+                                                       wi_error_t *err);
+
+/* A sharded checkpoint's index (model.safetensors.index.json,
+ * pytorch_model.bin.index.json): every shard's tensors, in weight_map
+ * order, each checked to be in the shard the index names. */
+WI_INTERNAL wi_state_dict_t *wi_priv_index_select(const char *path,
+                                                  wi_priv_select_t *sel,
+                                                  wi_error_t *err);
+/* 1 when path names a sharded checkpoint's index (*.index.json). */
+WI_INTERNAL int wi_priv_is_index(const char *path);
 
 WI_INTERNAL wi_state_dict_t *wi_priv_safetensors_read(wi_priv_blob_t *blob,
                                                       const char *source,

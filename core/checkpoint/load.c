@@ -250,6 +250,59 @@ static wi_state_dict_t *select_keys(const wi_state_dict_t *sd, const char *prefi
     return out;
 }
 
+/* How many of the model's keys name a tensor of sd (after stripping
+ * strip bytes from each checkpoint key that starts with them). */
+static size_t count_matches(const wi_state_dict_t *model, const wi_state_dict_t *sd,
+                            const char *prefix)
+{
+    size_t n = 0, plen = strlen(prefix);
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
+        const char *k = wi_state_dict_name(sd, i);
+        if (strncmp(k, prefix, plen) == 0 && wi_state_dict_find(model, k + plen))
+            n++;
+    }
+    return n;
+}
+
+/* When no key matched: look at every tensor of the file (at any depth)
+ * for the key prefix under which the model's names are, and say so. */
+static void hint_no_match(const wi_state_dict_t *model, const char *path,
+                          const char *checkpoint, wi_context_t *ctx)
+{
+    wi_error_t err;
+    wi_state_dict_t *all = wi_checkpoint_load_all(path, NULL, &err);
+    char best[512] = "";
+    size_t best_n = 0;
+    for (size_t i = 0; all && i < wi_state_dict_size(all); i++) {
+        const char *k = wi_state_dict_name(all, i);
+        for (const char *dot = strchr(k, '.'); dot; dot = strchr(dot + 1, '.')) {
+            char pre[512];
+            if ((size_t)(dot - k) + 2 > sizeof pre)
+                break;
+            snprintf(pre, sizeof pre, "%.*s", (int)(dot - k + 1), k);
+            size_t n = count_matches(model, all, pre);
+            if (n > best_n) {
+                best_n = n;
+                snprintf(best, sizeof best, "%s", pre);
+            }
+        }
+    }
+    size_t total = wi_state_dict_size(model);
+    if (best_n)
+        wi_context_log(ctx, WI_LOG_WARNING, "0 of %zu keys of the model match %s; the "
+                       "checkpoint's tensors are under '%s' (%zu of %zu match there): use "
+                       "prefix='%.*s'", total, checkpoint, best, best_n, total,
+                       (int)strlen(best) - 1, best);
+    else
+        wi_context_log(ctx, WI_LOG_WARNING, "0 of %zu keys of the model match %s, which "
+                       "holds %zu tensors%s%s%s", total, checkpoint,
+                       all ? wi_state_dict_size(all) : 0,
+                       all && wi_state_dict_size(all) ? " (e.g. '" : "",
+                       all && wi_state_dict_size(all) ? wi_state_dict_name(all, 0) : "",
+                       all && wi_state_dict_size(all) ? "')" : "");
+    wi_state_dict_free(all);
+}
+
 int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err)
 {
@@ -273,10 +326,28 @@ int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
     }
     wi_state_dict_t *sd = wi_checkpoint_load(path, err);
     wi_state_dict_t *sel = sd ? select_keys(sd, prefix, checkpoint, err) : NULL;
+    /* Beyond MMEngine: a prefix may also name a nested dict of the file,
+     * such as timm's and DeiT's checkpoint['model']. */
+    if (sd && !sel && prefix && err && err->code == WI_ENOTFOUND) {
+        wi_error_t kerr;
+        wi_state_dict_t *nested = wi_checkpoint_load_key(path, prefix, NULL, &kerr);
+        if (nested && wi_state_dict_size(nested)) {
+            wi_state_dict_free(sd);
+            sd = nested;
+            sel = select_keys(sd, "", checkpoint, err);
+        } else {
+            wi_state_dict_free(nested);
+        }
+    }
+    wi_state_dict_t *model = sel ? wi_module_state_dict(m, NULL) : NULL;
     int rc = sel ? wi_load_state_dict(m, sel, 0, ctx, err)
                  : err && err->code ? err->code : WI_EIO;
+    if (rc == 0 && model && wi_state_dict_size(model) &&
+        count_matches(model, sel, "") == 0)
+        hint_no_match(model, path, checkpoint, ctx);
     if (rc < 0 && err && !err->source[0])
         snprintf(err->source, sizeof err->source, "%s", checkpoint);
+    wi_state_dict_free(model);
     wi_state_dict_free(sel);
     wi_state_dict_free(sd);
     free(fetched);

@@ -722,8 +722,12 @@ static wi_priv_pval_t *call(struct run *r, const wi_priv_pval_t *g,
         return call(r, a[0], a[2]->u.seq.items, a[2]->u.seq.len);
     /* A tensor subclass: name the subclass. */
     if (global_is(g, "torch._tensor", "_rebuild_from_type_v2") && n == 4 &&
-        (a[1]->kind == WI_PK_GLOBAL || a[1]->kind == WI_PK_OPAQUE))
-        return new_opaque(r, a[1]);
+        (a[1]->kind == WI_PK_GLOBAL || a[1]->kind == WI_PK_OPAQUE)) {
+        wi_priv_pval_t *v = new_opaque(r, a[1]);
+        if (v)
+            v->u.global.tensor = 1;
+        return v;
+    }
     if (global_is(g, "torch._utils", "_rebuild_parameter") ||
         global_is(g, "torch._utils", "_rebuild_parameter_with_state")) {
         if (n >= 1 && (a[0]->kind == WI_PK_TENSOR ||

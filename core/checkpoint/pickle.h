@@ -78,6 +78,7 @@ struct wi_priv_pval {
         } dict; /* duplicate keys are kept; lookups take the last one */
         struct {
             const char *module, *name;
+            int tensor; /* OPAQUE: a tensor (subclass) we do not build */
         } global; /* GLOBAL; for OPAQUE, the global that would build it */
         wi_priv_storage_t *storage;
         struct {

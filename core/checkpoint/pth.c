@@ -32,6 +32,7 @@ struct pth {
     zip_t *za;
     char *prefix; /* "archive/" */
     int torchscript;
+    wi_priv_select_t *sel; /* NULL: MMEngine's choice */
 };
 
 static int fail(struct pth *p, int code, const char *key, const char *fmt,
@@ -287,10 +288,9 @@ fail:
  * nested dicts) are skipped: MMEngine would report them as unexpected
  * keys and load nothing from them.  Opaque objects are refused, since
  * under Python they might have been tensors.  p->sb must be allocated. */
-static wi_state_dict_t *extract(struct pth *p, const wi_priv_pval_t *root,
-                                load_fn load)
+static wi_state_dict_t *extract_dict(struct pth *p, const wi_priv_pval_t *d,
+                                     load_fn load)
 {
-    const wi_priv_pval_t *d = select_dict(p, root);
     size_t n;
     size_t *pick = d ? unique_items(p, d, &n) : NULL;
     if (!pick)
@@ -308,7 +308,14 @@ static wi_state_dict_t *extract(struct pth *p, const wi_priv_pval_t *root,
     for (size_t i = 0; i < n; i++) {
         const wi_priv_pval_t *v = d->u.dict.values[pick[i]];
         const char *key = d->u.dict.keys[pick[i]]->u.str.data;
-        if (v->kind != WI_PK_TENSOR && v->kind != WI_PK_OPAQUE)
+        /* An object from outside torch and numpy (argparse.Namespace
+         * next to the weights, as DeiT saves) cannot hold weights: skip
+         * it like an int; torch and numpy objects may be arrays of a
+         * kind we do not read, so they are refused. */
+        if (v->kind != WI_PK_TENSOR &&
+            (v->kind != WI_PK_OPAQUE ||
+             (!v->u.global.tensor && strncmp(v->u.global.module, "torch", 5) != 0 &&
+              strncmp(v->u.global.module, "numpy", 5) != 0)))
             continue;
         wi_tensor_t *t = materialize(p, key, v, load);
         if (!t || wi_state_dict_append_new(sd, key, t, p->err) < 0)
@@ -320,6 +327,310 @@ fail:
     free(pick);
     wi_state_dict_free(sd);
     return NULL;
+}
+
+/* ---- other selections: a key, the automatic choice, everything ---- */
+
+static int tensor_count(const wi_priv_pval_t *d)
+{
+    int n = 0;
+    for (size_t i = 0; d->kind == WI_PK_DICT && i < d->u.dict.len; i++)
+        n += d->u.dict.values[i]->kind == WI_PK_TENSOR;
+    return n;
+}
+
+static int is_str(const wi_priv_pval_t *k)
+{
+    return k->kind == WI_PK_STR && strlen(k->u.str.data) == k->u.str.len;
+}
+
+/* "'model' (9 tensors), 'ema' (9 tensors)": the top-level dicts that hold
+ * tensors, for messages. */
+static void candidates(const wi_priv_pval_t *root, char *buf, size_t size,
+                       int *count, const char **only)
+{
+    size_t len = 0;
+    *count = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < root->u.dict.len; i++) {
+        const wi_priv_pval_t *k = root->u.dict.keys[i];
+        int n = tensor_count(root->u.dict.values[i]);
+        if (!is_str(k) || n == 0 || wi_priv_pdict_get(root, k->u.str.data) !=
+                                        root->u.dict.values[i])
+            continue;
+        if (len < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s'%s' (%d tensor%s)",
+                                    *count ? ", " : "", k->u.str.data, n,
+                                    n == 1 ? "" : "s");
+        *only = k->u.str.data;
+        ++*count;
+    }
+}
+
+static const wi_priv_pval_t *choose(struct pth *p, const wi_priv_pval_t *d,
+                                    const char *path)
+{
+    free(p->sel->chosen);
+    if (!(p->sel->chosen = strdup(path)))
+        fail(p, WI_ENOMEM, NULL, "out of memory");
+    return p->sel->chosen ? d : NULL;
+}
+
+static const wi_priv_pval_t *select_auto(struct pth *p,
+                                         const wi_priv_pval_t *root)
+{
+    const wi_priv_pval_t *sd = wi_priv_pdict_get(root, "state_dict");
+    if (sd && sd->kind == WI_PK_DICT)
+        return choose(p, sd, "state_dict");
+    char list[400];
+    int count;
+    const char *only = NULL;
+    candidates(root, list, sizeof list, &count, &only);
+    if (count > 1) {
+        fail(p, WI_EINVAL, NULL,
+             "the checkpoint holds tensors under several keys: %s; choose "
+             "one with --key",
+             list);
+        return NULL;
+    }
+    if (count == 1 && tensor_count(root) == 0)
+        return choose(p, wi_priv_pdict_get(root, only), only);
+    return choose(p, root, "");
+}
+
+/* The dict at a dotted path; a key may itself hold dots, so at each level
+ * the longest key that the rest of the path starts with wins. */
+static const wi_priv_pval_t *select_key(struct pth *p,
+                                        const wi_priv_pval_t *root,
+                                        const char *key)
+{
+    const wi_priv_pval_t *d = root;
+    const char *rest = key;
+    while (*rest) {
+        const wi_priv_pval_t *next = NULL;
+        size_t best = 0;
+        for (size_t i = 0; d->kind == WI_PK_DICT && i < d->u.dict.len; i++) {
+            const wi_priv_pval_t *k = d->u.dict.keys[i];
+            size_t n = is_str(k) ? k->u.str.len : 0;
+            if (n > best && strncmp(rest, k->u.str.data, n) == 0 &&
+                (rest[n] == '\0' || rest[n] == '.')) {
+                best = n;
+                next = wi_priv_pdict_get(d, k->u.str.data);
+            }
+        }
+        if (!next || d->kind != WI_PK_DICT) {
+            char list[400];
+            int count;
+            const char *only;
+            candidates(root, list, sizeof list, &count, &only);
+            fail(p, WI_ENOTFOUND, key,
+                 "the checkpoint has no dict '%s'; %s%s", key,
+                 count ? "dicts holding tensors: " : "its top level holds ",
+                 count ? list
+                       : tensor_count(root) ? "the tensors (use --key '')"
+                                            : "no tensors");
+            return NULL;
+        }
+        d = next;
+        rest += best + (rest[best] == '.');
+    }
+    if (d->kind == WI_PK_DICT)
+        return choose(p, d, key);
+    if (d->kind == WI_PK_OPAQUE)
+        refuse_opaque(p, key, d);
+    else
+        fail(p, WI_EINVAL, key, "checkpoint['%s'] is %s, not a dict of tensors",
+             key, wi_priv_pval_kind(d));
+    return NULL;
+}
+
+/* Everything: tensors at any depth of dicts, lists and tuples, named by
+ * their dotted path; the non-tensor values near the top described in
+ * sel->info["structure"]. */
+struct walk {
+    struct pth *p;
+    load_fn load;
+    wi_state_dict_t *sd; /* NULL: the counting pass */
+    json_t *structure;
+};
+
+#define WALK_DEPTH 64
+#define STRUCTURE_DEPTH 2
+#define STRUCTURE_MAX 200 /* entries: an optimizer state can have thousands */
+
+/* Python's type names, for inspect's stable "kind" field. */
+static const char *kind_name(const wi_priv_pval_t *v)
+{
+    switch (v->kind) {
+    case WI_PK_NONE: return "None";
+    case WI_PK_BOOL: return "bool";
+    case WI_PK_INT:
+    case WI_PK_BIGINT: return "int";
+    case WI_PK_FLOAT: return "float";
+    case WI_PK_STR: return "str";
+    case WI_PK_TUPLE: return "tuple";
+    case WI_PK_LIST: return "list";
+    case WI_PK_SET: return "set";
+    case WI_PK_DICT: return v->u.dict.ordered ? "OrderedDict" : "dict";
+    case WI_PK_GLOBAL: return "class";
+    case WI_PK_OPAQUE: return "object";
+    case WI_PK_STORAGE: return "storage";
+    case WI_PK_TENSOR: return "tensor";
+    }
+    return "?";
+}
+
+static json_t *describe(const wi_priv_pval_t *v, const char *path)
+{
+    json_t *o = json_pack("{s:s, s:s}", "path", path, "kind", kind_name(v));
+    if (!o)
+        return NULL;
+    switch (v->kind) {
+    case WI_PK_BOOL:
+        json_object_set_new(o, "value", json_boolean(v->u.i));
+        break;
+    case WI_PK_INT:
+        json_object_set_new(o, "value", json_integer(v->u.i));
+        break;
+    case WI_PK_FLOAT:
+        json_object_set_new(o, "value", json_real(v->u.f));
+        break;
+    case WI_PK_STR: {
+        /* One line, at most 60 characters: a config text is long. */
+        char brief[64];
+        size_t n = strcspn(v->u.str.data, "\r\n");
+        n = n > 60 ? 60 : n;
+        snprintf(brief, sizeof brief, "%.*s%s", (int)n, v->u.str.data,
+                 n < v->u.str.len ? "..." : "");
+        json_object_set_new(o, "value", json_string(brief));
+        break;
+    }
+    case WI_PK_OPAQUE:
+    case WI_PK_GLOBAL: {
+        char name[300];
+        snprintf(name, sizeof name, "%s.%s", v->u.global.module,
+                 v->u.global.name);
+        json_object_set_new(o, "class", json_string(name));
+        break;
+    }
+    case WI_PK_DICT:
+        json_object_set_new(o, "items", json_integer((json_int_t)v->u.dict.len));
+        json_object_set_new(o, "tensors", json_integer(tensor_count(v)));
+        break;
+    case WI_PK_LIST:
+    case WI_PK_TUPLE:
+    case WI_PK_SET:
+        json_object_set_new(o, "items", json_integer((json_int_t)v->u.seq.len));
+        break;
+    default:
+        break;
+    }
+    return o;
+}
+
+static int walk(struct walk *w, const wi_priv_pval_t *v, const char *path,
+                int depth);
+
+static int walk_item(struct walk *w, const wi_priv_pval_t *v,
+                     const char *path, const char *key, int depth)
+{
+    char full[1024];
+    if ((size_t)snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "",
+                         key) >= sizeof full)
+        return fail(w->p, WI_EUNSUPPORTED, path, "key path longer than %zu "
+                    "bytes", sizeof full);
+    return walk(w, v, full, depth + 1);
+}
+
+static int walk(struct walk *w, const wi_priv_pval_t *v, const char *path,
+                int depth)
+{
+    struct pth *p = w->p;
+    if (depth > WALK_DEPTH)
+        return 0;
+    if (v->kind == WI_PK_TENSOR) {
+        if (!w->sd) {
+            if (!v->u.tensor.invalid)
+                p->sb[v->u.tensor.storage->index].users++;
+            return 0;
+        }
+        wi_tensor_t *t = materialize(p, path, v, w->load);
+        return t ? wi_state_dict_append_new(w->sd, path, t, p->err) : WI_EFORMAT;
+    }
+    if (!w->sd && depth > 0 && depth <= STRUCTURE_DEPTH &&
+        json_array_size(w->structure) < STRUCTURE_MAX &&
+        json_array_append_new(w->structure, describe(v, path)) < 0)
+        return fail(p, WI_ENOMEM, NULL, "out of memory");
+    char key[32];
+    if (v->kind == WI_PK_DICT) {
+        for (size_t i = 0; i < v->u.dict.len; i++) {
+            const wi_priv_pval_t *k = v->u.dict.keys[i];
+            if (k->kind == WI_PK_INT)
+                snprintf(key, sizeof key, "%lld", (long long)k->u.i);
+            else if (!is_str(k))
+                continue;
+            int rc = walk_item(w, v->u.dict.values[i], path,
+                               k->kind == WI_PK_INT ? key : k->u.str.data,
+                               depth);
+            if (rc < 0)
+                return rc;
+        }
+    } else if (v->kind == WI_PK_LIST || v->kind == WI_PK_TUPLE) {
+        for (size_t i = 0; i < v->u.seq.len; i++) {
+            snprintf(key, sizeof key, "%zu", i);
+            int rc = walk_item(w, v->u.seq.items[i], path, key, depth);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static wi_state_dict_t *extract_all(struct pth *p, const wi_priv_pval_t *root,
+                                    load_fn load)
+{
+    struct walk w = {p, load, NULL, json_array()};
+    json_t *info = json_pack("{s:s, s:o, s:s}", "format",
+                             p->za ? "torch-zip" : "torch-legacy", "structure",
+                             w.structure, "kind", kind_name(root));
+    if (!info || !w.structure) {
+        fail(p, WI_ENOMEM, NULL, "out of memory");
+        json_decref(info);
+        return NULL;
+    }
+    if (root->kind == WI_PK_DICT)
+        json_object_set_new(info, "items", json_integer((json_int_t)root->u.dict.len));
+    if (root->kind == WI_PK_OPAQUE) {
+        select_dict(p, root); /* its message: not a dict of tensors */
+        json_decref(info);
+        return NULL;
+    }
+    if (walk(&w, root, "", 0) < 0 || !(w.sd = wi_state_dict_new()) ||
+        walk(&w, root, "", 0) < 0) {
+        if (!w.sd)
+            fail(p, WI_ENOMEM, NULL, "out of memory");
+        wi_state_dict_free(w.sd);
+        json_decref(info);
+        return NULL;
+    }
+    json_decref(p->sel->info);
+    p->sel->info = info;
+    return w.sd;
+}
+
+static wi_state_dict_t *extract(struct pth *p, const wi_priv_pval_t *root,
+                                load_fn load)
+{
+    if (p->sel && p->sel->mode == WI_SEL_ALL)
+        return extract_all(p, root, load);
+    const wi_priv_pval_t *d;
+    if (!p->sel || root->kind != WI_PK_DICT)
+        d = select_dict(p, root); /* or its message: not a dict */
+    else if (p->sel->mode == WI_SEL_AUTO)
+        d = select_auto(p, root);
+    else
+        d = select_key(p, root, p->sel->key ? p->sel->key : "");
+    return d ? extract_dict(p, d, load) : NULL;
 }
 
 static int alloc_sbytes(struct pth *p)
@@ -532,7 +843,14 @@ static int read_byteorder(struct pth *p)
 wi_state_dict_t *wi_priv_pth_zip_read(wi_priv_blob_t *blob,
                                       const char *source, wi_error_t *err)
 {
-    struct pth p = {.source = source, .blob = blob, .err = err};
+    return wi_priv_pth_zip_select(blob, source, NULL, err);
+}
+
+wi_state_dict_t *wi_priv_pth_zip_select(wi_priv_blob_t *blob,
+                                        const char *source,
+                                        wi_priv_select_t *sel, wi_error_t *err)
+{
+    struct pth p = {.source = source, .blob = blob, .err = err, .sel = sel};
     p.cap = wi_priv_output_cap(blob->len);
     wi_state_dict_t *sd = NULL;
     uint8_t *pkl = NULL;
@@ -662,7 +980,15 @@ static int legacy_load(struct pth *p, const wi_priv_storage_t *st,
 wi_state_dict_t *wi_priv_pth_legacy_read(wi_priv_blob_t *blob,
                                          const char *source, wi_error_t *err)
 {
-    struct pth p = {.source = source, .blob = blob, .err = err};
+    return wi_priv_pth_legacy_select(blob, source, NULL, err);
+}
+
+wi_state_dict_t *wi_priv_pth_legacy_select(wi_priv_blob_t *blob,
+                                           const char *source,
+                                           wi_priv_select_t *sel,
+                                           wi_error_t *err)
+{
+    struct pth p = {.source = source, .blob = blob, .err = err, .sel = sel};
     p.cap = wi_priv_output_cap(blob->len);
     wi_state_dict_t *sd = NULL;
     wi_priv_pval_t *root, *keys;

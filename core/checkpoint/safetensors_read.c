@@ -364,14 +364,47 @@ static int parse_header(struct reader *r, json_t **root)
     return 0;
 }
 
+/* A safetensors file is one flat dict: only the top level can be
+ * selected. */
+static int select_top(struct reader *r, wi_priv_select_t *sel, json_t *root)
+{
+    if (sel->mode == WI_SEL_KEY && sel->key && sel->key[0])
+        return fail(r, WI_ENOTFOUND, sel->key,
+                    "the checkpoint has no dict '%s': a safetensors file "
+                    "holds one flat dict of tensors (use --key '')",
+                    sel->key);
+    if (sel->mode != WI_SEL_ALL) {
+        free(sel->chosen);
+        return (sel->chosen = strdup("")) ? 0
+                                          : fail(r, WI_ENOMEM, NULL,
+                                                 "out of memory");
+    }
+    json_t *meta = json_object_get(root, "__metadata__");
+    json_t *info = json_pack("{s:s, s:s, s:[], s:O?}", "format", "safetensors",
+                             "kind", "dict", "structure", "metadata", meta);
+    if (!info)
+        return fail(r, WI_ENOMEM, NULL, "out of memory");
+    json_decref(sel->info);
+    sel->info = info;
+    return 0;
+}
+
 wi_state_dict_t *wi_priv_safetensors_read(wi_priv_blob_t *blob,
                                           const char *source, wi_error_t *err)
+{
+    return wi_priv_safetensors_select(blob, source, NULL, err);
+}
+
+wi_state_dict_t *wi_priv_safetensors_select(wi_priv_blob_t *blob,
+                                            const char *source,
+                                            wi_priv_select_t *sel,
+                                            wi_error_t *err)
 {
     struct reader r = {blob, source, err, 0, NULL, 0};
     json_t *root = NULL;
     wi_state_dict_t *sd = NULL;
     if (check_lengths(&r) == 0 && parse_header(&r, &root) == 0 &&
-        check_tiling(&r) == 0)
+        check_tiling(&r) == 0 && (!sel || select_top(&r, sel, root) == 0))
         sd = build(&r);
     free(r.entries);
     json_decref(root);

@@ -2,12 +2,11 @@
  * state_dict order, as the golden files have it), tensors packed without
  * gaps, header padded with blanks to a multiple of 8. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <weightinit/checkpoint.h>
-
-#include "write/atomic_file.h"
 
 #define MAX_HEADER (100u * 1000u * 1000u)
 
@@ -32,6 +31,16 @@ static char *build_header(const wi_state_dict_t *sd, const json_t *metadata,
     uint64_t offset = 0;
     for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        /* The header key __metadata__ is the metadata: a tensor of that
+         * name would silently replace it (or be dropped by readers). */
+        if (strcmp(wi_state_dict_name(sd, i), "__metadata__") == 0) {
+            json_decref(h);
+            wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
+                         "safetensors cannot hold a tensor named "
+                         "'__metadata__' (the name of its metadata entry); "
+                         "rename it or write .pth");
+            return NULL;
+        }
         bad = json_object_set_new(h, wi_state_dict_name(sd, i),
                                   tensor_entry(t, offset)) < 0;
         offset += wi_tensor_nbytes(t);
@@ -68,44 +77,46 @@ static int write_all(FILE *fp, const void *data, uint64_t n)
     return 0;
 }
 
-int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
-                        const json_t *metadata, wi_error_t *err)
+int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                         const json_t *metadata, wi_error_t *err)
 {
     const uint16_t probe = 1;
     if (*(const uint8_t *)&probe != 1)
-        return wi_error_set(err, WI_EUNSUPPORTED, path, NULL,
+        return wi_error_set(err, WI_EUNSUPPORTED, name, NULL,
                             "writing safetensors needs a little-endian host");
     size_t hlen;
     char *header = build_header(sd, metadata, &hlen, err);
-    if (!header)
-        return err ? (err->source[0] = 0, WI_ENOMEM) : WI_ENOMEM;
+    if (!header) {
+        if (err)
+            snprintf(err->source, sizeof err->source, "%s", name ? name : "");
+        return err ? err->code : WI_ENOMEM;
+    }
     if (hlen > MAX_HEADER) {
         free(header);
-        return wi_error_set(err, WI_EINVAL, path, NULL,
+        return wi_error_set(err, WI_EINVAL, name, NULL,
                             "header of %zu bytes exceeds safetensors' 100 MB limit",
                             hlen);
-    }
-    wi_priv_atomic_t f;
-    int rc = wi_priv_atomic_open(&f, path, err);
-    if (rc < 0) {
-        free(header);
-        return rc;
     }
     uint8_t len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
     errno = 0;
-    int bad = write_all(f.fp, len8, 8) < 0 || write_all(f.fp, header, hlen) < 0;
+    int bad = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
     for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
-        bad = write_all(f.fp, wi_tensor_const_data(t), wi_tensor_nbytes(t)) < 0;
+        bad = write_all(fp, wi_tensor_const_data(t), wi_tensor_nbytes(t)) < 0;
     }
     int e = errno; /* fwrite's, before free or abort can change it */
     free(header);
-    if (bad) {
-        wi_priv_atomic_abort(&f);
-        return wi_error_set(err, WI_EIO, path, NULL, "cannot write: %s",
+    if (bad)
+        return wi_error_set(err, WI_EIO, name, NULL, "cannot write: %s",
                             strerror(e ? e : EIO));
-    }
-    return wi_priv_atomic_commit(&f, err);
+    return 0;
+}
+
+int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
+                        const json_t *metadata, wi_error_t *err)
+{
+    return wi_checkpoint_save(path, WI_CHECKPOINT_SAFETENSORS, sd, metadata,
+                              err);
 }

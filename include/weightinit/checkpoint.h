@@ -1,8 +1,11 @@
-/* Checkpoint files: safetensors (read and write) and PyTorch torch.save
- * files (read: the zip format and the legacy stream), read safely:
- * a hostile file gets an error, never a crash, never code execution. */
+/* Checkpoint files: safetensors and PyTorch torch.save files (read: the
+ * zip format and the legacy stream; written: the zip format), read
+ * safely: a hostile file gets an error, never a crash, never code
+ * execution. */
 #ifndef WEIGHTINIT_CHECKPOINT_H
 #define WEIGHTINIT_CHECKPOINT_H
+
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -15,6 +18,49 @@
 extern "C" {
 #endif
 
+/* The formats a checkpoint can be written in. */
+typedef enum wi_checkpoint_format {
+    WI_CHECKPOINT_SAFETENSORS = 0, /* .safetensors */
+    WI_CHECKPOINT_PTH = 1          /* .pth, .pt, .bin: torch.save's zip */
+} wi_checkpoint_format_t;
+
+/* The format named by path's extension (case-insensitive): .safetensors,
+ * or .pth/.pt/.bin for torch.save's format.  Any other name is WI_EINVAL
+ * with a message listing the formats.  fmt may be NULL (a check only). */
+int wi_checkpoint_format_from_path(const char *path,
+                                   wi_checkpoint_format_t *fmt,
+                                   wi_error_t *err);
+
+/* Writes sd as safetensors to fp (which stays open; nothing is seeked,
+ * so a pipe works).  metadata as wi_safetensors_save.  name is only used
+ * in messages.  A tensor named "__metadata__" is WI_EINVAL. */
+int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                         const json_t *metadata, wi_error_t *err);
+
+/* Writes sd to fp as torch.save(model.state_dict(), f) does (zip format,
+ * records stored and 64-byte aligned, pickle protocol 2): an OrderedDict
+ * of sd's tensors in sd's order, each with its own dtype; tensors with
+ * the same data pointer and dtype share one storage, written once (tied
+ * weights).  Loads with torch.load(f, weights_only=True) in torch 1.13
+ * and 2.x.  The folder inside the zip is name's stem ("model/" for
+ * "model.pth"), else "archive/".  The archive is built in memory and
+ * then streamed, so fp may be a pipe (the file's size is needed as
+ * memory once more).  name is also used in messages. */
+int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                 wi_error_t *err);
+
+/* Writes sd to fp in fmt; metadata (borrowed, may be NULL) goes into
+ * safetensors' __metadata__ and is not stored in .pth. */
+int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
+                        const wi_state_dict_t *sd, const json_t *metadata,
+                        wi_error_t *err);
+
+/* wi_checkpoint_write to a temporary file beside path, renamed onto path
+ * only when complete: on failure nothing is left at path. */
+int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
+                       const wi_state_dict_t *sd, const json_t *metadata,
+                       wi_error_t *err);
+
 /* Writes sd as safetensors to path: tensors in sd's order with their own
  * dtypes, metadata (a JSON object of string values, borrowed, may be
  * NULL) as "__metadata__".  Written to a temporary file in the same folder
@@ -24,11 +70,14 @@ int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
                         const json_t *metadata, wi_error_t *err);
 
 /* Reads a checkpoint (safetensors, torch.save zip, or legacy torch.save),
- * detected from its first bytes.  Returns a new state dict: the file's
- * tensors in file order; for torch files whose top-level dict has a
- * "state_dict" key, that dict's tensors (MMEngine's unwrapping).  Keys are
- * otherwise unchanged (no "module." stripping).  Tensors keep their own
- * dtype and shape, values row-major (views and strides resolved).
+ * detected from its first bytes, or a sharded checkpoint's index
+ * (NAME.index.json: {"weight_map": {tensor: shard}}, shards beside it,
+ * each tensor checked to be in the shard the index names).  Returns a new
+ * state dict: the file's tensors in file order (weight_map order for an
+ * index); for torch files whose top-level dict has a "state_dict" key,
+ * that dict's tensors (MMEngine's unwrapping).  Keys are otherwise
+ * unchanged (no "module." stripping).  Tensors keep their own dtype and
+ * shape, values row-major (views and strides resolved).
  * path must name a regular file: a directory, FIFO, device or socket is
  * refused (WI_EFILE) without waiting on it, as is a missing file
  * ("PATH can not be found.") or one that cannot be opened (strerror).
@@ -36,7 +85,8 @@ int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
  * process does to it later can affect the result; a file that is
  * truncated or rewritten while being read is an error (WI_EIO, "changed
  * while being read").  NULL with err set (source = path, path = tensor or
- * key) on any failure. */
+ * key) on any failure: WI_EIO/WI_ENOMEM when reading failed, other codes
+ * when the file is not a (supported, intact) checkpoint. */
 wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err);
 
 /* wi_checkpoint_load without the copy: the file is mapped (MAP_PRIVATE)
@@ -50,6 +100,32 @@ wi_state_dict_t *wi_checkpoint_load(const char *path, wi_error_t *err);
  * is safe: the mapping keeps the old file.  Writes into the file by
  * another process may or may not show in tensors not yet read. */
 wi_state_dict_t *wi_checkpoint_load_mapped(const char *path, wi_error_t *err);
+
+/* The tensors of one dict of a torch checkpoint, named relative to it.
+ * key is the dict's dotted path ("model", "state_dict", "model.ema";
+ * "" = the top level; a safetensors file or an index only has "").  key
+ * NULL chooses automatically: checkpoint["state_dict"] when it is a dict
+ * (MMEngine, Lightning), else the one top-level entry that is a dict
+ * holding tensors ("model" as timm and DeiT save, "ema", "module",
+ * "net", ...) when the top level itself holds none, else the top level.
+ * Several such entries are WI_EINVAL naming them.  *chosen (may be NULL)
+ * receives the path used (malloc'd).  The result may be empty. */
+wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
+                                        char **chosen, wi_error_t *err);
+
+/* Every tensor of a checkpoint at any depth of nested dicts, lists and
+ * tuples, named by its full dotted key path ("model.conv.weight" for
+ * checkpoint["model"]["conv.weight"]; list items and int keys by
+ * number).  *info (may
+ * be NULL) receives a new JSON object: "format" ("safetensors",
+ * "torch-zip", "torch-legacy", "sharded"), "kind" of the top-level value,
+ * "items" (torch), "metadata" (safetensors __metadata__, an index's
+ * metadata), "shards" (an index), and "structure": the non-tensor values
+ * one and two levels down (at most 200), each {"path", "kind", and "value" for
+ * numbers/strings (60 characters at most), "items"/"tensors" for
+ * containers, "class" for objects weightinit does not build}. */
+wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
+                                        wi_error_t *err);
 
 /* The local file for an http:// or https:// checkpoint URL: downloaded
  * once into the cache folder ($WEIGHTINIT_CACHE, else

@@ -10,7 +10,7 @@ flags="-g -O1 -std=c11 -ffp-contract=off -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSA
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer -I$top/include -I$top/core"
 core="$top/core/base/input.c $top/core/checkpoint/checkpoint.c $top/core/checkpoint/safetensors_read.c $top/core/checkpoint/pickle.c
-  $top/core/checkpoint/pth.c $top/core/base/error.c $top/core/tensor/tensor.c $top/core/tensor/state_dict.c"
+  $top/core/checkpoint/pth.c $top/core/checkpoint/sharded.c $top/core/base/error.c $top/core/tensor/tensor.c $top/core/tensor/state_dict.c"
 libs=$(pkg-config --cflags --libs jansson libzip)
 for h in safetensors pth; do
   # shellcheck disable=SC2086

@@ -1,8 +1,11 @@
 /* libFuzzer harness: the torch.save readers (zip format when the input
- * starts with "PK", else the legacy stream) on in-memory bytes.  See
- * README.md for the build and run commands. */
+ * starts with "PK", else the legacy stream) on in-memory bytes, with
+ * MMEngine's selection, the automatic one (convert) and every tensor at
+ * any depth (inspect), chosen by the input's length.  See README.md for
+ * the build and run commands. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "checkpoint/checkpoint_internal.h"
 
@@ -12,9 +15,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wi_priv_blob_t *blob = wi_priv_blob_copy(data, size, &err);
     if (!blob)
         return 0;
+    wi_priv_select_t sel = {size % 3 == 1 ? WI_SEL_AUTO : WI_SEL_ALL, NULL, NULL, NULL};
+    wi_priv_select_t *s = size % 3 ? &sel : NULL;
     wi_state_dict_t *sd = size >= 2 && data[0] == 'P' && data[1] == 'K'
-                              ? wi_priv_pth_zip_read(blob, "fuzz", &err)
-                              : wi_priv_pth_legacy_read(blob, "fuzz", &err);
+                              ? wi_priv_pth_zip_select(blob, "fuzz", s, &err)
+                              : wi_priv_pth_legacy_select(blob, "fuzz", s, &err);
+    free(sel.chosen);
+    json_decref(sel.info);
     volatile uint8_t sink = 0;
     for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);

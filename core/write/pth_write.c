@@ -1,0 +1,395 @@
+/* torch.save's zip format, as torch.save(model.state_dict(), f) writes it:
+ * <stem>/data.pkl (pickle protocol 2: an OrderedDict of
+ * _rebuild_tensor_v2 calls), <stem>/byteorder, <stem>/data/<key> (raw
+ * storages, stored, each starting on a 64-byte boundary so torch can map
+ * them), <stem>/version.  The zip itself is libzip's; only the pickle
+ * bytes are ours.
+ *
+ * libzip seeks in the archive it writes, so the archive is built in a
+ * libzip memory buffer and then streamed to fp: fp may be a pipe. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zip.h>
+
+#include <weightinit/checkpoint.h>
+
+#define ALIGN 64
+
+/* ---- the pickle ---- */
+
+struct pkl {
+    uint8_t *d;
+    size_t n, cap;
+    int oom;
+    int memo; /* next memo slot */
+    int odict, rebuild, storage[16]; /* memo slots of globals, -1 unset */
+};
+
+static void put(struct pkl *p, const void *data, size_t n)
+{
+    if (p->oom)
+        return;
+    if (p->n + n > p->cap) {
+        size_t cap = (p->n + n) * 2 + 256;
+        uint8_t *d = realloc(p->d, cap);
+        if (!d) {
+            p->oom = 1;
+            return;
+        }
+        p->d = d;
+        p->cap = cap;
+    }
+    memcpy(p->d + p->n, data, n);
+    p->n += n;
+}
+
+static void op(struct pkl *p, uint8_t c) { put(p, &c, 1); }
+
+static void put_u32(struct pkl *p, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                    (uint8_t)(v >> 24)};
+    put(p, b, 4);
+}
+
+static void str(struct pkl *p, const char *s)
+{
+    op(p, 'X'); /* BINUNICODE */
+    put_u32(p, (uint32_t)strlen(s));
+    put(p, s, strlen(s));
+}
+
+/* Python's pickler: BININT1, BININT2, BININT, else LONG1. */
+static void integer(struct pkl *p, int64_t v)
+{
+    if (v >= 0 && v < 256) {
+        uint8_t b[2] = {'K', (uint8_t)v};
+        put(p, b, 2);
+    } else if (v >= 0 && v < 65536) {
+        uint8_t b[3] = {'M', (uint8_t)v, (uint8_t)(v >> 8)};
+        put(p, b, 3);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+        op(p, 'J');
+        put_u32(p, (uint32_t)(int32_t)v);
+    } else {
+        uint8_t b[10] = {0x8a, 8};
+        for (int i = 0; i < 8; i++)
+            b[2 + i] = (uint8_t)((uint64_t)v >> (8 * i));
+        put(p, b, 10);
+    }
+}
+
+/* GLOBAL the first time (memoised with BINPUT), BINGET after. */
+static void global(struct pkl *p, int *slot, const char *module,
+                   const char *name)
+{
+    if (*slot >= 0) {
+        uint8_t b[2] = {'h', (uint8_t)*slot};
+        put(p, b, 2);
+        return;
+    }
+    op(p, 'c');
+    put(p, module, strlen(module));
+    op(p, '\n');
+    put(p, name, strlen(name));
+    op(p, '\n');
+    *slot = p->memo++;
+    uint8_t b[2] = {'q', (uint8_t)*slot};
+    put(p, b, 2);
+}
+
+static void ints_tuple(struct pkl *p, int n, const int64_t *v)
+{
+    static const uint8_t tuple_n[4] = {')', 0x85, 0x86, 0x87};
+    if (n > 3)
+        op(p, '(');
+    for (int i = 0; i < n; i++)
+        integer(p, v[i]);
+    op(p, n > 3 ? 't' : tuple_n[n]);
+}
+
+/* torch.storage._dtype_to_storage_type_map for the dtypes we hold. */
+static const char *storage_type(wi_dtype_t dt)
+{
+    switch (dt) {
+    case WI_DTYPE_F32: return "FloatStorage";
+    case WI_DTYPE_F64: return "DoubleStorage";
+    case WI_DTYPE_F16: return "HalfStorage";
+    case WI_DTYPE_BF16: return "BFloat16Storage";
+    case WI_DTYPE_I64: return "LongStorage";
+    case WI_DTYPE_I32: return "IntStorage";
+    case WI_DTYPE_I16: return "ShortStorage";
+    case WI_DTYPE_I8: return "CharStorage";
+    case WI_DTYPE_U8: return "ByteStorage";
+    case WI_DTYPE_BOOL: return "BoolStorage";
+    }
+    return NULL;
+}
+
+/* One distinct storage: tensors whose data pointers (and dtypes) are
+ * equal share it, as tied weights share one in torch. */
+struct storage {
+    const void *data;
+    wi_dtype_t dtype;
+    int64_t numel;
+};
+
+/* _rebuild_tensor_v2(('storage', torch.XStorage, key, 'cpu', numel), 0,
+ * size, stride, False, OrderedDict()). */
+static void tensor(struct pkl *p, const wi_tensor_t *t, size_t key,
+                   const struct storage *st)
+{
+    int nd = wi_tensor_ndim(t);
+    const int64_t *size = wi_tensor_shape(t);
+    int64_t stride[WI_MAX_DIMS], s = 1;
+    /* torch's contiguous strides treat a 0 size as 1. */
+    for (int i = nd - 1; i >= 0; i--) {
+        stride[i] = s;
+        s *= size[i] > 1 ? size[i] : 1;
+    }
+    char keybuf[32];
+    snprintf(keybuf, sizeof keybuf, "%zu", key);
+    global(p, &p->rebuild, "torch._utils", "_rebuild_tensor_v2");
+    op(p, '(');
+    op(p, '(');
+    str(p, "storage");
+    global(p, &p->storage[st->dtype], "torch", storage_type(st->dtype));
+    str(p, keybuf);
+    str(p, "cpu");
+    integer(p, st->numel);
+    op(p, 't');
+    op(p, 'Q'); /* BINPERSID */
+    integer(p, 0);
+    ints_tuple(p, nd, size);
+    ints_tuple(p, nd, stride);
+    op(p, 0x89); /* NEWFALSE: requires_grad */
+    global(p, &p->odict, "collections", "OrderedDict");
+    op(p, ')');
+    op(p, 'R');
+    op(p, 't');
+    op(p, 'R');
+}
+
+/* ---- storages ---- */
+
+static size_t storage_of(struct storage *all, size_t *n, const wi_tensor_t *t)
+{
+    const void *data = wi_tensor_const_data(t);
+    wi_dtype_t dt = wi_tensor_dtype(t);
+    int64_t numel = wi_tensor_numel(t);
+    /* Empty tensors may share a dummy pointer: never tie them. */
+    for (size_t i = 0; numel > 0 && i < *n; i++)
+        if (all[i].data == data && all[i].dtype == dt) {
+            if (numel > all[i].numel)
+                all[i].numel = numel;
+            return i;
+        }
+    all[*n] = (struct storage){data, dt, numel};
+    return (*n)++;
+}
+
+/* ---- the archive ---- */
+
+/* torch names the folder after the file's stem; "archive" for anything
+ * that is not a plain file name (a pipe, "-"). */
+static void folder_name(const char *name, char *out, size_t size)
+{
+    const char *base = name ? strrchr(name, '/') : NULL;
+    base = base ? base + 1 : name ? name : "";
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    int ok = n > 0 && n < size && (isalnum((unsigned char)base[0]) || base[0] == '_');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)base[i]) || strchr("-_.", base[i]);
+    if (ok)
+        snprintf(out, size, "%.*s", (int)n, base);
+    else
+        snprintf(out, size, "archive");
+}
+
+struct zw {
+    zip_t *za;
+    zip_source_t *out;
+    uint64_t offset; /* where the next local header will start */
+    const char *name;
+    wi_error_t *err;
+};
+
+static int zfail(struct zw *z, const char *what)
+{
+    return wi_error_set(z->err, WI_EIO, z->name, NULL,
+                        "cannot build the .pth archive (%s): %s", what,
+                        z->za ? zip_strerror(z->za) : "libzip failed");
+}
+
+/* Adds one stored record; the "FB" local extra field pads its data to a
+ * 64-byte boundary, as torch's PyTorchStreamWriter does. */
+static int add(struct zw *z, const char *rec, const void *data, uint64_t len)
+{
+    static const uint8_t none;
+    zip_source_t *src = zip_source_buffer(z->za, len ? data : &none, len, 0);
+    zip_int64_t idx = src ? zip_file_add(z->za, rec, src, ZIP_FL_ENC_UTF_8)
+                          : -1;
+    if (idx < 0) {
+        zip_source_free(src);
+        return zfail(z, rec);
+    }
+    size_t nlen = strlen(rec);
+    uint64_t start = z->offset + 30 + nlen + 4;
+    uint16_t pad = (uint16_t)((ALIGN - start % ALIGN) % ALIGN);
+    uint8_t zeds[ALIGN];
+    memset(zeds, 'Z', sizeof zeds);
+    /* DOS time 1980-01-01 00:00 (local), so equal inputs give equal
+     * files. */
+    struct tm epoch = {.tm_year = 80, .tm_mday = 1, .tm_isdst = -1};
+    if (zip_set_file_compression(z->za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0 ||
+        zip_file_extra_field_set(z->za, (zip_uint64_t)idx, 0x4246 /* "FB" */,
+                                 ZIP_EXTRA_FIELD_NEW, zeds, pad,
+                                 ZIP_FL_LOCAL) < 0 ||
+        zip_file_set_mtime(z->za, (zip_uint64_t)idx, mktime(&epoch), 0) < 0)
+        return zfail(z, rec);
+    z->offset = start + pad + len;
+    return 0;
+}
+
+static int stream_out(struct zw *z, FILE *fp)
+{
+    zip_stat_t st;
+    zip_source_t *out = z->out;
+    if (zip_source_stat(out, &st) < 0 || zip_source_open(out) < 0)
+        return wi_error_set(z->err, WI_EIO, z->name, NULL,
+                            "cannot read back the .pth archive: %s",
+                            zip_error_strerror(zip_source_error(out)));
+    uint8_t buf[1 << 16];
+    zip_int64_t n;
+    int bad = 0;
+    while (!bad && (n = zip_source_read(out, buf, sizeof buf)) > 0)
+        bad = fwrite(buf, 1, (size_t)n, fp) != (size_t)n;
+    bad |= n < 0;
+    zip_source_close(out);
+    if (bad || fflush(fp) != 0 || ferror(fp))
+        return wi_error_set(z->err, WI_EIO, z->name, NULL, "write failed");
+    return 0;
+}
+
+static int build_pickle(struct pkl *p, const wi_state_dict_t *sd,
+                        struct storage *st, size_t *nst, size_t *keys)
+{
+    p->odict = p->rebuild = -1;
+    for (size_t i = 0; i < sizeof p->storage / sizeof *p->storage; i++)
+        p->storage[i] = -1;
+    size_t n = wi_state_dict_size(sd);
+    /* Storages first: a tied storage's size is that of its largest user,
+     * and every persistent id must say so. */
+    for (size_t i = 0; i < n; i++)
+        keys[i] = storage_of(st, nst, wi_state_dict_tensor(sd, i));
+    static const uint8_t head[] = {0x80, 2};
+    put(p, head, 2);
+    global(p, &p->odict, "collections", "OrderedDict");
+    op(p, ')');
+    op(p, 'R');
+    for (size_t i = 0; i < n; i++) {
+        /* Python's pickler batches SETITEMS by 1000. */
+        if (i % 1000 == 0)
+            op(p, '(');
+        str(p, wi_state_dict_name(sd, i));
+        tensor(p, wi_state_dict_tensor(sd, i), keys[i], &st[keys[i]]);
+        if (i % 1000 == 999 || i + 1 == n)
+            op(p, 'u');
+    }
+    op(p, '.');
+    return p->oom ? WI_ENOMEM : 0;
+}
+
+static int check_tensors(const wi_state_dict_t *sd, const char *name,
+                         wi_error_t *err)
+{
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        if (!storage_type(wi_tensor_dtype(t)))
+            return wi_error_set(err, WI_EUNSUPPORTED, name,
+                                wi_state_dict_name(sd, i),
+                                "dtype %d cannot be written to .pth",
+                                (int)wi_tensor_dtype(t));
+    }
+    return 0;
+}
+
+static int write_archive(struct zw *z, const char *folder, const struct pkl *p,
+                         const struct storage *st, size_t nst)
+{
+    char rec[512];
+    snprintf(rec, sizeof rec, "%s/data.pkl", folder);
+    if (add(z, rec, p->d, p->n) < 0)
+        return WI_EIO;
+    snprintf(rec, sizeof rec, "%s/byteorder", folder);
+    if (add(z, rec, "little", 6) < 0)
+        return WI_EIO;
+    for (size_t i = 0; i < nst; i++) {
+        snprintf(rec, sizeof rec, "%s/data/%zu", folder, i);
+        if (add(z, rec, st[i].data,
+                (uint64_t)st[i].numel * wi_dtype_size(st[i].dtype)) < 0)
+            return WI_EIO;
+    }
+    snprintf(rec, sizeof rec, "%s/version", folder);
+    if (add(z, rec, "3\n", 2) < 0)
+        return WI_EIO;
+    if (zip_close(z->za) < 0)
+        return zfail(z, "closing");
+    z->za = NULL;
+    return 0;
+}
+
+int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                 wi_error_t *err)
+{
+    const uint16_t probe = 1;
+    if (*(const uint8_t *)&probe != 1)
+        return wi_error_set(err, WI_EUNSUPPORTED, name, NULL,
+                            "writing .pth needs a little-endian host");
+    if (!fp || !sd)
+        return wi_error_set(err, WI_EINVAL, name, NULL,
+                            "wi_pth_write: fp and sd are required");
+    int rc = check_tensors(sd, name, err);
+    if (rc < 0)
+        return rc;
+    size_t n = wi_state_dict_size(sd), nst = 0;
+    struct storage *st = malloc((n ? n : 1) * sizeof *st);
+    size_t *keys = malloc((n ? n : 1) * sizeof *keys);
+    struct pkl p = {0};
+    struct zw z = {.name = name, .err = err};
+    char folder[256];
+    folder_name(name, folder, sizeof folder);
+    zip_error_t ze;
+    zip_error_init(&ze);
+    if (!st || !keys || build_pickle(&p, sd, st, &nst, keys) < 0) {
+        rc = wi_error_set(err, WI_ENOMEM, name, NULL, "out of memory");
+        goto done;
+    }
+    z.out = zip_source_buffer_create(NULL, 0, 0, &ze);
+    if (z.out)
+        zip_source_keep(z.out);
+    z.za = z.out ? zip_open_from_source(z.out, ZIP_TRUNCATE, &ze) : NULL;
+    if (!z.za) {
+        rc = wi_error_set(err, WI_EIO, name, NULL,
+                          "cannot build the .pth archive: %s",
+                          zip_error_strerror(&ze));
+        goto done;
+    }
+    rc = write_archive(&z, folder, &p, st, nst);
+    if (rc == 0)
+        rc = stream_out(&z, fp);
+done:
+    if (z.za)
+        zip_discard(z.za);
+    zip_source_free(z.out);
+    zip_error_fini(&ze);
+    free(p.d);
+    free(st);
+    free(keys);
+    return rc;
+}
