@@ -22,6 +22,19 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * path (failures are warnings).  Returns 0 or -1. */
 int cli_load_plugins(const char *const *paths, int n);
 
+/* SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ: remove the temporary
+ * outputs, then die of the signal. */
+void cli_catch_signals(void);
+/* Opens an output of g; "-" is standard output (refused on a terminal
+ * when binary).  NULL after printing the error, *status = exit status. */
+FILE *cli_open_output(wi_output_group_t *g, const char *path, int binary,
+                      int *status);
+/* How messages name an output: "standard output" for "-". */
+const char *cli_output_name(const char *path);
+/* The exit status for a failed output call: 2 for a path that may not be
+ * written (WI_EINVAL), else 1. */
+int cli_output_status(const wi_error_t *err);
+
 int cmd_init(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -93,7 +93,8 @@ int cmd_convert(int argc, char **argv)
 {
     int status;
     wi_state_dict_t *sd = read_args(argc, argv, 2, "usage: weightinit convert "
-                                    "IN OUT.safetensors", &status);
+                                    "IN OUT.safetensors (OUT - = standard output)",
+                                    &status);
     if (!sd)
         return status;
     wi_error_t err;
@@ -101,10 +102,23 @@ int cmd_convert(int argc, char **argv)
     json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
                              base ? base + 1 : argv[1], "weightinit_version",
                              wi_version());
-    int rc = meta ? wi_safetensors_save(argv[2], sd, meta, &err) : -1;
-    if (rc < 0)
+    /* IN is an input: OUT may not be it (convert x.pth x.pth). */
+    wi_output_group_t *g = wi_output_group_new();
+    FILE *fp = NULL;
+    status = EXIT_INIT_FAILED;
+    if (!g || !meta)
+        cli_errorf("out of memory");
+    else if (wi_output_group_add_input(g, argv[1], &err) < 0)
         cli_error(&err);
+    else
+        fp = cli_open_output(g, argv[2], 1, &status);
+    if (fp && (wi_safetensors_write(fp, cli_output_name(argv[2]), sd, meta, &err) < 0 ||
+               wi_output_group_commit(g, &err) < 0))
+        cli_error(&err);
+    else if (fp)
+        status = 0;
+    wi_output_group_free(g);
     json_decref(meta);
     wi_state_dict_free(sd);
-    return rc < 0 ? EXIT_INIT_FAILED : 0;
+    return status;
 }

@@ -12,16 +12,21 @@
 static const char init_usage[] =
     "usage: weightinit init MODEL.json [options]\n"
     "\n"
-    "  -o, --output FILE        write the state dict as safetensors (atomically)\n"
+    "  -o, --output FILE        write the state dict as safetensors; - = standard\n"
+    "                           output (not a terminal)\n"
     "      --init-cfg FILE      JSON object or list replacing the root's init_cfg\n"
     "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
-    "      --report FILE        write the per-parameter report as JSON\n"
+    "      --report FILE        write the per-parameter report as JSON; - = stdout\n"
     "      --plugin PATH        load this plugin first (repeatable)\n"
     "  -q, --quiet              only warnings and errors\n"
     "  -v, --verbose            debug messages too\n"
-    "  -h, --help               this help\n";
+    "  -h, --help               this help\n"
+    "\n"
+    "Outputs are written to hidden temporaries (.NAME.wi-tmp-*) renamed together\n"
+    "only when all are complete; an output that is an input or the other output\n"
+    "is refused; a symlink's target is replaced, a FIFO or device written to.\n";
 
 struct init_opts {
     const char *model, *output, *init_cfg, *report, *seed_text;
@@ -137,21 +142,15 @@ static int report_entry(const char *name, const wi_tensor_t *t,
                                                    "shape", dims, "info", info));
 }
 
-static int write_report(const char *path, const json_t *report)
+static int write_report(FILE *fp, const char *path, const json_t *report)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-    int rc = json_dump_file(report, tmp, JSON_INDENT(1));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
-        unlink(tmp);
-        cli_errorf("%s: cannot write the report: %s", path, strerror(errno));
-    }
-    free(tmp);
+    errno = 0;
+    int rc = json_dumpf(report, fp, JSON_INDENT(1));
+    if (rc == 0 && fp == stdout)
+        rc = fputc('\n', fp) == EOF ? -1 : 0;
+    if (rc != 0)
+        cli_errorf("%s: cannot write the report: %s", cli_output_name(path),
+                   errno ? strerror(errno) : "out of memory");
     return rc;
 }
 
@@ -174,7 +173,7 @@ static json_t *load_init_cfg(const char *path)
     return cfg;
 }
 
-static int save_output(const struct init_opts *o, wi_module_t *root)
+static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp)
 {
     wi_error_t err;
     char seed[32];
@@ -185,7 +184,8 @@ static int save_output(const struct init_opts *o, wi_module_t *root)
                              "weightinit_version", wi_version(),
                              "model", o->model);
     wi_state_dict_t *sd = wi_module_state_dict(root, &err);
-    int rc = sd && meta ? wi_safetensors_save(o->output, sd, meta, &err) : -1;
+    int rc = sd && meta ? wi_safetensors_write(fp, cli_output_name(o->output), sd,
+                                                   meta, &err) : -1;
     if (rc < 0)
         cli_error(&err);
     wi_state_dict_free(sd);
@@ -210,8 +210,62 @@ static void locate_cfg_error(wi_error_t *err, const struct init_opts *o)
     }
 }
 
+/* The outputs of a run, opened before anything is written: refused when
+ * one of them is an input or the other output. */
+struct outputs {
+    wi_output_group_t *group;
+    FILE *checkpoint, *report;
+};
+
+static int open_outputs(const struct init_opts *o, struct outputs *out)
+{
+    wi_error_t err;
+    int status = EXIT_INIT_FAILED;
+    if (!(out->group = wi_output_group_new())) {
+        cli_errorf("out of memory");
+        return status;
+    }
+    if (o->output && o->report && strcmp(o->output, "-") == 0 &&
+        strcmp(o->report, "-") == 0) {
+        cli_errorf("-o - and --report -: only one output can go to standard output");
+        return EXIT_BAD_INPUT;
+    }
+    const char *inputs[] = {o->model, o->init_cfg};
+    for (int i = 0; i < 2; i++)
+        if (inputs[i] && wi_output_group_add_input(out->group, inputs[i], &err) < 0) {
+            cli_error(&err);
+            return EXIT_INIT_FAILED;
+        }
+    if (o->output && !(out->checkpoint = cli_open_output(out->group, o->output, 1, &status)))
+        return status;
+    if (o->report && !(out->report = cli_open_output(out->group, o->report, 0, &status)))
+        return status;
+    return 0;
+}
+
+/* Writes and commits the outputs: all of them or none.  The checkpoints
+ * the run read are inputs too, known only now. */
+static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
+                         wi_module_t *root, const json_t *report, struct outputs *out)
+{
+    wi_error_t err;
+    for (size_t i = 0; i < wi_context_input_count(ctx); i++)
+        if (wi_output_group_add_input(out->group, wi_context_input(ctx, i), &err) < 0) {
+            cli_error(&err);
+            return cli_output_status(&err);
+        }
+    if ((out->checkpoint && save_output(o, root, out->checkpoint) < 0) ||
+        (out->report && write_report(out->report, o->report, report) < 0))
+        return EXIT_INIT_FAILED;
+    if (wi_output_group_commit(out->group, &err) < 0) {
+        cli_error(&err);
+        return EXIT_INIT_FAILED;
+    }
+    return 0;
+}
+
 /* Builds, initialises, reports and saves; returns the exit status. */
-static int run(const struct init_opts *o, wi_context_t *ctx)
+static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out)
 {
     wi_error_t err;
     json_t *cfg = NULL;
@@ -243,10 +297,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx)
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (o->output && save_output(o, root) < 0) {
-        status = EXIT_INIT_FAILED;
-    } else if (o->report && write_report(o->report, report) < 0) {
-        status = EXIT_INIT_FAILED;
+    } else {
+        status = write_outputs(o, ctx, root, report, out);
     }
     json_decref(report);
     wi_module_free(root);
@@ -270,8 +322,12 @@ int cmd_init(int argc, char **argv)
     wi_context_set_log(ctx, cli_log, NULL);
     if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
         wi_context_set_progress(ctx, cli_progress, NULL);
-    int status = cli_load_plugins(o.plugins, o.n_plugins) < 0 ? EXIT_BAD_INPUT
-                                                              : run(&o, ctx);
+    struct outputs out = {0};
+    int status = open_outputs(&o, &out);
+    if (status == 0)
+        status = cli_load_plugins(o.plugins, o.n_plugins) < 0 ? EXIT_BAD_INPUT
+                                                              : run(&o, ctx, &out);
+    wi_output_group_free(out.group);
     wi_context_free(ctx);
     wi_generator_free(g);
     return status;

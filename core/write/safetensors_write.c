@@ -1,12 +1,13 @@
 /* safetensors writer: header in the state dict's order (PyTorch
  * state_dict order, as the golden files have it), tensors packed without
  * gaps, header padded with blanks to a multiple of 8. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <weightinit/checkpoint.h>
-
-#include "write/atomic_file.h"
+#include <weightinit/output.h>
 
 #define MAX_HEADER (100u * 1000u * 1000u)
 
@@ -67,41 +68,53 @@ static int write_all(FILE *fp, const void *data, uint64_t n)
     return 0;
 }
 
-int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
-                        const json_t *metadata, wi_error_t *err)
+int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                         const json_t *metadata, wi_error_t *err)
 {
     const uint16_t probe = 1;
     if (*(const uint8_t *)&probe != 1)
-        return wi_error_set(err, WI_EUNSUPPORTED, path, NULL,
+        return wi_error_set(err, WI_EUNSUPPORTED, name, NULL,
                             "writing safetensors needs a little-endian host");
     size_t hlen;
     char *header = build_header(sd, metadata, &hlen, err);
     if (!header)
-        return err ? (err->source[0] = 0, WI_ENOMEM) : WI_ENOMEM;
+        return err ? (snprintf(err->source, sizeof err->source, "%s", name ? name : ""),
+                      WI_ENOMEM)
+                   : WI_ENOMEM;
     if (hlen > MAX_HEADER) {
         free(header);
-        return wi_error_set(err, WI_EINVAL, path, NULL,
+        return wi_error_set(err, WI_EINVAL, name, NULL,
                             "header of %zu bytes exceeds safetensors' 100 MB limit",
                             hlen);
-    }
-    wi_priv_atomic_t f;
-    int rc = wi_priv_atomic_open(&f, path, err);
-    if (rc < 0) {
-        free(header);
-        return rc;
     }
     uint8_t len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
-    int bad = write_all(f.fp, len8, 8) < 0 || write_all(f.fp, header, hlen) < 0;
+    errno = 0;
+    int bad = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
     for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
-        bad = write_all(f.fp, wi_tensor_const_data(t), wi_tensor_nbytes(t)) < 0;
+        bad = write_all(fp, wi_tensor_const_data(t), wi_tensor_nbytes(t)) < 0;
     }
     free(header);
-    if (bad) {
-        wi_priv_atomic_abort(&f);
-        return wi_error_set(err, WI_EIO, path, NULL, "write failed");
-    }
-    return wi_priv_atomic_commit(&f, err);
+    if (bad)
+        return wi_error_set(err, WI_EIO, name, NULL, "cannot write: %s",
+                            strerror(errno ? errno : EIO));
+    return 0;
+}
+
+int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
+                        const json_t *metadata, wi_error_t *err)
+{
+    wi_output_group_t *g = wi_output_group_new();
+    if (!g)
+        return wi_error_set(err, WI_ENOMEM, path, NULL, "out of memory");
+    wi_error_t local;
+    wi_error_t *e = err ? err : &local;
+    FILE *fp = wi_output_group_open(g, path, e);
+    int rc = fp ? wi_safetensors_write(fp, path, sd, metadata, e) : e->code;
+    if (rc == 0)
+        rc = wi_output_group_commit(g, e);
+    wi_output_group_free(g);
+    return rc;
 }
