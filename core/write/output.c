@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -558,6 +559,11 @@ int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < g->n_outs; i++)
         rc = out_finish(&g->outs[i], err);
+    /* A signal handler (wi_output_remove_temps) must not split the
+     * renames: signals wait until they are done. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (size_t i = 0; rc == 0 && i < g->n_outs; i++) {
         struct out *o = &g->outs[i];
         if (!o->tmp)
@@ -572,6 +578,7 @@ int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err)
         slot_release(o->slot);
         o->slot = -1;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     for (size_t i = 0; rc == 0 && i < g->n_outs; i++)
         if (g->outs[i].target && sync_dir(g->outs[i].target) != 0)
             rc = wi_error_set(err, WI_EIO, g->outs[i].label, NULL, "written, but "
