@@ -233,6 +233,16 @@ for s in INT:2 TERM:15 HUP:1; do
     signalled "${s%:*}" "${s#*:}" "$pid" sig
 done
 
+# A file size limit: the kernel's SIGXFSZ arrives in the middle of the
+# write, at a known byte.
+set +e
+(ulimit -f 2048 && exec "$exe" init big.json -q -o sig/out.st 2>/dev/null)
+got=$?
+set -e
+[ "$got" -eq $((128 + 25)) ] || fail "SIGXFSZ: exit $got, want 153"
+no_temp sig
+[ ! -e sig/out.st ] || fail "SIGXFSZ left an output"
+
 # 5. SIGKILL leaves a recognisable temporary; the next run into that
 # folder sweeps it, but not one of a live process or another host.
 "$exe" init m.json -q -o sig/out.st --report sig/noreader 2>/dev/null &
