@@ -11,6 +11,8 @@
 #include <check.h>
 #include <jansson.h>
 
+#include <weightinit/weightinit.h>
+
 #include "util.h"
 
 static char **error_cases, **exit_cases, **initialize_cases;
@@ -602,6 +604,51 @@ START_TEST(summary_line_and_quiet)
 }
 END_TEST
 
+/* -o's extension picks the format: .pth, .pt and .bin hold the same
+ * tensors as .safetensors (names, order, dtypes, bytes), read back by our
+ * readers (tests/pth_torch checks the same files in real torch); the
+ * format is not sniffed from anything else. */
+START_TEST(output_format_from_extension)
+{
+    char *model = wi_test_data_path("cases/mmengine_foomodel/model.json");
+    const char *names[] = {"a.safetensors", "a.pth", "b.PT", "c.bin"};
+    char paths[4][700];
+    struct run r = {wi_test_mkdtemp(), 0, NULL};
+    for (int k = 0; k < 4; k++) {
+        snprintf(paths[k], sizeof paths[k], "%s/%s", r.dir, names[k]);
+        const char *args[] = {"init", model, "-q", "-o", paths[k], NULL};
+        struct run one = run(args);
+        ck_assert_msg(one.status == 0, "%s: exit %d: %s", names[k], one.status, one.err);
+        run_free(&one);
+    }
+    wi_error_t err;
+    wi_state_dict_t *want = wi_checkpoint_load(paths[0], &err);
+    ck_assert_ptr_nonnull(want);
+    for (int k = 1; k < 4; k++) {
+        char head[4] = {0};
+        FILE *fp = fopen(paths[k], "rb");
+        ck_assert(fp && fread(head, 1, 4, fp) == 4);
+        fclose(fp);
+        ck_assert_msg(memcmp(head, "PK\x03\x04", 4) == 0, "%s is not a zip", names[k]);
+        wi_state_dict_t *got = wi_checkpoint_load(paths[k], &err);
+        ck_assert_msg(got != NULL, "%s: %s", names[k], err.text);
+        ck_assert_uint_eq(wi_state_dict_size(got), wi_state_dict_size(want));
+        for (size_t i = 0; i < wi_state_dict_size(want); i++) {
+            const wi_tensor_t *a = wi_state_dict_tensor(want, i), *b = wi_state_dict_tensor(got, i);
+            ck_assert_str_eq(wi_state_dict_name(got, i), wi_state_dict_name(want, i));
+            ck_assert_int_eq(wi_tensor_dtype(b), wi_tensor_dtype(a));
+            ck_assert_uint_eq(wi_tensor_nbytes(b), wi_tensor_nbytes(a));
+            ck_assert(memcmp(wi_tensor_const_data(a), wi_tensor_const_data(b),
+                             wi_tensor_nbytes(a)) == 0);
+        }
+        wi_state_dict_free(got);
+    }
+    wi_state_dict_free(want);
+    run_free(&r);
+    free(model);
+}
+END_TEST
+
 int main(void)
 {
     collect();
@@ -619,6 +666,7 @@ int main(void)
     tcase_add_test(tc, layernorm_0d);
     tcase_add_test(tc, unwritable_output);
     tcase_add_test(tc, list_types);
+    tcase_add_test(tc, output_format_from_extension);
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_error_cases; i++)

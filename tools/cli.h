@@ -45,6 +45,22 @@ char *cli_elapsed(char *buf, size_t size);
 /* "1.2 MB": a byte count as a person reads it (SI units, like du --si). */
 char *cli_format_bytes(uint64_t n, char *buf, size_t size);
 
+/* SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ: remove the temporary
+ * outputs, then die of the signal. */
+void cli_catch_signals(void);
+/* Opens an output of g; "-" is standard output (refused on a terminal
+ * when binary).  NULL after printing the error, *status = exit status. */
+FILE *cli_open_output(wi_output_group_t *g, const char *path, int binary,
+                      int *status);
+/* How messages name an output: "standard output" for "-". */
+const char *cli_output_name(const char *path);
+/* The checkpoint format an output path names by its extension; standard
+ * output ("-"), a FIFO or a character device (written to directly, often
+ * without an extension: /dev/null) get safetensors.  Any other name
+ * without a known extension: -1 with err listing the formats. */
+int cli_output_format(const char *path, wi_checkpoint_format_t *fmt,
+                      wi_error_t *err);
+
 int cmd_init(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -272,6 +272,52 @@ static void where_tensors(const char *in, char *buf, size_t size)
     wi_state_dict_free(all);
 }
 
+/* Reads IN's dict, writes it to fp (an output of g) and commits g;
+ * returns the exit status. */
+static int convert(const char *in, const char *key, const char *out,
+                   wi_checkpoint_format_t fmt, wi_output_group_t *g, FILE *fp)
+{
+    wi_error_t err;
+    char *chosen = NULL;
+    wi_state_dict_t *sd = wi_checkpoint_load_key(in, key, &chosen, &err);
+    if (!sd)
+        return cli_fail(&err, CLI_STAGE_INPUT);
+    int status = 0;
+    if (wi_state_dict_size(sd) == 0) {
+        char hint[700];
+        where_tensors(in, hint, sizeof hint);
+        cli_errorf("%s: no tensors to convert %s%s%s%s", in, chosen[0] ? "in checkpoint['" : "at ",
+                   chosen[0] ? chosen : "the top level", chosen[0] ? "']" : "", hint);
+        status = EXIT_BAD_INPUT;
+    } else {
+        const char *base = strrchr(in, '/');
+        json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
+                                 base ? base + 1 : in, "weightinit_version", wi_version());
+        if (meta && chosen[0])
+            json_object_set_new(meta, "converted_key", json_string(chosen));
+        int rc = !meta ? wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory")
+                       : wi_checkpoint_write(fp, cli_output_name(out), fmt, sd, meta, &err);
+        if (rc == 0)
+            rc = wi_output_group_commit(g, &err);
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < wi_state_dict_size(sd); i++)
+            bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+        char size[32], took[32];
+        if (rc < 0)
+            status = cli_fail(&err, CLI_STAGE_OUTPUT);
+        else if (cli_log_level <= WI_LOG_INFO)
+            fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
+                    cli_output_name(out), wi_state_dict_size(sd),
+                    wi_state_dict_size(sd) == 1 ? "" : "s",
+                    cli_format_bytes(bytes, size, sizeof size),
+                    cli_elapsed(took, sizeof took));
+        json_decref(meta);
+    }
+    free(chosen);
+    wi_state_dict_free(sd);
+    return status;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     const char *key = NULL, *pos[2] = {NULL, NULL};
@@ -299,43 +345,25 @@ int cmd_convert(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     const char *in = pos[0], *out = pos[1];
+    /* The output first, as init does: OUT may not be IN (convert x.pth
+     * x.pth), and nothing reaches OUT before the commit. */
     wi_error_t err;
     wi_checkpoint_format_t fmt;
-    if (wi_checkpoint_format_from_path(out, &fmt, &err) < 0)
-        return cli_fail(&err, CLI_STAGE_ARGS);
-    char *chosen = NULL;
-    wi_state_dict_t *sd = wi_checkpoint_load_key(in, key, &chosen, &err);
-    if (!sd)
-        return cli_fail(&err, CLI_STAGE_INPUT);
+    wi_output_group_t *g = wi_output_group_new();
+    FILE *fp = NULL;
     int status = 0;
-    if (wi_state_dict_size(sd) == 0) {
-        char hint[700];
-        where_tensors(in, hint, sizeof hint);
-        cli_errorf("%s: no tensors to convert %s%s%s%s", in, chosen[0] ? "in checkpoint['" : "at ",
-                   chosen[0] ? chosen : "the top level", chosen[0] ? "']" : "", hint);
-        status = EXIT_BAD_INPUT;
-    } else {
-        const char *base = strrchr(in, '/');
-        json_t *meta = json_pack("{s:s, s:s, s:s}", "format", "pt", "converted_from",
-                                 base ? base + 1 : in, "weightinit_version", wi_version());
-        if (meta && chosen[0])
-            json_object_set_new(meta, "converted_key", json_string(chosen));
-        int rc = meta ? wi_checkpoint_save(out, fmt, sd, meta, &err)
-                      : wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory");
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < wi_state_dict_size(sd); i++)
-            bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
-        char size[32], took[32];
-        if (rc < 0)
-            status = cli_fail(&err, CLI_STAGE_OUTPUT);
-        else if (cli_log_level <= WI_LOG_INFO)
-            fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
-                    out, wi_state_dict_size(sd), wi_state_dict_size(sd) == 1 ? "" : "s",
-                    cli_format_bytes(bytes, size, sizeof size),
-                    cli_elapsed(took, sizeof took));
-        json_decref(meta);
+    if (!g) {
+        cli_errorf("out of memory");
+        return EXIT_INIT_FAILED;
     }
-    free(chosen);
-    wi_state_dict_free(sd);
+    if (wi_output_group_add_input(g, in, &err) < 0)
+        status = cli_fail(&err, CLI_STAGE_OUTPUT);
+    else if (!(fp = cli_open_output(g, out, 1, &status)))
+        ; /* status set, message printed */
+    else if (cli_output_format(out, &fmt, &err) < 0)
+        status = cli_fail(&err, CLI_STAGE_ARGS);
+    else
+        status = convert(in, key, out, fmt, g, fp);
+    wi_output_group_free(g);
     return status;
 }

@@ -12,16 +12,23 @@
 static const char init_usage[] =
     "usage: weightinit init MODEL.json [options]\n"
     "\n"
-    "  -o, --output FILE        write the state dict as safetensors (atomically)\n"
+    "  -o, --output FILE        write the state dict in the format its extension\n"
+    "                           names: .safetensors, or .pth/.pt/.bin (torch.save);\n"
+    "                           - = standard output (not a terminal), a FIFO or a\n"
+    "                           character device get safetensors\n"
     "      --init-cfg FILE      JSON object or list replacing the root's init_cfg\n"
     "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
-    "      --report FILE        write the per-parameter report as JSON\n"
+    "      --report FILE        write the per-parameter report as JSON; - = stdout\n"
     "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
     "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
     "  -v, --verbose            debug messages too\n"
     "  -h, --help               this help\n"
+    "\n"
+    "Outputs are written to hidden temporaries (.NAME.wi-tmp-*) renamed together\n"
+    "only when all are complete; an output that is an input or the other output\n"
+    "is refused; a symlink's target is replaced, a FIFO or device written to.\n"
     "\n"
     "exit status: 0 success; 1 a failure while working (I/O, a download, memory,\n"
     "a plugin failing at run time); 2 a bad input file or command line\n";
@@ -33,6 +40,7 @@ struct init_opts {
     int n_plugins;
     uint64_t seed;
     wi_rng_profile_t profile;
+    wi_checkpoint_format_t format; /* of -o */
 };
 
 /* PyTorch accepts any Python int in [-2^63, 2^64): negatives are taken as
@@ -170,24 +178,15 @@ static int report_entry(const char *name, const wi_tensor_t *t,
                                                    "shape", dims, "info", info));
 }
 
-/* Writes the report through a temporary file; -1 with errno-based
- * message printed (an I/O failure: exit 1). */
-static int write_report(const char *path, const json_t *report)
+static int write_report(FILE *fp, const char *path, const json_t *report)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-    int rc = json_dump_file(report, tmp, JSON_INDENT(1));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
-        int saved = errno;
-        unlink(tmp);
-        cli_errorf("%s: cannot write the report: %s", path, strerror(saved));
-    }
-    free(tmp);
+    errno = 0;
+    int rc = json_dumpf(report, fp, JSON_INDENT(1));
+    if (rc == 0 && fp == stdout)
+        rc = fputc('\n', fp) == EOF ? -1 : 0;
+    if (rc != 0)
+        cli_errorf("%s: cannot write the report: %s", cli_output_name(path),
+                   errno ? strerror(errno) : "out of memory");
     return rc;
 }
 
@@ -202,7 +201,7 @@ struct written {
     uint64_t bytes;
 };
 
-static int save_output(const struct init_opts *o, wi_module_t *root,
+static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
                        struct written *w, wi_error_t *err)
 {
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
@@ -213,7 +212,8 @@ static int save_output(const struct init_opts *o, wi_module_t *root,
     wi_state_dict_t *sd = wi_module_state_dict(root, err);
     int rc = !sd   ? -1 /* err filled */
              : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
-                     : wi_safetensors_save(o->output, sd, meta, err);
+                     : wi_checkpoint_write(fp, cli_output_name(o->output),
+                                           o->format, sd, meta, err);
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
@@ -296,8 +296,63 @@ static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
     return root;
 }
 
+/* The outputs of a run, opened before anything is written: refused when
+ * one of them is an input or the other output. */
+struct outputs {
+    wi_output_group_t *group;
+    FILE *checkpoint, *report;
+};
+
+static int open_outputs(struct init_opts *o, struct outputs *out)
+{
+    wi_error_t err;
+    int status = EXIT_INIT_FAILED;
+    if (!(out->group = wi_output_group_new())) {
+        cli_errorf("out of memory");
+        return status;
+    }
+    if (o->output && o->report && strcmp(o->output, "-") == 0 &&
+        strcmp(o->report, "-") == 0) {
+        cli_errorf("-o - and --report -: only one output can go to standard output");
+        return EXIT_BAD_INPUT;
+    }
+    const char *inputs[] = {o->model, o->init_cfg};
+    for (int i = 0; i < 2; i++)
+        if (inputs[i] && wi_output_group_add_input(out->group, inputs[i], &err) < 0)
+            return cli_fail(&err, CLI_STAGE_OUTPUT);
+    if (o->output && !(out->checkpoint = cli_open_output(out->group, o->output, 1, &status)))
+        return status;
+    if (o->report && !(out->report = cli_open_output(out->group, o->report, 0, &status)))
+        return status;
+    /* After the same-file checks, which say more; nothing is written yet
+     * (freeing the group removes the temporaries). */
+    if (o->output && cli_output_format(o->output, &o->format, &err) < 0)
+        return cli_fail(&err, CLI_STAGE_ARGS);
+    return 0;
+}
+
+/* Writes and commits the outputs: all of them or none.  The checkpoints
+ * the run read are inputs too, known only now. */
+static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
+                         wi_module_t *root, const json_t *report, struct outputs *out)
+{
+    wi_error_t err;
+    struct written w = {0, 0};
+    for (size_t i = 0; i < wi_context_input_count(ctx); i++)
+        if (wi_output_group_add_input(out->group, wi_context_input(ctx, i), &err) < 0)
+            return cli_fail(&err, CLI_STAGE_OUTPUT);
+    if (out->checkpoint && save_output(o, root, out->checkpoint, &w, &err) < 0)
+        return cli_fail(&err, CLI_STAGE_OUTPUT);
+    if (out->report && write_report(out->report, o->report, report) < 0)
+        return EXIT_INIT_FAILED;
+    if (wi_output_group_commit(out->group, &err) < 0)
+        return cli_fail(&err, CLI_STAGE_OUTPUT);
+    print_summary(o, &w, json_array_size(report));
+    return 0;
+}
+
 /* Builds, initialises, reports and saves; returns the exit status. */
-static int run(const struct init_opts *o, wi_context_t *ctx)
+static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out)
 {
     wi_error_t err;
     json_t *cfg = NULL;
@@ -310,19 +365,14 @@ static int run(const struct init_opts *o, wi_context_t *ctx)
         return status;
     }
     json_t *report = json_array();
-    struct written w = {0, 0};
     if (initialise(root, cfg, ctx, &err) < 0) {
         locate_cfg_error(&err, o);
         status = cli_fail(&err, CLI_STAGE_WORK);
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (o->output && save_output(o, root, &w, &err) < 0) {
-        status = cli_fail(&err, CLI_STAGE_OUTPUT);
-    } else if (o->report && write_report(o->report, report) < 0) {
-        status = EXIT_INIT_FAILED;
     } else {
-        print_summary(o, &w, json_array_size(report));
+        status = write_outputs(o, ctx, root, report, out);
     }
     json_decref(report);
     wi_module_free(root);
@@ -346,10 +396,14 @@ int cmd_init(int argc, char **argv)
     wi_context_set_log(ctx, cli_log, NULL);
     if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
         wi_context_set_progress(ctx, cli_progress, NULL);
+    struct outputs out = {0};
     wi_error_t err;
-    int status = cli_load_plugins(o.plugins, o.n_plugins, &err) < 0
+    int status = open_outputs(&o, &out);
+    if (status == 0)
+        status = cli_load_plugins(o.plugins, o.n_plugins, &err) < 0
                      ? cli_fail(&err, CLI_STAGE_INPUT)
-                     : run(&o, ctx);
+                     : run(&o, ctx, &out);
+    wi_output_group_free(out.group);
     wi_context_free(ctx);
     wi_generator_free(g);
     return status;

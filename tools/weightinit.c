@@ -24,6 +24,7 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return EXIT_BAD_INPUT;
     }
+    cli_catch_signals();
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         fputs(usage, stdout);

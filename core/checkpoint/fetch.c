@@ -255,7 +255,7 @@ static int fetch_to(const char *url, const char *path, wi_context_t *ctx,
         rc = wi_error_set(err, WI_EIO, url, NULL, "download failed: cannot "
                           "write to the cache folder: %s", strerror(errno));
     if (rc == 0)
-        rc = validate(url, f.tmp, type, err);
+        rc = validate(url, wi_priv_atomic_temp(&f), type, err);
     if (rc < 0) {
         wi_priv_atomic_abort(&f);
         return rc;

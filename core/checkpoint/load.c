@@ -9,6 +9,7 @@
 
 #include "base/map.h"
 #include "model/module_internal.h"
+#include "engine/context_internal.h"
 
 /* A growing ", "-joined list of keys. */
 struct keys {
@@ -323,6 +324,11 @@ int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
          * "X can not be found.", after this line). */
         wi_context_log(ctx, WI_LOG_INFO, "Loads checkpoint by local backend from "
                        "path: %s", checkpoint);
+    }
+    /* Noted before reading, so a caller can refuse to overwrite it. */
+    if (wi_priv_context_note_input(ctx, path) < 0) {
+        free(fetched);
+        return wi_error_set(err, WI_ENOMEM, checkpoint, NULL, "out of memory");
     }
     wi_state_dict_t *sd = wi_checkpoint_load(path, err);
     wi_state_dict_t *sel = sd ? select_keys(sd, prefix, checkpoint, err) : NULL;

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <weightinit/registry.h>
 
@@ -13,7 +14,15 @@ wi_context_t *wi_context_new(wi_generator_t *g)
     return ctx;
 }
 
-void wi_context_free(wi_context_t *ctx) { free(ctx); }
+void wi_context_free(wi_context_t *ctx)
+{
+    if (!ctx)
+        return;
+    for (size_t i = 0; i < ctx->n_inputs; i++)
+        free(ctx->inputs[i]);
+    free(ctx->inputs);
+    free(ctx);
+}
 
 wi_generator_t *wi_context_generator(const wi_context_t *ctx)
 {
@@ -75,4 +84,31 @@ void wi_context_progress(const wi_context_t *ctx, uint64_t done, uint64_t total)
 {
     if (ctx && ctx->progress)
         ctx->progress(done, total, ctx->progress_data);
+}
+
+int wi_priv_context_note_input(wi_context_t *ctx, const char *path)
+{
+    if (!ctx)
+        return 0;
+    for (size_t i = 0; i < ctx->n_inputs; i++)
+        if (strcmp(ctx->inputs[i], path) == 0)
+            return 0;
+    char **inputs = realloc(ctx->inputs, (ctx->n_inputs + 1) * sizeof *inputs);
+    if (!inputs)
+        return WI_ENOMEM;
+    ctx->inputs = inputs;
+    if (!(inputs[ctx->n_inputs] = strdup(path)))
+        return WI_ENOMEM;
+    ctx->n_inputs++;
+    return 0;
+}
+
+size_t wi_context_input_count(const wi_context_t *ctx)
+{
+    return ctx->n_inputs;
+}
+
+const char *wi_context_input(const wi_context_t *ctx, size_t i)
+{
+    return i < ctx->n_inputs ? ctx->inputs[i] : NULL;
 }

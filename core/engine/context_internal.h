@@ -6,6 +6,8 @@
 
 #include <weightinit/context.h>
 
+#include "base/internal.h"
+
 struct wi_priv_tracker;
 
 struct wi_context {
@@ -17,6 +19,11 @@ struct wi_context {
     void *progress_data;
     /* Set during a top-level init_weights: who wrote what (engine.c). */
     struct wi_priv_tracker *tracker;
+    char **inputs; /* wi_context_input */
+    size_t n_inputs;
 };
+
+/* Records a local file the library read (once).  WI_ENOMEM or 0. */
+WI_INTERNAL int wi_priv_context_note_input(wi_context_t *ctx, const char *path);
 
 #endif

@@ -31,12 +31,6 @@ int wi_checkpoint_format_from_path(const char *path,
                                    wi_checkpoint_format_t *fmt,
                                    wi_error_t *err);
 
-/* Writes sd as safetensors to fp (which stays open; nothing is seeked,
- * so a pipe works).  metadata as wi_safetensors_save.  name is only used
- * in messages.  A tensor named "__metadata__" is WI_EINVAL. */
-int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
-                         const json_t *metadata, wi_error_t *err);
-
 /* Writes sd to fp as torch.save(model.state_dict(), f) does (zip format,
  * records stored and 64-byte aligned, pickle protocol 2): an OrderedDict
  * of sd's tensors in sd's order, each with its own dtype; tensors with
@@ -61,11 +55,18 @@ int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
                        const wi_state_dict_t *sd, const json_t *metadata,
                        wi_error_t *err);
 
-/* Writes sd as safetensors to path: tensors in sd's order with their own
+/* Writes sd as safetensors to fp: tensors in sd's order with their own
  * dtypes, metadata (a JSON object of string values, borrowed, may be
- * NULL) as "__metadata__".  Written to a temporary file in the same folder
- * and renamed, so on failure nothing (not even a partial file) is left at
- * path. */
+ * NULL) as "__metadata__".  name (may be NULL) names the output in
+ * messages; a failed write says why (strerror: "No space left on
+ * device").  fp stays open; stream errors may also surface only at its
+ * flush (wi_output_group_commit checks them). */
+int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                         const json_t *metadata, wi_error_t *err);
+
+/* wi_safetensors_write to path as a one-file wi_output_group_t
+ * (output.h): through a hidden temporary renamed only when complete, so
+ * on failure nothing (not even a partial file) is left at path. */
 int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
                         const json_t *metadata, wi_error_t *err);
 

@@ -4,6 +4,7 @@
 #ifndef WEIGHTINIT_CONTEXT_H
 #define WEIGHTINIT_CONTEXT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <weightinit/error.h>
@@ -50,6 +51,14 @@ void wi_context_set_progress(wi_context_t *ctx, wi_progress_fn fn,
                              void *user_data);
 void wi_context_progress(const wi_context_t *ctx, uint64_t done,
                          uint64_t total);
+
+/* The local files the library read through this context (checkpoints
+ * loaded by Pretrained, downloads from the cache), in reading order, each
+ * once.  Borrowed, valid until the context is freed.  A caller that
+ * writes outputs passes them to wi_output_group_add_input (output.h), so
+ * that no output replaces a file the run read. */
+size_t wi_context_input_count(const wi_context_t *ctx);
+const char *wi_context_input(const wi_context_t *ctx, size_t i);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <weightinit/init.h>
 #include <weightinit/model.h>
 #include <weightinit/module.h>
+#include <weightinit/output.h>
 #include <weightinit/plugin.h>
 #include <weightinit/registry.h>
 #include <weightinit/rng.h>
