@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/pyrepr.h"
 
 /* Shortest "%.Ne" rendering that reads back as x: digits and exponent. */
@@ -80,50 +81,23 @@ char *wi_priv_value_repr(const json_t *v, char *buf, size_t size)
     return buf;
 }
 
-struct out {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = (o->len + n + 1) * 2;
-        char *p = realloc(o->s, cap);
-        if (!p) {
-            o->oom = 1;
-            return;
-        }
-        o->s = p;
-        o->cap = cap;
-    }
-    memcpy(o->s + o->len, s, n);
-    o->len += n;
-    o->s[o->len] = '\0';
-}
-
-static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
-
-static void put_string(struct out *o, const char *s)
+static void put_string(wi_priv_buf_t *o, const char *s)
 {
     /* Python prefers single quotes unless the text has one and no double. */
     char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-    put(o, &q, 1);
+    wi_priv_buf_put(o, &q, 1);
     for (; *s; s++) {
         if (*s == '\\' || *s == q)
-            put(o, "\\", 1);
+            wi_priv_buf_put(o, "\\", 1);
         if (*s == '\n')
-            puts_(o, "\\n");
+            wi_priv_buf_puts(o, "\\n");
         else
-            put(o, s, 1);
+            wi_priv_buf_put(o, s, 1);
     }
-    put(o, &q, 1);
+    wi_priv_buf_put(o, &q, 1);
 }
 
-static void put_value(struct out *o, const json_t *v)
+static void put_value(wi_priv_buf_t *o, const json_t *v)
 {
     char num[64];
     const char *key;
@@ -131,42 +105,42 @@ static void put_value(struct out *o, const json_t *v)
     size_t i;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        puts_(o, "{");
+        wi_priv_buf_puts(o, "{");
         i = 0;
         json_object_foreach((json_t *)v, key, item) {
             if (i++)
-                puts_(o, ", ");
+                wi_priv_buf_puts(o, ", ");
             put_string(o, key);
-            puts_(o, ": ");
+            wi_priv_buf_puts(o, ": ");
             put_value(o, item);
         }
-        puts_(o, "}");
+        wi_priv_buf_puts(o, "}");
         break;
     case JSON_ARRAY:
-        puts_(o, "[");
+        wi_priv_buf_puts(o, "[");
         json_array_foreach(v, i, item) {
             if (i)
-                puts_(o, ", ");
+                wi_priv_buf_puts(o, ", ");
             put_value(o, item);
         }
-        puts_(o, "]");
+        wi_priv_buf_puts(o, "]");
         break;
     case JSON_STRING: put_string(o, json_string_value(v)); break;
     case JSON_INTEGER:
-    case JSON_REAL: puts_(o, wi_priv_value_repr(v, num, sizeof num)); break;
-    case JSON_TRUE: puts_(o, "True"); break;
-    case JSON_FALSE: puts_(o, "False"); break;
-    case JSON_NULL: puts_(o, "None"); break;
+    case JSON_REAL: wi_priv_buf_puts(o, wi_priv_value_repr(v, num, sizeof num)); break;
+    case JSON_TRUE: wi_priv_buf_puts(o, "True"); break;
+    case JSON_FALSE: wi_priv_buf_puts(o, "False"); break;
+    case JSON_NULL: wi_priv_buf_puts(o, "None"); break;
     }
 }
 
 char *wi_priv_python_repr(const json_t *v)
 {
-    struct out o = {NULL, 0, 0, 0};
+    wi_priv_buf_t o = {0};
     put_value(&o, v);
     if (o.oom) {
-        free(o.s);
+        wi_priv_buf_free(&o);
         return NULL;
     }
-    return o.s ? o.s : strdup("");
+    return o.data ? o.data : strdup("");
 }

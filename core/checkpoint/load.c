@@ -7,41 +7,24 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "base/buf.h"
 #include "base/map.h"
 #include "model/module_internal.h"
 #include "engine/context_internal.h"
 
-/* A growing ", "-joined list of keys. */
-struct keys {
-    char *text;
-    size_t len, cap;
-    int oom;
-};
-
-static void list_add(struct keys *k, const char *key, const char *sep)
+/* Appends key to a sep-joined list. */
+static void list_add(wi_priv_buf_t *k, const char *key, const char *sep)
 {
-    size_t n = strlen(key) + strlen(sep);
-    if (k->oom)
-        return;
-    if (k->len + n + 1 > k->cap) {
-        size_t cap = (k->len + n + 1) * 2;
-        char *t = realloc(k->text, cap);
-        if (!t) {
-            k->oom = 1;
-            return;
-        }
-        k->text = t;
-        k->cap = cap;
-    }
-    k->len += (size_t)snprintf(k->text + k->len, k->cap - k->len, "%s%s",
-                               k->len ? sep : "", key);
+    if (k->len)
+        wi_priv_buf_puts(k, sep);
+    wi_priv_buf_puts(k, key);
 }
 
-static void keys_add(struct keys *k, const char *key) { list_add(k, key, ", "); }
+static void keys_add(wi_priv_buf_t *k, const char *key) { list_add(k, key, ", "); }
 
 struct load {
     const wi_state_dict_t *sd;
-    struct keys mismatch, unexpected, missing;
+    wi_priv_buf_t mismatch, unexpected, missing;
     wi_error_t *err;
     int rc;
 };
@@ -180,13 +163,13 @@ static char *mismatch_message(const struct load *l)
     size_t len = (size_t)snprintf(msg, n, "The model and loaded state dict do "
                                   "not match exactly\n");
     if (l->mismatch.len)
-        len += (size_t)snprintf(msg + len, n - len, "\n%s", l->mismatch.text);
+        len += (size_t)snprintf(msg + len, n - len, "\n%s", l->mismatch.data);
     if (l->unexpected.len)
         len += (size_t)snprintf(msg + len, n - len, "\nunexpected key in source "
-                                "state_dict: %s\n", l->unexpected.text);
+                                "state_dict: %s\n", l->unexpected.data);
     if (l->missing.len)
         snprintf(msg + len, n - len, "\nmissing keys in source state_dict: %s\n",
-                 l->missing.text);
+                 l->missing.data);
     return msg;
 }
 
@@ -206,9 +189,9 @@ int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
     else if (msg)
         wi_context_log(ctx, WI_LOG_WARNING, "%s", msg);
     free(msg);
-    free(l.mismatch.text);
-    free(l.unexpected.text);
-    free(l.missing.text);
+    wi_priv_buf_free(&l.mismatch);
+    wi_priv_buf_free(&l.unexpected);
+    wi_priv_buf_free(&l.missing);
     return rc;
 }
 

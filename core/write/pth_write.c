@@ -17,34 +17,21 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "base/buf.h"
+
 #define ALIGN 64
 
 /* ---- the pickle ---- */
 
 struct pkl {
-    uint8_t *d;
-    size_t n, cap;
-    int oom;
+    wi_priv_buf_t b;
     int memo; /* next memo slot */
     int odict, rebuild, storage[16]; /* memo slots of globals, -1 unset */
 };
 
 static void put(struct pkl *p, const void *data, size_t n)
 {
-    if (p->oom)
-        return;
-    if (p->n + n > p->cap) {
-        size_t cap = (p->n + n) * 2 + 256;
-        uint8_t *d = realloc(p->d, cap);
-        if (!d) {
-            p->oom = 1;
-            return;
-        }
-        p->d = d;
-        p->cap = cap;
-    }
-    memcpy(p->d + p->n, data, n);
-    p->n += n;
+    wi_priv_buf_put(&p->b, data, n);
 }
 
 static void op(struct pkl *p, uint8_t c) { put(p, &c, 1); }
@@ -302,7 +289,7 @@ static int build_pickle(struct pkl *p, const wi_state_dict_t *sd,
             op(p, 'u');
     }
     op(p, '.');
-    return p->oom ? WI_ENOMEM : 0;
+    return p->b.oom ? WI_ENOMEM : 0;
 }
 
 static int check_tensors(const wi_state_dict_t *sd, const char *name,
@@ -324,7 +311,7 @@ static int write_archive(struct zw *z, const char *folder, const struct pkl *p,
 {
     char rec[512];
     snprintf(rec, sizeof rec, "%s/data.pkl", folder);
-    if (add(z, rec, p->d, p->n) < 0)
+    if (add(z, rec, p->b.data, p->b.len) < 0)
         return WI_EIO;
     snprintf(rec, sizeof rec, "%s/byteorder", folder);
     if (add(z, rec, "little", 6) < 0)
@@ -388,7 +375,7 @@ done:
         zip_discard(z.za);
     zip_source_free(z.out);
     zip_error_fini(&ze);
-    free(p.d);
+    wi_priv_buf_free(&p.b);
     free(st);
     free(keys);
     return rc;
