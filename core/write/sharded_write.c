@@ -2,6 +2,7 @@
  * writes them: huggingface_hub's greedy split, transformers' file names
  * and index layout, every file in one output group. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,30 @@ static int shards_open(struct shards *s, wi_output_group_t *g, const char *path,
     return 0;
 }
 
+/* jansson's escapes as Python's json.dumps writes them: backslash-u with
+ * lower-case hex, DEL escaped too (both print only ASCII). */
+static int put_python_json(FILE *fp, const char *text)
+{
+    for (const char *c = text; *c; c++) {
+        if (*c == 0x7f) {
+            if (fputs("\\u007f", fp) == EOF)
+                return -1;
+            continue;
+        }
+        if (fputc(*c, fp) == EOF)
+            return -1;
+        if (*c != '\\' || !c[1])
+            continue;
+        if (fputc(*++c, fp) == EOF)
+            return -1;
+        int hex = *c == 'u' ? 4 : 0;
+        for (; hex > 0 && c[1]; hex--)
+            if (fputc(tolower((unsigned char)*++c), fp) == EOF)
+                return -1;
+    }
+    return 0;
+}
+
 /* transformers: json.dumps(index, indent=2, sort_keys=True) + "\n". */
 static int write_index(const struct shards *s, const wi_state_dict_t *sd,
                        const size_t *shard_of, wi_error_t *err)
@@ -185,16 +210,18 @@ static int write_index(const struct shards *s, const wi_state_dict_t *sd,
     }
     json_t *index = bad ? NULL : json_pack("{s:{s:I}, s:o}", "metadata", "total_size",
                                            (json_int_t)total, "weight_map", map);
-    if (!index) {
-        if (bad)
-            json_decref(map);
-        return wi_error_set(err, WI_ENOMEM, s->index_path, NULL, "out of memory");
-    }
-    bad = json_dumpf(index, s->index, JSON_INDENT(2) | JSON_SORT_KEYS |
-                                          JSON_ENSURE_ASCII) != 0 ||
-          fputc('\n', s->index) == EOF;
+    char *text = index ? json_dumps(index, JSON_INDENT(2) | JSON_SORT_KEYS |
+                                               JSON_ENSURE_ASCII)
+                       : NULL;
+    if (bad && map)
+        json_decref(map);
     json_decref(index);
-    return bad ? wi_error_set(err, WI_EIO, s->index_path, NULL, "cannot write the index")
+    if (!text)
+        return wi_error_set(err, WI_ENOMEM, s->index_path, NULL, "out of memory");
+    bad = put_python_json(s->index, text) < 0 || fputc('\n', s->index) == EOF;
+    free(text);
+    return bad ? wi_error_set(err, WI_EIO, s->index_path, NULL, "cannot write: %s",
+                              strerror(errno ? errno : EIO))
                : 0;
 }
 
