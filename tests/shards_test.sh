@@ -108,7 +108,7 @@ if command -v script >/dev/null 2>&1; then
     rm -rf t && mkdir t
     script -qec "'$exe' init big.json -o t/x.safetensors --max-shard-size 100MB" tty.txt >/dev/null </dev/null ||
         fail "run on a pty: $(cat tty.txt)"
-    grep -q "$(printf '\r')\[[=> ]*\] [0-9.]* [kMG]*B / 402.8 MB  [0-9.]* [kMG]* *params" tty.txt ||
+    grep -q "$(printf '\r')\[[=> ]*\] [0-9.]* [a-zA-Z]* / 402.8 MB  [0-9.]* [kMG]* *params" tty.txt ||
         fail "no progress bar on a terminal: $(tr '\r\033' '|~' <tty.txt | tail -c 600)"
     # Redrawn at most 10 times a second: every draw after the first (if
     # the write lasted that long) has a rate.
