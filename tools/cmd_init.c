@@ -254,6 +254,7 @@ static void print_summary(const struct init_opts *o, const struct written *w,
     char size[32], took[32], out[600] = "";
     if (cli_log_level > WI_LOG_INFO || (!o->output && !o->report))
         return;
+    cli_progress_clear(); /* a download's bar of unknown size */
     if (o->output && w->files > 1)
         snprintf(out, sizeof out, "%s.index.json and %zu shards (%zu tensor%s, "
                  "%s)%s", o->output, w->files, w->tensors, w->tensors == 1 ? "" : "s",
