@@ -296,6 +296,15 @@ START_TEST(one_group)
 }
 END_TEST
 
+static void write_text_file(const char *name)
+{
+    char *p = in_dir(name);
+    FILE *fp = fopen(p, "w");
+    ck_assert_ptr_nonnull(fp);
+    fclose(fp);
+    free(p);
+}
+
 struct seen {
     int calls, finished, bad_order, after_finish;
     wi_task_progress_t last, first;
@@ -378,6 +387,88 @@ START_TEST(progress)
     ck_assert_int_eq(s.last.finished, 0);
     wi_context_set_task_progress(ctx, NULL, NULL);
     free(path);
+    wi_context_free(ctx);
+    wi_generator_free(g);
+    wi_state_dict_free(sd);
+}
+END_TEST
+
+static void on_log(wi_log_level_t level, const char *message, void *ud)
+{
+    json_t *seen = ud;
+    if (level == WI_LOG_WARNING)
+        json_array_append_new(seen, json_string(message));
+}
+
+/* warnings holds one message naming each of names (NULL-terminated)
+ * with what, and nothing else. */
+static void assert_warned(json_t *warnings, const char *const *names,
+                          const char *what)
+{
+    size_t n = 0;
+    for (; names[n]; n++) {
+        int found = 0;
+        for (size_t i = 0; i < json_array_size(warnings); i++) {
+            const char *m = json_string_value(json_array_get(warnings, i));
+            char *p = in_dir(names[n]);
+            found += strncmp(m, p, strlen(p)) == 0 && m[strlen(p)] == ':' &&
+                     strstr(m, what) != NULL;
+            free(p);
+        }
+        ck_assert_msg(found == 1, "%s warned %d times", names[n], found);
+    }
+    ck_assert_uint_eq(json_array_size(warnings), n);
+    json_array_clear(warnings);
+}
+
+/* Files of an earlier save that a new one does not replace are named in
+ * a warning and left alone. */
+START_TEST(stale_files)
+{
+    wi_state_dict_t *sd = three_tensors();
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    wi_context_t *ctx = wi_context_new(g);
+    json_t *warnings = json_array();
+    wi_context_set_log(ctx, on_log, warnings);
+    char *path = in_dir("model.safetensors");
+    const wi_checkpoint_format_t st = WI_CHECKPOINT_SAFETENSORS;
+    ck_assert_int_eq(wi_checkpoint_save_sharded(path, st, sd, NULL, 400, ctx, NULL, NULL), 0);
+    ck_assert_uint_eq(json_array_size(warnings), 0);
+    ck_assert_int_eq(wi_checkpoint_save_sharded(path, st, sd, NULL, 400, ctx, NULL, NULL), 0);
+    ck_assert_uint_eq(json_array_size(warnings), 0); /* all replaced */
+    ck_assert_int_eq(wi_checkpoint_save_sharded(path, st, sd, NULL, 800, ctx, NULL, NULL), 0);
+    assert_warned(warnings, (const char *[]){"model-00001-of-00003.safetensors",
+                                             "model-00002-of-00003.safetensors",
+                                             "model-00003-of-00003.safetensors", NULL},
+                  "earlier save");
+    ck_assert_int_eq(wi_test_count_entries(dir), 6); /* nothing deleted */
+    ck_assert_int_eq(wi_checkpoint_save_sharded(path, st, sd, NULL, 0, ctx, NULL, NULL), 0);
+    assert_warned(warnings, (const char *[]){"model-00001-of-00003.safetensors",
+                                             "model-00002-of-00003.safetensors",
+                                             "model-00003-of-00003.safetensors",
+                                             "model-00001-of-00002.safetensors",
+                                             "model-00002-of-00002.safetensors",
+                                             "model.safetensors.index.json", NULL},
+                  "earlier");
+    ck_assert_int_eq(wi_checkpoint_save_sharded(path, st, sd, NULL, 800, ctx, NULL, NULL), 0);
+    assert_warned(warnings, (const char *[]){"model-00001-of-00003.safetensors",
+                                             "model-00002-of-00003.safetensors",
+                                             "model-00003-of-00003.safetensors",
+                                             "model.safetensors", NULL},
+                  "earlier");
+    /* Other names are not shards of this save. */
+    const char *others[] = {"model-0001-of-00002.safetensors", "model-00001-of-00002.bin",
+                            "other-00001-of-00003.safetensors",
+                            "model-00001-of-00003.safetensors.bak"};
+    for (size_t i = 0; i < 4; i++)
+        write_text_file(others[i]);
+    char *bin = in_dir("pytorch_model.bin");
+    ck_assert_int_eq(wi_checkpoint_save_sharded(bin, WI_CHECKPOINT_PTH, sd, NULL, 800,
+                                                ctx, NULL, NULL), 0);
+    ck_assert_uint_eq(json_array_size(warnings), 0);
+    free(bin);
+    free(path);
+    json_decref(warnings);
     wi_context_free(ctx);
     wi_generator_free(g);
     wi_state_dict_free(sd);
@@ -510,6 +601,7 @@ int main(void)
     tcase_add_test(tc, hf_cases);
     tcase_add_test(tc, one_group);
     tcase_add_test(tc, progress);
+    tcase_add_test(tc, stale_files);
     tcase_add_test(tc, command_round_trip);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);

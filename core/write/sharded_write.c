@@ -2,11 +2,13 @@
  * writes them: huggingface_hub's greedy split, transformers' file names
  * and index layout, every file in one output group. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <weightinit/checkpoint.h>
 
@@ -225,6 +227,57 @@ static int write_index(const struct shards *s, const wi_state_dict_t *sd,
                : 0;
 }
 
+/* Is name STEM-DDDDD-of-DDDDD.EXT (any digits) for path's stem and ext,
+ * and not shard k of n for any k, i.e. not one of this save's files? */
+static int stale_shard(const char *name, const char *path, size_t n)
+{
+    const char *base = base_name(path), *dot = strrchr(base, '.');
+    size_t stem = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+    const char *ext = base + stem, *p = name + stem;
+    if (strncmp(name, base, stem) != 0 || strlen(p) != 15 + strlen(ext) ||
+        strcmp(p + 15, ext) != 0 || p[0] != '-' || strncmp(p + 6, "-of-", 4) != 0)
+        return 0;
+    for (int i = 0; i < 5; i++)
+        if (!isdigit((unsigned char)p[1 + i]) || !isdigit((unsigned char)p[10 + i]))
+            return 0;
+    return n <= 1 || strtoul(p + 10, NULL, 10) != n;
+}
+
+/* Files of an earlier save into the folder that this one does not
+ * replace: loaders may pick them up (transformers reads NAME.EXT before
+ * NAME.EXT.index.json), so say so.  Hugging Face deletes stale shards;
+ * weightinit leaves a user's files alone. */
+static void warn_stale(const char *path, size_t n, const wi_context_t *ctx)
+{
+    if (!ctx)
+        return;
+    struct stat st;
+    size_t len = strlen(path) + sizeof ".index.json";
+    char *other = malloc(len);
+    if (other && n > 1 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        wi_context_log(ctx, WI_LOG_WARNING, "%s: an earlier unsharded save is "
+                       "still there; transformers loads it instead of the new "
+                       "index (delete it)", path);
+    if (other && n <= 1 && (snprintf(other, len, "%s.index.json", path),
+                            stat(other, &st) == 0))
+        wi_context_log(ctx, WI_LOG_WARNING, "%s: the index of an earlier sharded "
+                       "save is still there; readers of the index get the old "
+                       "shards (delete it and its shards)", other);
+    free(other);
+    const char *base = base_name(path);
+    char *dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path));
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (stale_shard(e->d_name, path, n))
+            wi_context_log(ctx, WI_LOG_WARNING, "%s%s: a shard of an earlier "
+                           "save that the new files do not replace (delete it)",
+                           base == path ? "" : dir, e->d_name);
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
 int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
                                 wi_checkpoint_format_t fmt,
                                 const wi_state_dict_t *sd, const json_t *metadata,
@@ -258,6 +311,8 @@ int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
             rc = write_index(&s, sd, shard_of, err);
     }
     wi_priv_progress_finish(&pr);
+    if (rc == 0)
+        warn_stale(path, s.n, ctx);
     if (rc == 0 && n_files)
         *n_files = s.n;
     shards_free(&s);

@@ -83,6 +83,10 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
  * indentation, as transformers writes it.  Every safetensors shard gets
  * metadata (borrowed, may be NULL) as its __metadata__.  Progress
  * (WI_TASK_WRITE, all shards as one task) goes to ctx (may be NULL).
+ * Files of an earlier save that this one leaves in place (shards
+ * STEM-DDDDD-of-DDDDD.EXT of another count, path itself beside a new
+ * index, an old index beside a single file) are named in a WARNING
+ * through ctx, never deleted (Hugging Face deletes stale shards).
  * *n_files (may be NULL) receives the number of data files: 1 when
  * unsharded.  Errors as wi_output_group_open and wi_checkpoint_write;
  * nothing is renamed into place before the caller's commit. */
