@@ -574,6 +574,21 @@ START_TEST(command_round_trip)
                      0);
     wi_state_dict_t *loaded = load("loaded.safetensors");
     assert_same_tensors(one, loaded, "Pretrained from the shards");
+    /* convert re-shards: .bin shards to safetensors shards, same tensors. */
+    ck_assert_int_eq(run_wi((const char *[]){"convert", "s/pytorch_model.bin.index.json",
+                                             "c.safetensors", "--max-shard-size", "9KB",
+                                             NULL}),
+                     0);
+    p = in_dir("c.safetensors.index.json");
+    ck_assert_int_eq(access(p, F_OK), 0);
+    free(p);
+    wi_state_dict_t *conv = load("c.safetensors.index.json");
+    assert_same_tensors(one, conv, "convert --max-shard-size");
+    wi_state_dict_free(conv);
+    ck_assert_int_eq(run_wi((const char *[]){"convert", "c.safetensors.index.json",
+                                             "c.safetensors", "--max-shard-size", "9KB",
+                                             NULL}),
+                     2);
     /* Writing over the shards the run reads through Pretrained: refused. */
     ck_assert_int_eq(run_wi((const char *[]){"init", "pm.json", "-q", "-o",
                                              "s/model.safetensors",

@@ -65,6 +65,11 @@ const char *cli_output_name(const char *path);
 int cli_output_format(const char *path, wi_checkpoint_format_t *fmt,
                       wi_error_t *err);
 
+/* --max-shard-size writes several files beside path (-o, convert's
+ * OUT, named what in messages): 0, or exit 2 after the message for no
+ * path, "-", a FIFO or a device. */
+int cli_check_sharded_output(const char *path, const char *what);
+
 int cmd_init(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -327,26 +326,6 @@ static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
     return root;
 }
 
-/* --max-shard-size writes files beside -o: it needs a file path. */
-static int check_sharded_output(const struct init_opts *o)
-{
-    struct stat st;
-    if (!o->output) {
-        cli_errorf("--max-shard-size: needs -o DIR/NAME.safetensors (or .pth, "
-                   ".pt, .bin)");
-        return EXIT_BAD_INPUT;
-    }
-    if (strcmp(o->output, "-") == 0 ||
-        (stat(o->output, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))) {
-        cli_errorf("%s: --max-shard-size writes several files beside -o; name a "
-                   "file in a folder, not %s", cli_output_name(o->output),
-                   strcmp(o->output, "-") == 0 ? "standard output"
-                                               : "a FIFO or a device");
-        return EXIT_BAD_INPUT;
-    }
-    return 0;
-}
-
 /* The outputs of a run, opened before anything is written: refused when
  * one of them is an input or the other output. */
 struct outputs {
@@ -371,7 +350,7 @@ static int open_outputs(struct init_opts *o, struct outputs *out)
     for (int i = 0; i < 2; i++)
         if (inputs[i] && wi_output_group_add_input(out->group, inputs[i], &err) < 0)
             return cli_fail(&err, CLI_STAGE_OUTPUT);
-    if (o->max_shard && (status = check_sharded_output(o)) != 0)
+    if (o->max_shard && (status = cli_check_sharded_output(o->output, "-o")) != 0)
         return status;
     /* Shards are opened once their sizes are known (write_outputs). */
     if (o->output && !o->max_shard &&

@@ -62,7 +62,7 @@ typedef enum wi_task {
 } wi_task_t;
 typedef struct wi_task_progress {
     wi_task_t task;
-    const char *name; /* the URL or the output being written; borrowed */
+    const char *name; /* the output being written ("" for a download); borrowed */
     uint64_t bytes_done, bytes_total;
     uint64_t tensors_done, tensors_total;
     uint64_t params_done, params_total; /* elements */
