@@ -141,10 +141,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
             break;
         case OPT_MAX_SHARD:
             if (wi_checkpoint_parse_size(optarg, &o->max_shard, &err) < 0) {
-                char shown[80];
-                cli_errorf("--max-shard-size: expected a size such as 5GB, 500MB, "
-                           "2GiB or a number of bytes, got '%s'",
-                           printable(optarg, shown, sizeof shown));
+                cli_errorf("--max-shard-size: %s", err.text);
                 return -1;
             }
             break;

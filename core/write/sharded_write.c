@@ -45,6 +45,12 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes, wi_error_t *err)
             mult = units[i].mult;
     if (!why && !mult)
         why = "unknown unit";
+    /* transformers reads "5Gb" as gigabits (5 GB / 8), huggingface_hub as
+     * gigabytes: refuse rather than pick one. */
+    size_t ulen = strlen(p);
+    if (!why && ulen >= 1 && ulen <= 2 && p[ulen - 1] == 'b')
+        why = "a lowercase b: transformers reads it as bits, huggingface_hub as "
+              "bytes; write B";
     /* whole * mult + floor(frac / scale * mult), exactly. */
     uint64_t limit = (uint64_t)1 << 63;
     if (!why && whole > limit / mult)
@@ -56,10 +62,15 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes, wi_error_t *err)
         why = "more than 2^63 bytes";
     if (!why && v == 0)
         why = "zero";
-    if (why)
+    if (why) {
+        char shown[64]; /* one line: control characters as '?' */
+        size_t n = 0;
+        for (const char *c = text ? text : ""; *c && n + 4 < sizeof shown; c++)
+            shown[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+        snprintf(shown + n, sizeof shown - n, "%s", text && strlen(text) > n ? "..." : "");
         return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                            "expected " SIZE_HELP ", got '%s' (%s)", text ? text : "",
-                            why);
+                            "expected " SIZE_HELP ", got '%s' (%s)", shown, why);
+    }
     *bytes = v;
     return 0;
 }

@@ -63,8 +63,9 @@ int wi_checkpoint_write_progress(FILE *fp, const char *name,
  * max_shard_size): digits, optionally with a fraction, then a unit, case
  * ignored: none or B (bytes), KB, MB, GB, TB (powers of 1000), KiB, MiB,
  * GiB, TiB (powers of 1024); "5GB" = 5000000000.  A fraction is cut to
- * whole bytes (int(1.5 * 10**9)).  WI_EINVAL for anything else, 0 or
- * more than 2^63 bytes. */
+ * whole bytes (int(1.5 * 10**9)).  WI_EINVAL for anything else, 0, more
+ * than 2^63 bytes, and a lowercase final b ("5Gb": transformers reads
+ * bits, huggingface_hub bytes). */
 int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
                              wi_error_t *err);
 
