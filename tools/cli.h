@@ -28,8 +28,12 @@ extern wi_log_level_t cli_log_level;
 void cli_log(wi_log_level_t level, const char *message, void *ud);
 /* Prints "weightinit: error: <one line>" to stderr. */
 void cli_error(const wi_error_t *err);
-/* A download progress bar on stderr (installed only on a terminal). */
-void cli_progress(uint64_t done, uint64_t total, void *ud);
+/* The progress bar on stderr for writes and downloads, installed only
+ * when stderr is a terminal (and not -q):
+ * "[=====>    ] 1.2 GB / 6.2 GB  340 M params  410 MB/s  ETA 12 s".
+ * cli_progress_clear erases a visible bar (the log and errors call it). */
+void cli_task_progress(const wi_task_progress_t *p, void *ud);
+void cli_progress_clear(void);
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Plugins load in the order of docs/plugins.md: the built-in folder,
@@ -60,6 +64,11 @@ const char *cli_output_name(const char *path);
  * without a known extension: -1 with err listing the formats. */
 int cli_output_format(const char *path, wi_checkpoint_format_t *fmt,
                       wi_error_t *err);
+
+/* --max-shard-size writes several files beside path (-o, convert's
+ * OUT, named what in messages): 0, or exit 2 after the message for no
+ * path, "-", a FIFO or a device. */
+int cli_check_sharded_output(const char *path, const char *what);
 
 int cmd_init(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -31,6 +31,7 @@ void cli_log(wi_log_level_t level, const char *message, void *ud)
     (void)ud;
     if (level < cli_log_level)
         return;
+    cli_progress_clear();
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -45,6 +46,7 @@ void cli_log(wi_log_level_t level, const char *message, void *ud)
 void cli_error(const wi_error_t *err)
 {
     char line[1200];
+    cli_progress_clear();
     fprintf(stderr, "weightinit: error: %s\n",
             wi_error_format(err, line, sizeof line));
 }
@@ -53,25 +55,97 @@ void cli_errorf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    cli_progress_clear();
     fputs("weightinit: error: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
 }
 
-void cli_progress(uint64_t done, uint64_t total, void *ud)
+/* The progress bar: drawn on stderr (a terminal: cmd_init installs it
+ * only there), redrawn in place at most 10 times a second, erased when
+ * the task ends or anything else is printed. */
+static struct {
+    int shown;
+    double start, last;
+} bar;
+
+static double now_s(void)
 {
-    static uint64_t last = UINT64_MAX;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_clear(void)
+{
+    if (bar.shown)
+        fputs("\r\033[K", stderr);
+    bar.shown = 0;
+}
+
+/* "340 M": a count with an SI prefix. */
+static char *format_count(uint64_t n, char *buf, size_t size)
+{
+    static const char *const prefixes[] = {"k", "M", "G", "T"};
+    if (n < 1000) {
+        snprintf(buf, size, "%llu", (unsigned long long)n);
+        return buf;
+    }
+    double v = (double)n / 1000.0;
+    size_t u = 0;
+    while (v >= 999.5 && u + 1 < sizeof prefixes / sizeof *prefixes) {
+        v /= 1000.0;
+        u++;
+    }
+    snprintf(buf, size, v < 10 ? "%.1f %s" : "%.0f %s", v, prefixes[u]);
+    return buf;
+}
+
+void cli_task_progress(const wi_task_progress_t *p, void *ud)
+{
     (void)ud;
-    if (total == 0 || done == last)
+    double t = now_s();
+    if (p->finished) {
+        cli_progress_clear();
+        bar.start = 0;
         return;
-    last = done;
-    int width = 40, filled = (int)((double)done / (double)total * width);
-    fprintf(stderr, "\r%5.1f%% [%.*s%*s] %llu/%llu bytes", 100.0 * (double)done / (double)total,
-            filled, "########################################", width - filled, "",
-            (unsigned long long)done, (unsigned long long)total);
-    if (done >= total)
-        fputc('\n', stderr);
+    }
+    if (bar.start == 0 || (p->bytes_done == 0 && p->tensors_done == 0))
+        bar.start = t;
+    if (bar.shown && t - bar.last < 0.1)
+        return;
+    bar.last = t;
+    enum { WIDTH = 30 };
+    char line[WIDTH + 200], done[32], total[32], rate[32], count[32];
+    double frac = p->bytes_total ? (double)p->bytes_done / (double)p->bytes_total : 0;
+    int fill = (int)(frac * WIDTH + 0.5);
+    fill = fill > WIDTH ? WIDTH : fill;
+    size_t n = 0;
+    line[n++] = '[';
+    for (int i = 0; i < WIDTH; i++)
+        line[n++] = i < fill - 1 || (i == fill - 1 && fill == WIDTH) ? '='
+                    : i == fill - 1                                   ? '>'
+                                                                      : ' ';
+    line[n++] = ']';
+    n += (size_t)snprintf(line + n, sizeof line - n, " %s",
+                          cli_format_bytes(p->bytes_done, done, sizeof done));
+    if (p->bytes_total)
+        n += (size_t)snprintf(line + n, sizeof line - n, " / %s",
+                              cli_format_bytes(p->bytes_total, total, sizeof total));
+    if (p->params_total)
+        n += (size_t)snprintf(line + n, sizeof line - n, "  %s params",
+                              format_count(p->params_done, count, sizeof count));
+    double dt = t - bar.start, speed = dt > 0.05 ? (double)p->bytes_done / dt : 0;
+    if (speed > 0) {
+        n += (size_t)snprintf(line + n, sizeof line - n, "  %s/s",
+                              cli_format_bytes((uint64_t)speed, rate, sizeof rate));
+        if (p->bytes_total > p->bytes_done)
+            snprintf(line + n, sizeof line - n, "  ETA %.0f s",
+                     (double)(p->bytes_total - p->bytes_done) / speed + 0.5);
+    }
+    fprintf(stderr, "\r%s\033[K", line);
+    bar.shown = 1;
 }
 
 static struct timespec started;

@@ -76,3 +76,21 @@ int cli_output_format(const char *path, wi_checkpoint_format_t *fmt,
     }
     return -1;
 }
+
+int cli_check_sharded_output(const char *path, const char *what)
+{
+    struct stat st;
+    if (!path) {
+        cli_errorf("--max-shard-size: needs %s DIR/NAME.safetensors (or .pth, "
+                   ".pt, .bin)", what);
+        return EXIT_BAD_INPUT;
+    }
+    if (strcmp(path, "-") == 0 ||
+        (stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))) {
+        cli_errorf("%s: --max-shard-size writes several files beside %s; name a "
+                   "file in a folder, not %s", cli_output_name(path), what,
+                   strcmp(path, "-") == 0 ? "standard output" : "a FIFO or a device");
+        return EXIT_BAD_INPUT;
+    }
+    return 0;
+}

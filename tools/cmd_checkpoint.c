@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -10,8 +11,10 @@
     "  FILE: .safetensors, torch.save .pth/.pt/.bin, or a sharded "           \
     "checkpoint's NAME.index.json"
 #define CONVERT_USAGE                                                         \
-    "usage: weightinit convert IN OUT [--key K]\n"                            \
+    "usage: weightinit convert IN OUT [--key K] [--max-shard-size SIZE]\n"    \
     "  OUT: .safetensors, or .pth/.pt/.bin (torch.save's format)\n"           \
+    "  --max-shard-size SIZE: split OUT as Hugging Face does (5GB, 500MB,\n"  \
+    "  2GiB, bytes): OUT's NAME-00001-of-0000N.EXT ... and OUT.index.json\n"  \
     "  --key K: the dict of IN to export (\"model\", \"state_dict\", "        \
     "\"model.ema\"; '' = the top level).\n"                                   \
     "  Default: state_dict if present, else the one top-level dict of "       \
@@ -245,6 +248,12 @@ int cmd_inspect(int argc, char **argv)
     return status;
 }
 
+static const char *shards_text(size_t n, char *buf, size_t size)
+{
+    snprintf(buf, size, "%zu shards", n);
+    return buf;
+}
+
 /* Where a file's tensors are, for "nothing to convert" messages. */
 static void where_tensors(const char *in, char *buf, size_t size)
 {
@@ -272,11 +281,39 @@ static void where_tensors(const char *in, char *buf, size_t size)
     wi_state_dict_free(all);
 }
 
-/* Reads IN's dict, writes it to fp (an output of g) and commits g;
- * returns the exit status. */
-static int convert(const char *in, const char *key, const char *out,
-                   wi_checkpoint_format_t fmt, wi_output_group_t *g, FILE *fp)
+struct convert_out {
+    const char *path;
+    wi_checkpoint_format_t fmt;
+    uint64_t max_shard; /* 0: one file through fp */
+    wi_output_group_t *g;
+    FILE *fp;
+};
+
+/* OUT: one file through fp, or the shards and their index opened in g
+ * now; progress and warnings through a context of its own. */
+static int write_out(const struct convert_out *o, const wi_state_dict_t *sd,
+                     const json_t *meta, size_t *n_files, wi_error_t *err)
 {
+    wi_context_t *ctx = wi_context_new(NULL);
+    if (!ctx)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    wi_context_set_log(ctx, cli_log, NULL);
+    if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
+        wi_context_set_task_progress(ctx, cli_task_progress, NULL);
+    int rc = o->max_shard
+                 ? wi_checkpoint_write_sharded(o->g, o->path, o->fmt, sd, meta,
+                                               o->max_shard, ctx, n_files, err)
+                 : wi_checkpoint_write_progress(o->fp, cli_output_name(o->path), o->fmt,
+                                                sd, meta, ctx, err);
+    wi_context_free(ctx);
+    return rc;
+}
+
+/* Reads IN's dict, writes OUT (outputs of o->g) and commits o->g;
+ * returns the exit status. */
+static int convert(const char *in, const char *key, const struct convert_out *o)
+{
+    const char *out = o->path;
     wi_error_t err;
     char *chosen = NULL;
     wi_state_dict_t *sd = wi_checkpoint_load_key(in, key, &chosen, &err);
@@ -295,19 +332,22 @@ static int convert(const char *in, const char *key, const char *out,
                                  base ? base + 1 : in, "weightinit_version", wi_version());
         if (meta && chosen[0])
             json_object_set_new(meta, "converted_key", json_string(chosen));
+        size_t files = 1;
         int rc = !meta ? wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory")
-                       : wi_checkpoint_write(fp, cli_output_name(out), fmt, sd, meta, &err);
+                       : write_out(o, sd, meta, &files, &err);
         if (rc == 0)
-            rc = wi_output_group_commit(g, &err);
+            rc = wi_output_group_commit(o->g, &err);
         uint64_t bytes = 0;
         for (size_t i = 0; i < wi_state_dict_size(sd); i++)
             bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
-        char size[32], took[32];
+        char size[32], took[32], shards[32];
         if (rc < 0)
             status = cli_fail(&err, CLI_STAGE_OUTPUT);
         else if (cli_log_level <= WI_LOG_INFO)
-            fprintf(stderr, "weightinit: wrote %s (%zu tensor%s, %s) in %s\n",
-                    cli_output_name(out), wi_state_dict_size(sd),
+            fprintf(stderr, "weightinit: wrote %s%s%s (%zu tensor%s, %s) in %s\n",
+                    cli_output_name(out), files > 1 ? ".index.json and " : "",
+                    files > 1 ? shards_text(files, shards, sizeof shards) : "",
+                    wi_state_dict_size(sd),
                     wi_state_dict_size(sd) == 1 ? "" : "s",
                     cli_format_bytes(bytes, size, sizeof size),
                     cli_elapsed(took, sizeof took));
@@ -320,7 +360,7 @@ static int convert(const char *in, const char *key, const char *out,
 
 int cmd_convert(int argc, char **argv)
 {
-    const char *key = NULL, *pos[2] = {NULL, NULL};
+    const char *key = NULL, *pos[2] = {NULL, NULL}, *max_shard = NULL;
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -330,6 +370,8 @@ int cmd_convert(int argc, char **argv)
             key = argv[++i];
         } else if (strncmp(argv[i], "--key=", 6) == 0) {
             key = argv[i] + 6;
+        } else if (strcmp(argv[i], "--max-shard-size") == 0 && i + 1 < argc) {
+            max_shard = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
             cli_errorf("convert: unknown option or missing value '%s' (usage: weightinit "
                        "convert IN OUT [--key K])", argv[i]);
@@ -348,22 +390,28 @@ int cmd_convert(int argc, char **argv)
     /* The output first, as init does: OUT may not be IN (convert x.pth
      * x.pth), and nothing reaches OUT before the commit. */
     wi_error_t err;
-    wi_checkpoint_format_t fmt;
-    wi_output_group_t *g = wi_output_group_new();
-    FILE *fp = NULL;
+    struct convert_out o = {.path = out, .g = wi_output_group_new()};
     int status = 0;
-    if (!g) {
+    if (max_shard && wi_checkpoint_parse_size(max_shard, &o.max_shard, &err) < 0) {
+        cli_errorf("--max-shard-size: %s", err.text);
+        wi_output_group_free(o.g);
+        return EXIT_BAD_INPUT;
+    }
+    if (!o.g) {
         cli_errorf("out of memory");
         return EXIT_INIT_FAILED;
     }
-    if (wi_output_group_add_input(g, in, &err) < 0)
+    /* Shards are opened once the tensors are known (write_out). */
+    if (wi_output_group_add_input(o.g, in, &err) < 0)
         status = cli_fail(&err, CLI_STAGE_OUTPUT);
-    else if (!(fp = cli_open_output(g, out, 1, &status)))
+    else if (o.max_shard && (status = cli_check_sharded_output(out, "OUT")) != 0)
         ; /* status set, message printed */
-    else if (cli_output_format(out, &fmt, &err) < 0)
+    else if (!o.max_shard && !(o.fp = cli_open_output(o.g, out, 1, &status)))
+        ; /* status set, message printed */
+    else if (cli_output_format(out, &o.fmt, &err) < 0)
         status = cli_fail(&err, CLI_STAGE_ARGS);
     else
-        status = convert(in, key, out, fmt, g, fp);
-    wi_output_group_free(g);
+        status = convert(in, key, &o);
+    wi_output_group_free(o.g);
     return status;
 }

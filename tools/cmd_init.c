@@ -16,6 +16,11 @@ static const char init_usage[] =
     "                           names: .safetensors, or .pth/.pt/.bin (torch.save);\n"
     "                           - = standard output (not a terminal), a FIFO or a\n"
     "                           character device get safetensors\n"
+    "      --max-shard-size SIZE  split -o DIR/NAME.EXT as Hugging Face does:\n"
+    "                           DIR/NAME-00001-of-0000N.EXT ... and\n"
+    "                           DIR/NAME.EXT.index.json, each file at most SIZE\n"
+    "                           (5GB, 500MB, 2GiB, bytes) unless one tensor is\n"
+    "                           larger; a model within SIZE stays one file\n"
     "      --init-cfg FILE      JSON object or list replacing the root's init_cfg\n"
     "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
@@ -29,6 +34,7 @@ static const char init_usage[] =
     "Outputs are written to hidden temporaries (.NAME.wi-tmp-*) renamed together\n"
     "only when all are complete; an output that is an input or the other output\n"
     "is refused; a symlink's target is replaced, a FIFO or device written to.\n"
+    "On a terminal (without -q) writes and downloads show a progress bar.\n"
     "\n"
     "exit status: 0 success; 1 a failure while working (I/O, a download, memory,\n"
     "a plugin failing at run time); 2 a bad input file or command line\n";
@@ -41,6 +47,7 @@ struct init_opts {
     uint64_t seed;
     wi_rng_profile_t profile;
     wi_checkpoint_format_t format; /* of -o */
+    uint64_t max_shard;            /* --max-shard-size; 0 = one file */
 };
 
 /* PyTorch accepts any Python int in [-2^63, 2^64): negatives are taken as
@@ -89,7 +96,8 @@ static const char *printable(const char *arg, char *buf, size_t size)
 
 static int parse_args(int argc, char **argv, struct init_opts *o)
 {
-    enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN };
+    enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
+           OPT_MAX_SHARD };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -97,6 +105,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"rng-profile", required_argument, NULL, OPT_PROFILE},
         {"report", required_argument, NULL, OPT_REPORT},
         {"plugin", required_argument, NULL, OPT_PLUGIN},
+        {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -127,6 +136,12 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
                 cli_errorf("--seed: expected a decimal integer in [-2^63, "
                            "2^64) (digits, optionally after '-'), got '%s'",
                            printable(optarg, shown, sizeof shown));
+                return -1;
+            }
+            break;
+        case OPT_MAX_SHARD:
+            if (wi_checkpoint_parse_size(optarg, &o->max_shard, &err) < 0) {
+                cli_errorf("--max-shard-size: %s", err.text);
                 return -1;
             }
             break;
@@ -197,11 +212,14 @@ static json_t *load_init_cfg(const char *path, wi_error_t *err)
 }
 
 struct written {
-    size_t tensors;
+    size_t tensors, files;
     uint64_t bytes;
 };
 
+/* -o: one file through fp, or (--max-shard-size) the shards and their
+ * index opened now in g, beside the outputs opened before. */
 static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
+                       wi_output_group_t *g, const wi_context_t *ctx,
                        struct written *w, wi_error_t *err)
 {
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
@@ -212,8 +230,11 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     wi_state_dict_t *sd = wi_module_state_dict(root, err);
     int rc = !sd   ? -1 /* err filled */
              : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
-                     : wi_checkpoint_write(fp, cli_output_name(o->output),
-                                           o->format, sd, meta, err);
+             : o->max_shard
+                 ? wi_checkpoint_write_sharded(g, o->output, o->format, sd, meta,
+                                               o->max_shard, ctx, &w->files, err)
+                 : wi_checkpoint_write_progress(fp, cli_output_name(o->output),
+                                                o->format, sd, meta, ctx, err);
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
@@ -229,7 +250,13 @@ static void print_summary(const struct init_opts *o, const struct written *w,
     char size[32], took[32], out[600] = "";
     if (cli_log_level > WI_LOG_INFO || (!o->output && !o->report))
         return;
-    if (o->output)
+    cli_progress_clear(); /* a download's bar of unknown size */
+    if (o->output && w->files > 1)
+        snprintf(out, sizeof out, "%s.index.json and %zu shards (%zu tensor%s, "
+                 "%s)%s", o->output, w->files, w->tensors, w->tensors == 1 ? "" : "s",
+                 cli_format_bytes(w->bytes, size, sizeof size),
+                 o->report ? " and " : "");
+    else if (o->output)
         snprintf(out, sizeof out, "%s (%zu tensor%s, %s)%s", o->output, w->tensors,
                  w->tensors == 1 ? "" : "s",
                  cli_format_bytes(w->bytes, size, sizeof size),
@@ -320,7 +347,11 @@ static int open_outputs(struct init_opts *o, struct outputs *out)
     for (int i = 0; i < 2; i++)
         if (inputs[i] && wi_output_group_add_input(out->group, inputs[i], &err) < 0)
             return cli_fail(&err, CLI_STAGE_OUTPUT);
-    if (o->output && !(out->checkpoint = cli_open_output(out->group, o->output, 1, &status)))
+    if (o->max_shard && (status = cli_check_sharded_output(o->output, "-o")) != 0)
+        return status;
+    /* Shards are opened once their sizes are known (write_outputs). */
+    if (o->output && !o->max_shard &&
+        !(out->checkpoint = cli_open_output(out->group, o->output, 1, &status)))
         return status;
     if (o->report && !(out->report = cli_open_output(out->group, o->report, 0, &status)))
         return status;
@@ -337,11 +368,11 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
                          wi_module_t *root, const json_t *report, struct outputs *out)
 {
     wi_error_t err;
-    struct written w = {0, 0};
+    struct written w = {0, 1, 0};
     for (size_t i = 0; i < wi_context_input_count(ctx); i++)
         if (wi_output_group_add_input(out->group, wi_context_input(ctx, i), &err) < 0)
             return cli_fail(&err, CLI_STAGE_OUTPUT);
-    if (out->checkpoint && save_output(o, root, out->checkpoint, &w, &err) < 0)
+    if (o->output && save_output(o, root, out->checkpoint, out->group, ctx, &w, &err) < 0)
         return cli_fail(&err, CLI_STAGE_OUTPUT);
     if (out->report && write_report(out->report, o->report, report) < 0)
         return EXIT_INIT_FAILED;
@@ -395,7 +426,7 @@ int cmd_init(int argc, char **argv)
     }
     wi_context_set_log(ctx, cli_log, NULL);
     if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
-        wi_context_set_progress(ctx, cli_progress, NULL);
+        wi_context_set_task_progress(ctx, cli_task_progress, NULL);
     struct outputs out = {0};
     wi_error_t err;
     int status = open_outputs(&o, &out);

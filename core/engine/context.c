@@ -84,6 +84,26 @@ void wi_context_progress(const wi_context_t *ctx, uint64_t done, uint64_t total)
 {
     if (ctx && ctx->progress)
         ctx->progress(done, total, ctx->progress_data);
+    if (ctx && ctx->task_progress) {
+        wi_task_progress_t p = {.task = WI_TASK_DOWNLOAD, .name = "",
+                                .bytes_done = done, .bytes_total = total,
+                                .finished = total > 0 && done >= total};
+        ctx->task_progress(&p, ctx->task_progress_data);
+    }
+}
+
+void wi_context_set_task_progress(wi_context_t *ctx, wi_task_progress_fn fn,
+                                  void *user_data)
+{
+    ctx->task_progress = fn;
+    ctx->task_progress_data = user_data;
+}
+
+void wi_context_task_progress(const wi_context_t *ctx,
+                              const wi_task_progress_t *p)
+{
+    if (ctx && ctx->task_progress)
+        ctx->task_progress(p, ctx->task_progress_data);
 }
 
 int wi_priv_context_note_input(wi_context_t *ctx, const char *path)

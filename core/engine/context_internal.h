@@ -17,6 +17,8 @@ struct wi_context {
     void *log_data;
     wi_progress_fn progress;
     void *progress_data;
+    wi_task_progress_fn task_progress;
+    void *task_progress_data;
     /* Set during a top-level init_weights: who wrote what (engine.c). */
     struct wi_priv_tracker *tracker;
     char **inputs; /* wi_context_input */

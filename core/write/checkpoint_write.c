@@ -4,7 +4,9 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "engine/context_internal.h"
 #include "write/atomic_file.h"
+#include "write/write_internal.h"
 
 #define FORMATS ".safetensors, or .pth, .pt, .bin for torch.save's format"
 
@@ -42,18 +44,76 @@ int wi_checkpoint_format_from_path(const char *path,
                         dot ? dot : "", dot ? "'" : "");
 }
 
+void wi_priv_progress_start(wi_priv_progress_t *pr, const wi_context_t *ctx,
+                            const char *name, const wi_state_dict_t *sd)
+{
+    memset(pr, 0, sizeof *pr);
+    if (!ctx || !ctx->task_progress)
+        return;
+    pr->ctx = ctx;
+    pr->p.task = WI_TASK_WRITE;
+    pr->p.name = name ? name : "";
+    pr->p.tensors_total = wi_state_dict_size(sd);
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
+        pr->p.bytes_total += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+        pr->p.params_total += (uint64_t)wi_tensor_numel(wi_state_dict_tensor(sd, i));
+    }
+    wi_context_task_progress(ctx, &pr->p);
+}
+
+void wi_priv_progress_add(wi_priv_progress_t *pr, uint64_t bytes,
+                          uint64_t params, uint64_t tensors)
+{
+    if (!pr || !pr->ctx)
+        return;
+    pr->p.bytes_done += bytes;
+    pr->p.params_done += params;
+    pr->p.tensors_done += tensors;
+    wi_context_task_progress(pr->ctx, &pr->p);
+}
+
+void wi_priv_progress_finish(wi_priv_progress_t *pr)
+{
+    if (!pr || !pr->ctx)
+        return;
+    pr->p.finished = 1;
+    wi_context_task_progress(pr->ctx, &pr->p);
+    pr->ctx = NULL;
+}
+
+int wi_priv_checkpoint_write(FILE *fp, const char *name,
+                             wi_checkpoint_format_t fmt,
+                             const wi_state_dict_t *sd, const json_t *metadata,
+                             wi_priv_progress_t *pr, wi_error_t *err)
+{
+    switch (fmt) {
+    case WI_CHECKPOINT_SAFETENSORS:
+        return wi_priv_safetensors_write(fp, name, sd, metadata, pr, err);
+    case WI_CHECKPOINT_PTH:
+        return wi_priv_pth_write(fp, name, sd, pr, err);
+    }
+    return wi_error_set(err, WI_EINVAL, name, NULL,
+                        "unknown checkpoint format %d", (int)fmt);
+}
+
 int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
                         const wi_state_dict_t *sd, const json_t *metadata,
                         wi_error_t *err)
 {
-    switch (fmt) {
-    case WI_CHECKPOINT_SAFETENSORS:
-        return wi_safetensors_write(fp, name, sd, metadata, err);
-    case WI_CHECKPOINT_PTH:
-        return wi_pth_write(fp, name, sd, err);
-    }
-    return wi_error_set(err, WI_EINVAL, name, NULL,
-                        "unknown checkpoint format %d", (int)fmt);
+    return wi_priv_checkpoint_write(fp, name, fmt, sd, metadata, NULL, err);
+}
+
+int wi_checkpoint_write_progress(FILE *fp, const char *name,
+                                 wi_checkpoint_format_t fmt,
+                                 const wi_state_dict_t *sd,
+                                 const json_t *metadata,
+                                 const wi_context_t *ctx, wi_error_t *err)
+{
+    wi_priv_progress_t pr;
+    wi_priv_progress_start(&pr, ctx, name, sd);
+    int rc = wi_priv_checkpoint_write(fp, name, fmt, sd, metadata, &pr, err);
+    wi_priv_progress_finish(&pr);
+    return rc;
 }
 
 int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,

@@ -18,6 +18,7 @@
 #include <weightinit/checkpoint.h>
 
 #include "base/buf.h"
+#include "write/write_internal.h"
 
 #define ALIGN 64
 
@@ -243,7 +244,11 @@ static int add(struct zw *z, const char *rec, const void *data, uint64_t len)
     return 0;
 }
 
-static int stream_out(struct zw *z, FILE *fp)
+/* Streams the archive; progress counts its bytes as the tensors' data
+ * (the pickle and zip records are a few kB), the tensors as done at the
+ * end. */
+static int stream_out(struct zw *z, FILE *fp, const wi_state_dict_t *sd,
+                      wi_priv_progress_t *pr)
 {
     zip_stat_t st;
     zip_source_t *out = z->out;
@@ -254,9 +259,25 @@ static int stream_out(struct zw *z, FILE *fp)
     uint8_t buf[1 << 16];
     zip_int64_t n;
     int bad = 0;
-    while (!bad && (n = zip_source_read(out, buf, sizeof buf)) > 0)
+    uint64_t data = 0, params = 0, sent = 0, last = 0, told = 0;
+    for (size_t i = 0; pr && pr->ctx && i < wi_state_dict_size(sd); i++) {
+        data += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+        params += (uint64_t)wi_tensor_numel(wi_state_dict_tensor(sd, i));
+    }
+    while (!bad && (n = zip_source_read(out, buf, sizeof buf)) > 0) {
         bad = fwrite(buf, 1, (size_t)n, fp) != (size_t)n;
+        sent += (uint64_t)n;
+        if (pr && pr->ctx && st.size > 0 && sent - last >= WI_PROGRESS_STEP) {
+            last = sent;
+            uint64_t now = (uint64_t)((double)data * ((double)sent / (double)st.size));
+            now = now > data ? data : now;
+            wi_priv_progress_add(pr, now - told, 0, 0);
+            told = now;
+        }
+    }
     bad |= n < 0;
+    if (!bad && pr && pr->ctx)
+        wi_priv_progress_add(pr, data - told, params, wi_state_dict_size(sd));
     zip_source_close(out);
     if (bad || fflush(fp) != 0 || ferror(fp))
         return wi_error_set(z->err, WI_EIO, z->name, NULL, "write failed");
@@ -334,6 +355,12 @@ static int write_archive(struct zw *z, const char *folder, const struct pkl *p,
 int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
                  wi_error_t *err)
 {
+    return wi_priv_pth_write(fp, name, sd, NULL, err);
+}
+
+int wi_priv_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
+                      wi_priv_progress_t *pr, wi_error_t *err)
+{
     const uint16_t probe = 1;
     if (*(const uint8_t *)&probe != 1)
         return wi_error_set(err, WI_EUNSUPPORTED, name, NULL,
@@ -369,7 +396,7 @@ int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
     }
     rc = write_archive(&z, folder, &p, st, nst);
     if (rc == 0)
-        rc = stream_out(&z, fp);
+        rc = stream_out(&z, fp, sd, pr);
 done:
     if (z.za)
         zip_discard(z.za);

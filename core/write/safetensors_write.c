@@ -8,6 +8,8 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "write/write_internal.h"
+
 #define MAX_HEADER (100u * 1000u * 1000u)
 
 static json_t *tensor_entry(const wi_tensor_t *t, uint64_t begin)
@@ -77,8 +79,39 @@ static int write_all(FILE *fp, const void *data, uint64_t n)
     return 0;
 }
 
+/* One tensor's bytes, reported every WI_PROGRESS_STEP. */
+static int write_tensor(FILE *fp, const wi_tensor_t *t, wi_priv_progress_t *pr)
+{
+    uint64_t n = wi_tensor_nbytes(t);
+    if (!pr || !pr->ctx)
+        return write_all(fp, wi_tensor_const_data(t), n);
+    const char *p = wi_tensor_const_data(t);
+    size_t elsize = wi_dtype_size(wi_tensor_dtype(t));
+    uint64_t params = (uint64_t)wi_tensor_numel(t);
+    while (n > 0) {
+        size_t chunk = n > WI_PROGRESS_STEP ? WI_PROGRESS_STEP : (size_t)n;
+        if (fwrite(p, 1, chunk, fp) != chunk)
+            return -1;
+        p += chunk;
+        n -= chunk;
+        uint64_t k = n > 0 ? chunk / elsize : params;
+        params -= k;
+        wi_priv_progress_add(pr, chunk, k, n == 0);
+    }
+    if (wi_tensor_nbytes(t) == 0)
+        wi_priv_progress_add(pr, 0, 0, 1);
+    return 0;
+}
+
 int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
                          const json_t *metadata, wi_error_t *err)
+{
+    return wi_priv_safetensors_write(fp, name, sd, metadata, NULL, err);
+}
+
+int wi_priv_safetensors_write(FILE *fp, const char *name,
+                              const wi_state_dict_t *sd, const json_t *metadata,
+                              wi_priv_progress_t *pr, wi_error_t *err)
 {
     const uint16_t probe = 1;
     if (*(const uint8_t *)&probe != 1)
@@ -103,8 +136,7 @@ int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
     errno = 0;
     int bad = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
     for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
-        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
-        bad = write_all(fp, wi_tensor_const_data(t), wi_tensor_nbytes(t)) < 0;
+        bad = write_tensor(fp, wi_state_dict_tensor(sd, i), pr) < 0;
     }
     int e = errno; /* fwrite's, before free or abort can change it */
     free(header);

@@ -12,6 +12,7 @@
 #include <weightinit/context.h>
 #include <weightinit/error.h>
 #include <weightinit/module.h>
+#include <weightinit/output.h>
 #include <weightinit/state_dict.h>
 
 #ifdef __cplusplus
@@ -48,6 +49,64 @@ int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
 int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
                         const wi_state_dict_t *sd, const json_t *metadata,
                         wi_error_t *err);
+
+/* wi_checkpoint_write reporting its progress (WI_TASK_WRITE: bytes,
+ * tensors, parameters) to ctx's task progress callback (context.h);
+ * ctx may be NULL. */
+int wi_checkpoint_write_progress(FILE *fp, const char *name,
+                                 wi_checkpoint_format_t fmt,
+                                 const wi_state_dict_t *sd,
+                                 const json_t *metadata,
+                                 const wi_context_t *ctx, wi_error_t *err);
+
+/* A shard size limit as Hugging Face writes it (save_pretrained's
+ * max_shard_size): digits, optionally with a fraction, then a unit, case
+ * ignored: none or B (bytes), KB, MB, GB, TB (powers of 1000), KiB, MiB,
+ * GiB, TiB (powers of 1024); "5GB" = 5000000000.  A fraction is cut to
+ * whole bytes (int(1.5 * 10**9)).  WI_EINVAL for anything else, 0, more
+ * than 2^63 bytes, and a lowercase final b ("5Gb": transformers reads
+ * bits, huggingface_hub bytes). */
+int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
+                             wi_error_t *err);
+
+/* Writes sd to path in fmt as Hugging Face's save_pretrained(
+ * max_shard_size=max_shard_bytes) does, every file opened in g (which
+ * the caller commits, so that all files of a run appear together or not
+ * at all).  The tensors are split greedily in sd's order
+ * (huggingface_hub's split_state_dict_into_shards): a tensor joins the
+ * current shard unless that would take it over the limit, which closes
+ * the shard; a tensor larger than the limit gets a shard of its own,
+ * numbered when it is met (before the shard still being filled).  One
+ * shard (or max_shard_bytes 0): one file, path itself.  Several: for
+ * path DIR/STEM.EXT, DIR/STEM-00001-of-0000N.EXT ... and
+ * DIR/STEM.EXT.index.json, {"metadata": {"total_size": data bytes},
+ * "weight_map": {tensor: shard file}} with sorted keys and 2-space
+ * indentation, as transformers writes it.  Every safetensors shard gets
+ * metadata (borrowed, may be NULL) as its __metadata__.  Progress
+ * (WI_TASK_WRITE, all shards as one task) goes to ctx (may be NULL).
+ * Files of an earlier save that this one leaves in place (shards
+ * STEM-DDDDD-of-DDDDD.EXT of another count, path itself beside a new
+ * index, an old index beside a single file) are named in a WARNING
+ * through ctx, never deleted (Hugging Face deletes stale shards).
+ * *n_files (may be NULL) receives the number of data files: 1 when
+ * unsharded.  Errors as wi_output_group_open and wi_checkpoint_write;
+ * nothing is renamed into place before the caller's commit. */
+int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
+                                wi_checkpoint_format_t fmt,
+                                const wi_state_dict_t *sd,
+                                const json_t *metadata,
+                                uint64_t max_shard_bytes,
+                                const wi_context_t *ctx, size_t *n_files,
+                                wi_error_t *err);
+
+/* wi_checkpoint_write_sharded into a group of its own, committed: every
+ * file appears, or none. */
+int wi_checkpoint_save_sharded(const char *path, wi_checkpoint_format_t fmt,
+                               const wi_state_dict_t *sd,
+                               const json_t *metadata,
+                               uint64_t max_shard_bytes,
+                               const wi_context_t *ctx, size_t *n_files,
+                               wi_error_t *err);
 
 /* wi_checkpoint_write to a temporary file beside path, renamed onto path
  * only when complete: on failure nothing is left at path. */

@@ -52,6 +52,35 @@ void wi_context_set_progress(wi_context_t *ctx, wi_progress_fn fn,
 void wi_context_progress(const wi_context_t *ctx, uint64_t done,
                          uint64_t total);
 
+/* Progress of long work for a progress bar: writing a checkpoint
+ * (bytes, tensors and parameters), and downloads (bytes only).  The
+ * struct is the library's, valid for the call; fields may be appended in
+ * later versions.  A total of 0 means unknown. */
+typedef enum wi_task {
+    WI_TASK_DOWNLOAD = 1, /* a checkpoint download */
+    WI_TASK_WRITE = 2     /* writing checkpoint files (all shards of one) */
+} wi_task_t;
+typedef struct wi_task_progress {
+    wi_task_t task;
+    const char *name; /* the output being written ("" for a download); borrowed */
+    uint64_t bytes_done, bytes_total;
+    uint64_t tensors_done, tensors_total;
+    uint64_t params_done, params_total; /* elements */
+    int finished; /* 1 on the last report of a task (written or failed) */
+} wi_task_progress_t;
+typedef void (*wi_task_progress_fn)(const wi_task_progress_t *p,
+                                    void *user_data);
+/* Installs the task progress callback (NULL = none).  It gets the write
+ * progress (at least once per tensor and per 4 MiB) and the downloads
+ * that wi_context_set_progress's callback also gets; the two are
+ * independent. */
+void wi_context_set_task_progress(wi_context_t *ctx, wi_task_progress_fn fn,
+                                  void *user_data);
+/* Reports p to the task callback (nothing when ctx or the callback is
+ * NULL); for a library's own long work and for plugins of the library. */
+void wi_context_task_progress(const wi_context_t *ctx,
+                              const wi_task_progress_t *p);
+
 /* The local files the library read through this context (checkpoints
  * loaded by Pretrained, downloads from the cache), in reading order, each
  * once.  Borrowed, valid until the context is freed.  A caller that
