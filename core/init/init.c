@@ -6,6 +6,7 @@
 #include <weightinit/init.h>
 
 #include "kernels/mathfun.h"
+#include "math/wimath.h"
 #include "rng/rng_internal.h"
 
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
@@ -112,11 +113,14 @@ static double standard_normal_double(wi_generator_t *g)
     }
     double u1 = wi_u53(wi_mt_next64(g));
     double u2 = wi_u53(wi_mt_next64(g));
-    double r = sqrt(-2.0 * log(1.0 - u2));
+    double r = sqrt(-2.0 * wi_log(1.0 - u2));
     double theta = 2.0 * M_PI * u1;
-    g->next_double_normal = r * sin(theta);
+    /* torch's compiled sin/cos pair is one glibc sincos call. */
+    double sn, cs;
+    wi_sincos(theta, &sn, &cs);
+    g->next_double_normal = r * sn;
     g->has_next_double_normal = 1;
-    return r * cos(theta);
+    return r * cs;
 }
 
 static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
@@ -179,7 +183,7 @@ int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
     return rc;
 }
 
-static double norm_cdf(double x) { return (1.0 + erf(x / sqrt(2.0))) / 2.0; }
+static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
 
 int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
                      double std, double a, double b, wi_error_t *err)
