@@ -5,6 +5,7 @@
 
 #include <weightinit/init.h>
 
+#include "base/pyrepr.h"
 #include "kernels/mathfun.h"
 #include "math/wimath.h"
 #include "rng/rng_internal.h"
@@ -185,6 +186,21 @@ int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
 
 static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
 
+/* The last step, clamp_(min=a, max=b), converts a and b to float with
+ * c10's overflow check (infinities pass).  torch raises it after drawing;
+ * the error ends the run either way, so checking first draws nothing. */
+static int check_clamp_bound(const char *name, double v, wi_error_t *err)
+{
+    char repr[40];
+    if (!isfinite(v) || (v >= -FLT_MAX && v <= FLT_MAX))
+        return 0;
+    return wi_error_set(err, WI_EINVAL, NULL, name,
+                        "trunc_normal_: %s=%s: value cannot be converted "
+                        "to type float without overflow (clamp_); expected "
+                        "a float32 value or an infinity",
+                        name, wi_priv_format_double(v, repr, sizeof repr));
+}
+
 int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
                      double std, double a, double b, wi_error_t *err)
 {
@@ -207,6 +223,10 @@ int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
     double u = norm_cdf((b - mean) / std);
     double from = 2.0 * l - 1.0, to = 2.0 * u - 1.0;
     rc = check_uniform_bounds(from, to, err);
+    if (rc == 0)
+        rc = check_clamp_bound("a", a, err);
+    if (rc == 0)
+        rc = check_clamp_bound("b", b, err);
     if (rc < 0)
         return rc;
 

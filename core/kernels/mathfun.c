@@ -125,11 +125,18 @@ void wi_normal_fill16_avx2(float *data, float mean, float std)
 
 /* Results are identical in both clones: fmaf() is exactly rounded either
  * way; the "fma" clone only runs it as an instruction (CPUs with FMA). */
-__attribute__((target_clones("fma", "default"))) void
-wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
+__attribute__((target_clones("fma", "default"))) static void
+normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
 {
     for (int64_t b = 0; b < nblocks; b++)
         normal_fill16_avx2(data + 16 * b, mean, std);
+}
+
+/* A plain wrapper: clang 14 names the ifunc of an extern target_clones
+ * function "<name>.ifunc", leaving <name> undefined at link time. */
+void wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
+{
+    normal_blocks_avx2(data, nblocks, mean, std);
 }
 
 void wi_normal_fill16_default(float *data, float mean, float std)
