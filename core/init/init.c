@@ -5,7 +5,7 @@
 
 #include <weightinit/init.h>
 
-#include "base/pyrepr.h"
+#include "base/pyfloat.h"
 #include "kernels/mathfun.h"
 #include "math/wimath.h"
 #include "rng/rng_internal.h"
@@ -66,7 +66,7 @@ static inline float uniform_one(wi_generator_t *g, float from, float range,
 
 /* The avx2 profile's loop; its "fma" clone runs fmaf() as an instruction
  * (same exactly rounded result). */
-__attribute__((target_clones("fma", "default"))) static void
+WI_FMA_CLONES static void
 uniform_fill_fused(float *a, int64_t n, wi_generator_t *g, float from,
                    float range)
 {
