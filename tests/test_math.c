@@ -72,6 +72,20 @@ DOUBLE1(erf)
 DOUBLE1(sin)
 DOUBLE1(cos)
 
+static int check_logf_avx2(const uint64_t *v, int n)
+{
+    (void)n;
+    /* A full vector of the same input exercises the 8-lane path. */
+    float in[9], out[9];
+    for (int i = 0; i < 9; i++)
+        in[i] = wi_asfloat((uint32_t)v[0]);
+    wi_logf_avx2(in, out, 9);
+    for (int i = 0; i < 9; i++)
+        if (wi_asuint(out[i]) != v[1])
+            return 0;
+    return 1;
+}
+
 static int check_sincosf(const uint64_t *v, int n)
 {
     float s, c;
@@ -109,12 +123,21 @@ START_TEST(test_reference)
 }
 END_TEST
 
+START_TEST(test_logf_avx2)
+{
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        return; /* nothing to compare on this CPU */
+    replay("logf", check_logf_avx2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("math");
     TCase *tc = tcase_create("glibc");
     tcase_add_loop_test(tc, test_reference, 0,
                         (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, test_logf_avx2);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

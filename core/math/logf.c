@@ -5,11 +5,12 @@
 
 #include "math/bits.h"
 #include "math/special.h"
+#include "math/logf_data.h"
 #include "math/wimath.h"
 
 /* {1/c, log(c)} for the 16 subintervals of [0x3f330000, 2 * that): glibc's
  * chosen points (e_logf_data.c); the values are the specification. */
-static const uint64_t logf_tab[16][2] = {
+const uint64_t wi_logf_tab[16][2] = {
     {0x3ff661ec79f8f3be, 0xbfd57bf7808caade},
     {0x3ff571ed4aaf883d, 0xbfd2bef0a7c06ddb},
     {0x3ff49539f0f010b0, 0xbfd01eae7f513a67},
@@ -27,8 +28,7 @@ static const uint64_t logf_tab[16][2] = {
     {0x3fe886e6037841ed, 0x3fd1058bc8a07ee1},
     {0x3fe767dcf5534862, 0x3fd4043057b6ee09},
 };
-#define LN2 0x1.62e42fefa39efp-1
-static const double logf_poly[3] = {
+const double wi_logf_poly[3] = {
     -0x1.00ea348b88334p-2, 0x1.5575b0be00b6ap-2, -0x1.ffffef20a4123p-2};
 
 float wi_logf(float x)
@@ -50,15 +50,15 @@ float wi_logf(float x)
     int i = (int)((tmp >> (23 - 4)) % 16);
     int k = (int32_t)tmp >> 23;
     uint32_t iz = ix - (tmp & 0x1ffu << 23);
-    double invc = wi_asdouble(logf_tab[i][0]);
-    double logc = wi_asdouble(logf_tab[i][1]);
+    double invc = wi_asdouble(wi_logf_tab[i][0]);
+    double logc = wi_asdouble(wi_logf_tab[i][1]);
     double z = (double)wi_asfloat(iz);
 
     double r = fma(z, invc, -1.0);
-    double y0 = fma((double)k, LN2, logc);
+    double y0 = fma((double)k, WI_LOGF_LN2, logc);
     double r2 = r * r;
-    double y = fma(logf_poly[1], r, logf_poly[2]);
-    y = fma(logf_poly[0], r2, y);
+    double y = fma(wi_logf_poly[1], r, wi_logf_poly[2]);
+    y = fma(wi_logf_poly[0], r2, y);
     y = fma(y, r2, y0 + r);
     return (float)y;
 }

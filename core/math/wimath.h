@@ -13,9 +13,15 @@
 #ifndef WI_WIMATH_H
 #define WI_WIMATH_H
 
+#include <stddef.h>
+
 #include "base/internal.h"
 
 WI_INTERNAL float wi_logf(float x);
+/* wi_logf over n floats with AVX2 + FMA instructions, bit identical to
+ * wi_logf for every input (in may equal out).  Only call it when the CPU
+ * has AVX2 and FMA (__builtin_cpu_supports). */
+WI_INTERNAL void wi_logf_avx2(const float *in, float *out, size_t n);
 WI_INTERNAL float wi_expf(float x);
 WI_INTERNAL float wi_erff(float x);
 WI_INTERNAL float wi_sinf(float x);

@@ -34,6 +34,7 @@ static const ffun_t ffuns[] = {
     {"logf", wi_logf, logf, 0}, {"expf", wi_expf, expf, 0},
     {"erff", wi_erff, erff, 0}, {"sinf", wi_sinf, sinf, 0},
     {"cosf", wi_cosf, cosf, 0}, {"sincosf", NULL, NULL, 1},
+    {"logf_avx2", wi_logf, logf, 3},
 };
 
 typedef struct {
@@ -71,9 +72,30 @@ static void note_bad(job_t *j, uint64_t input)
     j->mismatches++;
 }
 
+/* The array version, 4096 consecutive bit patterns at a time. */
+static void run_float_array(job_t *j)
+{
+    float in[4096], out[4096];
+    for (uint64_t u = j->begin; u < j->end; u += 4096) {
+        size_t n = j->end - u < 4096 ? (size_t)(j->end - u) : 4096;
+        for (size_t i = 0; i < n; i++)
+            in[i] = wi_asfloat((uint32_t)(u + i));
+        wi_logf_avx2(in, out, n);
+        for (size_t i = 0; i < n; i++) {
+            if (wi_asuint(out[i]) != wi_asuint(logf(in[i])))
+                note_bad(j, u + i);
+            j->count++;
+        }
+    }
+}
+
 static void *run_float(void *arg)
 {
     job_t *j = arg;
+    if (j->ff->sincos == 3) {
+        run_float_array(j);
+        return NULL;
+    }
     for (uint64_t u = j->begin; u < j->end; u++) {
         float x = wi_asfloat((uint32_t)u);
         int bad;
