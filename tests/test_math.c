@@ -86,6 +86,18 @@ static int check_logf_avx2(const uint64_t *v, int n)
     return 1;
 }
 
+static int check_sincosf_avx2(const uint64_t *v, int n)
+{
+    float in[9], sn[9], cs[9];
+    for (int i = 0; i < 9; i++)
+        in[i] = wi_asfloat((uint32_t)v[0]);
+    wi_sincosf_avx2(in, sn, cs, 9);
+    for (int i = 0; i < 9; i++)
+        if (n != 3 || wi_asuint(sn[i]) != v[1] || wi_asuint(cs[i]) != v[2])
+            return 0;
+    return 1;
+}
+
 static int check_sincosf(const uint64_t *v, int n)
 {
     float s, c;
@@ -128,6 +140,7 @@ START_TEST(test_logf_avx2)
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
         return; /* nothing to compare on this CPU */
     replay("logf", check_logf_avx2);
+    replay("sincosf", check_sincosf_avx2);
 }
 END_TEST
 

@@ -28,6 +28,11 @@ WI_INTERNAL float wi_sinf(float x);
 WI_INTERNAL float wi_cosf(float x);
 /* glibc's sincosf: the same values as sinf and cosf. */
 WI_INTERNAL void wi_sincosf(float x, float *s, float *c);
+/* wi_sincosf over n floats with AVX2 + FMA instructions, bit identical to
+ * wi_sincosf for every input.  Only call it when the CPU has AVX2 and
+ * FMA. */
+WI_INTERNAL void wi_sincosf_avx2(const float *in, float *s, float *c,
+                                 size_t n);
 
 WI_INTERNAL double wi_log(double x);
 WI_INTERNAL double wi_exp(double x);
