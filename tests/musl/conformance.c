@@ -37,7 +37,7 @@ typedef struct {
     int n;
 } op_result_t;
 
-static int fail(const char *what, int line)
+static _Noreturn void fail(const char *what, int line)
 {
     fprintf(stderr, "conformance: line %d: %s\n", line, what);
     exit(2);
