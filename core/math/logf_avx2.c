@@ -3,13 +3,13 @@
  * fused multiply-add where logf.c writes fma()), so every lane is bit
  * identical to wi_logf.  Blocks holding inputs outside the normal range
  * (zero, negative, subnormal, inf, NaN) and the tail go through wi_logf. */
-#include <immintrin.h>
 #include <stddef.h>
 
 #include "math/logf_data.h"
 #include "math/wimath.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 
 __attribute__((target("avx2,fma"))) static inline __m128
 logf4(__m128i ix, __m128i i, __m128i k, __m128i iz)
@@ -67,4 +67,7 @@ wi_logf_avx2(const float *in, float *out, size_t n)
         out[j] = wi_logf(in[j]);
 }
 
+#else
+/* Not x86: no vector version (callers check the CPU first). */
+typedef int wi_no_avx2_t;
 #endif

@@ -5,13 +5,13 @@
  * is an exact negation of table 0's cosine, so lanes negate instead.
  * Blocks with |x| >= 120, inf or NaN, and the tail, go through
  * wi_sincosf. */
-#include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "math/wimath.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 
 /* sincosf.c's constants (s_sincosf_data.c). */
 #define HPI_INV 0x1.45F306DC9C883p+23
@@ -97,4 +97,7 @@ wi_sincosf_avx2(const float *in, float *sinp, float *cosp, size_t n)
         wi_sincosf(in[j], &sinp[j], &cosp[j]);
 }
 
+#else
+/* Not x86: no vector version (callers check the CPU first). */
+typedef int wi_no_avx2_t;
 #endif

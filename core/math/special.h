@@ -6,6 +6,7 @@
 
 /* A value the optimizer cannot fold, so the operations below run (and
  * round) at run time like glibc's NOINLINE helpers. */
+#if defined(__x86_64__) || defined(__i386__)
 static inline float wi_opaquef(float x)
 {
     __asm__("" : "+x"(x));
@@ -17,6 +18,19 @@ static inline double wi_opaque(double x)
     __asm__("" : "+x"(x));
     return x;
 }
+#else
+static inline float wi_opaquef(float x)
+{
+    volatile float v = x;
+    return v;
+}
+
+static inline double wi_opaque(double x)
+{
+    volatile double v = x;
+    return v;
+}
+#endif
 
 static inline float wi_xflowf(int neg, float y)
 {
