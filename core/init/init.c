@@ -5,8 +5,9 @@
 
 #include <weightinit/init.h>
 
-#include "base/pyrepr.h"
+#include "base/pyfloat.h"
 #include "kernels/mathfun.h"
+#include "math/wimath.h"
 #include "rng/rng_internal.h"
 
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
@@ -65,7 +66,7 @@ static inline float uniform_one(wi_generator_t *g, float from, float range,
 
 /* The avx2 profile's loop; its "fma" clone runs fmaf() as an instruction
  * (same exactly rounded result). */
-__attribute__((target_clones("fma", "default"))) static void
+WI_FMA_CLONES static void
 uniform_fill_fused(float *a, int64_t n, wi_generator_t *g, float from,
                    float range)
 {
@@ -113,11 +114,14 @@ static double standard_normal_double(wi_generator_t *g)
     }
     double u1 = wi_u53(wi_mt_next64(g));
     double u2 = wi_u53(wi_mt_next64(g));
-    double r = sqrt(-2.0 * log(1.0 - u2));
+    double r = sqrt(-2.0 * wi_log(1.0 - u2));
     double theta = 2.0 * M_PI * u1;
-    g->next_double_normal = r * sin(theta);
+    /* torch's compiled sin/cos pair is one glibc sincos call. */
+    double sn, cs;
+    wi_sincos(theta, &sn, &cs);
+    g->next_double_normal = r * sn;
     g->has_next_double_normal = 1;
-    return r * cos(theta);
+    return r * cs;
 }
 
 static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
@@ -180,7 +184,7 @@ int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
     return rc;
 }
 
-static double norm_cdf(double x) { return (1.0 + erf(x / sqrt(2.0))) / 2.0; }
+static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
 
 /* The last step, clamp_(min=a, max=b), converts a and b to float with
  * c10's overflow check (infinities pass).  torch raises it after drawing;
@@ -304,8 +308,9 @@ int wi_calculate_gain(const char *nonlinearity, const double *param,
         *gain = sqrt(2.0);
     } else if (strcmp(nonlinearity, "leaky_relu") == 0) {
         double slope = param ? *param : 0.01;
-        /* Python's float ** 2 is libm pow. */
-        *gain = sqrt(2.0 / (1 + pow(slope, 2.0)));
+        /* Python's float ** 2 is libm pow, which is not always x * x (the
+         * compiler's rewrite of pow(x, 2.0)): glibc's pow, core/math. */
+        *gain = sqrt(2.0 / (1 + wi_pow(slope, 2.0)));
     } else if (strcmp(nonlinearity, "selu") == 0) {
         *gain = 3.0 / 4;
     } else {

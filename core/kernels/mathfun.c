@@ -6,6 +6,7 @@
 #include <weightinit/init.h>
 
 #include "kernels/mathfun.h"
+#include "math/wimath.h"
 
 /* Every float operation below must round to binary32 on its own; fused
  * operations are spelled fmaf() (the build passes -ffp-contract=off). */
@@ -124,7 +125,7 @@ void wi_normal_fill16_avx2(float *data, float mean, float std)
 
 /* Results are identical in both clones: fmaf() is exactly rounded either
  * way; the "fma" clone only runs it as an instruction (CPUs with FMA). */
-__attribute__((target_clones("fma", "default"))) static void
+WI_FMA_CLONES static void
 normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
 {
     for (int64_t b = 0; b < nblocks; b++)
@@ -143,11 +144,13 @@ void wi_normal_fill16_default(float *data, float mean, float std)
     for (int j = 0; j < 8; j++) {
         float u1 = 1.0f - data[j];
         float u2 = data[j + 8];
-        float radius = sqrtf(-2.0f * logf(u1));
+        float radius = sqrtf(-2.0f * wi_logf(u1));
         /* 2.0f * c10::pi<double> * u2: the product is a double. */
         float theta = (float)(6.283185307179586 * (double)u2);
-        data[j] = radius * cosf(theta) * std + mean;
-        data[j + 8] = radius * sinf(theta) * std + mean;
+        float sn, cs;
+        wi_sincosf(theta, &sn, &cs);
+        data[j] = radius * cs * std + mean;
+        data[j + 8] = radius * sn * std + mean;
     }
 }
 
@@ -186,13 +189,13 @@ float wi_erfinv_f32(float y, wi_rng_profile_t profile)
         x = y * num;
         x = x / den;
     } else {
-        float z = sqrtf(-logf((1.0f - y_abs) / 2.0f));
+        float z = sqrtf(-wi_logf((1.0f - y_abs) / 2.0f));
         float num = horner(horner(horner(c3, z, c2, fused), z, c1, fused), z,
                            c0, fused);
         float den = horner(horner(d1, z, d0, fused), z, 1.0f, fused);
         x = copysignf(num, y) / den;
     }
     for (int step = 0; step < 2; step++)
-        x = x - (erff(x) - y) / (k * expf(-x * x));
+        x = x - (wi_erff(x) - y) / (k * wi_expf(-x * x));
     return x;
 }

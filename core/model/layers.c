@@ -10,6 +10,7 @@
 #include <weightinit/model.h>
 
 #include "base/jsonutil.h"
+#include "model/layer_reset.h"
 
 enum arg_kind {
     A_SIZE,         /* int >= min */
@@ -457,22 +458,11 @@ static int add_param_new(struct layer_build *b, const char *blame,
     return add_param(b, name, t);
 }
 
-/* Linear/_ConvNd reset_parameters: kaiming_uniform_(a=sqrt(5)), then the
- * bias from the weight's fan_in. */
+/* Linear/_ConvNd reset_parameters (model/layer_reset.c). */
 static int reset_linear_like(struct layer_build *b, wi_tensor_t *w,
                              wi_tensor_t *bias, int bias_always)
 {
-    int rc = wi_kaiming_uniform_(w, b->g, sqrt(5.0), "fan_in", "leaky_relu",
-                                 b->err);
-    if (rc < 0 || !bias)
-        return rc;
-    int64_t fan_in, fan_out;
-    if ((rc = wi_calculate_fan_in_and_fan_out(w, &fan_in, &fan_out, b->err)) < 0)
-        return rc;
-    if (fan_in == 0 && !bias_always)
-        return 0;
-    double bound = fan_in > 0 ? 1.0 / sqrt((double)fan_in) : 0.0;
-    return wi_uniform_(bias, b->g, -bound, bound, b->err);
+    return wi_priv_reset_linear_like(w, bias, bias_always, b->g, b->err);
 }
 
 static int build_linear(struct layer_build *b)
@@ -611,15 +601,9 @@ static int build_embedding(struct layer_build *b)
     static const int sizes[] = {0, 1};
     wi_tensor_t *w = NULL;
     int rc = add_param_new(b, largest(b, 2, sizes), "weight", 2, shape, &w);
-    if (rc < 0 || (rc = wi_normal_(w, b->g, 0.0, 1.0, b->err)) < 0)
+    if (rc < 0)
         return rc;
-    if (has_pad) {
-        float *row = (float *)wi_tensor_data(w) + pad * dim;
-        for (int64_t j = 0; j < dim; j++)
-            row[j] = 0.0f;
-        wi_tensor_bump_version(w);
-    }
-    return 0;
+    return wi_priv_reset_embedding(w, has_pad ? pad : -1, b->g, b->err);
 }
 
 /* nn.MultiheadAttention: out_proj (a Linear) draws at construction, then
@@ -704,18 +688,8 @@ static int build_mha(struct layer_build *b)
     wi_module_t *out = NULL;
     if ((rc = new_out_proj(b, e, (int)b->v[3].i, &out)) < 0)
         return rc;
-    for (int i = 0; i < 3 && rc == 0; i++)
-        if (w[i])
-            rc = wi_xavier_uniform_(w[i], b->g, 1.0, b->err);
-    if (rc == 0 && in_bias) {
-        rc = wi_constant_(in_bias, 0.0, b->err);
-        if (rc == 0)
-            rc = wi_constant_(wi_module_find_parameter(out, "bias"), 0.0, b->err);
-    }
-    for (int i = 0; i < 2 && rc == 0; i++)
-        if (bias_kv[i])
-            rc = wi_xavier_normal_(bias_kv[i], b->g, 1.0, b->err);
-    return rc;
+    return wi_priv_reset_mha(w, in_bias, wi_module_find_parameter(out, "bias"),
+                             bias_kv, b->g, b->err);
 }
 
 wi_module_t *wi_layer_new(const char *type, const json_t *args,
