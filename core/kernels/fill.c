@@ -1,0 +1,196 @@
+#include <stdlib.h>
+
+#include <weightinit/init.h>
+
+#include "kernels/dispatch.h"
+#include "kernels/fill.h"
+#include "kernels/mathfun.h"
+#include "kernels/parallel.h"
+#include "rng/rng_internal.h"
+
+/* A thread gets at least this many elements, so that its jump (a few
+ * 0.1 ms) stays small against its work. */
+#define MIN_PER_THREAD ((int64_t)1 << 18)
+/* Work in pieces that stay in L1/L2 between drawing and transforming. */
+#define PIECE 4096
+/* Chunk starts are a * 2^16 + 2048 draws with few bits set in a: the
+ * jump then costs one polynomial per bit (rng/mt_jump.c). */
+#define START_UNIT ((int64_t)1 << 16)
+#define START_PAD 2048
+
+typedef struct {
+    const wi_fill_t *f;
+    const wi_kernels_t *k;
+    wi_rng_profile_t profile;
+    float *a;
+} seg_ctx_t;
+
+static void uniform_seg(const uint32_t *w, size_t off, size_t cnt, void *p)
+{
+    seg_ctx_t *c = p;
+    c->k->uniform(c->a + off, w, cnt, c->f->from, c->f->range,
+                  c->profile == WI_RNG_AVX2);
+}
+
+static void u24_seg(const uint32_t *w, size_t off, size_t cnt, void *p)
+{
+    seg_ctx_t *c = p;
+    c->k->u24(c->a + off, w, cnt);
+}
+
+static void normal_blocks(const seg_ctx_t *c, float *a, size_t nblocks)
+{
+    if (c->profile == WI_RNG_AVX2) {
+        c->k->normal_avx2(a, nblocks, c->f->mean, c->f->std);
+        return;
+    }
+    for (size_t b = 0; b < nblocks; b++)
+        wi_normal_fill16_default(a + 16 * b, c->f->mean, c->f->std);
+}
+
+/* erfinv_, mul_, add_, clamp_ on freshly drawn uniforms, in place. */
+static void trunc_tail(const seg_ctx_t *c, float *a, size_t n)
+{
+    const wi_fill_t *f = c->f;
+    for (size_t i = 0; i < n; i++) {
+        float v = wi_erfinv_f32(a[i], c->profile);
+        v = v * f->scale;
+        v = v + f->shift;
+        v = v < f->lo ? f->lo : v; /* std::max(v, lo) */
+        v = f->hi < v ? f->hi : v; /* std::min(v, hi) */
+        a[i] = v;
+    }
+}
+
+/* Elements [begin, end) from g, which stands at draw `begin`. */
+static void fill_range(wi_generator_t *g, const seg_ctx_t *base,
+                       int64_t begin, int64_t end)
+{
+    seg_ctx_t c = *base;
+    c.a = base->a + begin;
+    if (c.f->kind == WI_FILL_UNIFORM) {
+        wi_mt_bulk(g, c.k, (size_t)(end - begin), uniform_seg, &c);
+        return;
+    }
+    for (int64_t pos = begin; pos < end; pos += PIECE) {
+        size_t cnt = (size_t)(end - pos < PIECE ? end - pos : PIECE);
+        c.a = base->a + pos;
+        if (c.f->kind == WI_FILL_NORMAL) {
+            /* pos is a multiple of 16: blocks never straddle pieces. */
+            wi_mt_bulk(g, c.k, cnt, u24_seg, &c);
+            normal_blocks(&c, c.a, cnt / 16);
+        } else {
+            wi_mt_bulk(g, c.k, cnt, uniform_seg, &c);
+            trunc_tail(&c, c.a, cnt);
+        }
+    }
+}
+
+/* The nearest value to x with at most 3 bits set (x >= 1). */
+static int64_t few_bits(int64_t x)
+{
+    int64_t best = 1;
+    for (int i = 62; i >= 0; i--) {
+        int64_t hi = (int64_t)1 << i;
+        if (hi > 2 * x)
+            continue;
+        for (int j = i; j >= 0; j--)
+            for (int k = j; k >= 0; k--) {
+                int64_t v = hi | ((int64_t)1 << j) | ((int64_t)1 << k);
+                if (llabs(v - x) < llabs(best - x))
+                    best = v;
+            }
+    }
+    return best;
+}
+
+typedef struct {
+    const wi_generator_t *g0;
+    wi_generator_t *gens;
+    const int64_t *start; /* task t: [start[t], start[t + 1]) */
+    seg_ctx_t ctx;
+    int *failed;
+} job_t;
+
+static void run_task(int t, void *p)
+{
+    job_t *j = p;
+    wi_generator_t *g = &j->gens[t];
+    *g = *j->g0;
+    if (t > 0 && wi_mt_jump(g, (uint64_t)j->start[t]) < 0) {
+        j->failed[t] = 1;
+        return;
+    }
+    fill_range(g, &j->ctx, j->start[t], j->start[t + 1]);
+}
+
+/* Splits [0, n) into `tasks` chunks with jump-friendly starts. */
+static int split(int64_t n, int tasks, int64_t *start)
+{
+    start[0] = 0;
+    int used = 1;
+    for (int t = 1; t < tasks; t++) {
+        int64_t ideal = n / tasks * t;
+        int64_t s = few_bits(ideal / START_UNIT) * START_UNIT + START_PAD;
+        if (s <= start[used - 1] + MIN_PER_THREAD / 2)
+            s = ideal / START_UNIT * START_UNIT + START_PAD;
+        if (s <= start[used - 1] || s >= n)
+            continue;
+        start[used++] = s;
+    }
+    start[used] = n;
+    return used;
+}
+
+static int fill_parallel(wi_generator_t *g, const seg_ctx_t *ctx, int64_t n,
+                         int tasks, wi_error_t *err)
+{
+    int64_t start[WI_MAX_THREADS + 1];
+    int failed[WI_MAX_THREADS] = {0};
+    tasks = split(n, tasks, start);
+    wi_generator_t *gens = malloc((size_t)tasks * sizeof *gens);
+    if (!gens)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "out of memory for %d generator copies", tasks);
+    job_t job = {g, gens, start, *ctx, failed};
+    wi_parallel_run(tasks, run_task, &job);
+    int rc = 0;
+    for (int t = 0; t < tasks; t++)
+        if (failed[t])
+            rc = wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                              "out of memory for the jump-ahead tables");
+    if (rc == 0) {
+        /* The last chunk ends where a serial run ends. */
+        *g = gens[tasks - 1];
+    }
+    free(gens);
+    return rc;
+}
+
+int wi_fill(wi_generator_t *g, float *a, int64_t n, const wi_fill_t *f,
+            wi_error_t *err)
+{
+    const wi_kernels_t *k;
+    int threads;
+    int rc = wi_kernels(&k, err);
+    if (rc == 0)
+        rc = wi_threads_resolve(g->threads, &threads, err);
+    if (rc < 0)
+        return rc;
+    seg_ctx_t ctx = {f, k, g->profile, a};
+    int64_t tasks = n / MIN_PER_THREAD;
+    if (tasks > threads)
+        tasks = threads;
+    if (tasks > 1)
+        rc = fill_parallel(g, &ctx, n, (int)tasks, err);
+    else
+        fill_range(g, &ctx, 0, n);
+    if (rc < 0 || f->kind != WI_FILL_NORMAL || n % 16 == 0)
+        return rc;
+    /* normal_fill's ragged end: 16 new uniforms over the last 16
+     * elements, transformed again as one block. */
+    ctx.a = a + n - 16;
+    wi_mt_bulk(g, k, 16, u24_seg, &ctx);
+    normal_blocks(&ctx, a + n - 16, 1);
+    return 0;
+}

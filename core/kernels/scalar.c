@@ -1,0 +1,77 @@
+/* The scalar reference kernels: plain C, the definition every vector
+ * variant must reproduce bit for bit. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels/dispatch.h"
+#include "kernels/mathfun.h"
+#include "kernels/mt_word.h"
+
+static void twist(uint32_t *st)
+{
+    for (int k = 0; k < 624; k++)
+        st[k] = wi_mt_word(st[k], st[(k + 1) % 624], st[(k + 397) % 624]);
+}
+
+static void temper(uint32_t *out, const uint32_t *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = wi_mt_temper(st[i]);
+}
+
+static inline float u24(uint32_t d)
+{
+    return (float)(d & 0xffffffu) * 0x1p-24f;
+}
+
+static void u24_fill(float *out, const uint32_t *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = u24(wi_mt_temper(st[i]));
+}
+
+/* The "fma" clone runs fmaf() as an instruction (same exact rounding). */
+__attribute__((target_clones("fma", "default"))) static void
+uniform_fused(float *out, const uint32_t *st, size_t n, float from,
+              float range)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = fmaf(u24(wi_mt_temper(st[i])), range, from);
+}
+
+static void uniform(float *out, const uint32_t *st, size_t n, float from,
+                    float range, int fused)
+{
+    if (fused) {
+        uniform_fused(out, st, n, from, range);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = u24(wi_mt_temper(st[i])) * range + from;
+}
+
+static void normal_avx2(float *data, size_t nblocks, float mean, float std)
+{
+    wi_normal_blocks_avx2(data, (int64_t)nblocks, mean, std);
+}
+
+static void xor_windows(uint32_t *acc, const uint32_t *buf,
+                        const uint16_t *terms, int nterms)
+{
+    memset(acc, 0, 624 * sizeof *acc);
+    for (int t = 0; t < nterms; t++) {
+        const uint32_t *w = buf + terms[t];
+        for (int i = 0; i < 624; i++)
+            acc[i] ^= w[i];
+    }
+}
+
+const wi_kernels_t wi_kernels_scalar = {
+    .isa = "scalar",
+    .twist = twist,
+    .temper = temper,
+    .u24 = u24_fill,
+    .uniform = uniform,
+    .normal_avx2 = normal_avx2,
+    .xor_windows = xor_windows,
+};
