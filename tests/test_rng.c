@@ -323,6 +323,10 @@ START_TEST(test_large_threads)
     static const int threads[] = {1, 2, 3, 8};
     const int p = _i / 4;
     int present = 0, matched = 0, reported = 0;
+    /* Under the meson matrix, only the count it asks for. */
+    const char *env = getenv("WEIGHTINIT_THREADS");
+    if (env && atoi(env) != threads[_i % 4])
+        return;
     replay_threads = threads[_i % 4];
     replay_file(profiles[p].dir, profiles[p].profile, "large.json", &present,
                 &matched, &reported);
