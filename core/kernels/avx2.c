@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels/dispatch.h"
+#include "kernels/erfinv.h"
 #include "kernels/mt_word.h"
 #include "kernels/pommier_avx2.h"
 
@@ -127,6 +128,12 @@ static void xor_windows(uint32_t *acc, const uint32_t *buf,
     }
 }
 
+static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
+                  float hi, int fused)
+{
+    wi_trunc_tail_inline(a, n, scale, shift, lo, hi, fused);
+}
+
 const wi_kernels_t wi_kernels_avx2 = {
     .isa = "avx2",
     .twist = twist,
@@ -134,5 +141,6 @@ const wi_kernels_t wi_kernels_avx2 = {
     .u24 = u24_fill,
     .uniform = uniform,
     .normal_avx2 = normal_avx2,
+    .trunc = trunc_fill,
     .xor_windows = xor_windows,
 };

@@ -28,6 +28,10 @@ typedef struct wi_kernels {
                     float range, int fused);
     /* The avx2 profile's Box-Muller on nblocks blocks of 16 (§4.2). */
     void (*normal_avx2)(float *data, size_t nblocks, float mean, float std);
+    /* trunc_normal_ after its uniforms: erfinv (fused Horner steps in the
+     * avx2 profile), * scale, + shift, clamp to [lo, hi], in place. */
+    void (*trunc)(float *a, size_t n, float scale, float shift, float lo,
+                  float hi, int fused);
     /* acc[0..623] = XOR over t of buf[terms[t] .. terms[t] + 623]: one
      * application of a jump polynomial (rng/mt_jump.c). */
     void (*xor_windows)(uint32_t *acc, const uint32_t *buf,

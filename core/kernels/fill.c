@@ -1,7 +1,5 @@
 #include <stdlib.h>
 
-#include <weightinit/init.h>
-
 #include "kernels/dispatch.h"
 #include "kernels/fill.h"
 #include "kernels/mathfun.h"
@@ -48,20 +46,6 @@ static void normal_blocks(const seg_ctx_t *c, float *a, size_t nblocks)
         wi_normal_fill16_default(a + 16 * b, c->f->mean, c->f->std);
 }
 
-/* erfinv_, mul_, add_, clamp_ on freshly drawn uniforms, in place. */
-static void trunc_tail(const seg_ctx_t *c, float *a, size_t n)
-{
-    const wi_fill_t *f = c->f;
-    for (size_t i = 0; i < n; i++) {
-        float v = wi_erfinv_f32(a[i], c->profile);
-        v = v * f->scale;
-        v = v + f->shift;
-        v = v < f->lo ? f->lo : v; /* std::max(v, lo) */
-        v = f->hi < v ? f->hi : v; /* std::min(v, hi) */
-        a[i] = v;
-    }
-}
-
 /* Elements [begin, end) from g, which stands at draw `begin`. */
 static void fill_range(wi_generator_t *g, const seg_ctx_t *base,
                        int64_t begin, int64_t end)
@@ -81,7 +65,8 @@ static void fill_range(wi_generator_t *g, const seg_ctx_t *base,
             normal_blocks(&c, c.a, cnt / 16);
         } else {
             wi_mt_bulk(g, c.k, cnt, uniform_seg, &c);
-            trunc_tail(&c, c.a, cnt);
+            c.k->trunc(c.a, cnt, c.f->scale, c.f->shift, c.f->lo, c.f->hi,
+                       c.profile == WI_RNG_AVX2);
         }
     }
 }

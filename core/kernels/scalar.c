@@ -4,13 +4,20 @@
 #include <string.h>
 
 #include "kernels/dispatch.h"
+#include "kernels/erfinv.h"
 #include "kernels/mathfun.h"
 #include "kernels/mt_word.h"
 
+/* In place and in increasing k: from k = 227 on, st[k + 397 - 624] is
+ * already new, and so is st[0] for k = 623 (std::mt19937's order). */
 static void twist(uint32_t *st)
 {
-    for (int k = 0; k < 624; k++)
-        st[k] = wi_mt_word(st[k], st[(k + 1) % 624], st[(k + 397) % 624]);
+    int k = 0;
+    for (; k < 227; k++)
+        st[k] = wi_mt_word(st[k], st[k + 1], st[k + 397]);
+    for (; k < 623; k++)
+        st[k] = wi_mt_word(st[k], st[k + 1], st[k - 227]);
+    st[623] = wi_mt_word(st[623], st[0], st[396]);
 }
 
 static void temper(uint32_t *out, const uint32_t *st, size_t n)
@@ -66,6 +73,13 @@ static void xor_windows(uint32_t *acc, const uint32_t *buf,
     }
 }
 
+__attribute__((target_clones("fma", "default")))
+static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
+                  float hi, int fused)
+{
+    wi_trunc_tail_inline(a, n, scale, shift, lo, hi, fused);
+}
+
 const wi_kernels_t wi_kernels_scalar = {
     .isa = "scalar",
     .twist = twist,
@@ -73,5 +87,6 @@ const wi_kernels_t wi_kernels_scalar = {
     .u24 = u24_fill,
     .uniform = uniform,
     .normal_avx2 = normal_avx2,
+    .trunc = trunc_fill,
     .xor_windows = xor_windows,
 };
