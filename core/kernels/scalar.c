@@ -62,14 +62,23 @@ static void normal_avx2(float *data, size_t nblocks, float mean, float std)
     wi_normal_blocks_avx2(data, (int64_t)nblocks, mean, std);
 }
 
+/* 624 words = 39 passes of 8 64-bit accumulators held in registers. */
 static void xor_windows(uint32_t *acc, const uint32_t *buf,
                         const uint16_t *terms, int nterms)
 {
-    memset(acc, 0, 624 * sizeof *acc);
-    for (int t = 0; t < nterms; t++) {
-        const uint32_t *w = buf + terms[t];
-        for (int i = 0; i < 624; i++)
-            acc[i] ^= w[i];
+    for (int pass = 0; pass < 39; pass++) {
+        uint64_t r[8] = {0};
+        const uint32_t *base = buf + 16 * pass;
+        for (int t = 0; t < nterms; t++) {
+            const uint32_t *w = base + terms[t];
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; i++) {
+                uint64_t v;
+                memcpy(&v, w + 2 * i, sizeof v);
+                r[i] ^= v;
+            }
+        }
+        memcpy(acc + 16 * pass, r, sizeof r);
     }
 }
 
