@@ -1,5 +1,8 @@
 /* MMEngine's TruncNormalInit(mean=0, std=1, a=-2, b=2, bias=0):
  * trunc_normal_init. */
+#include <stdio.h>
+#include <string.h>
+
 #include "common.h"
 
 typedef struct trunc_normal {
@@ -40,9 +43,17 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
                        wi_context_t *ctx, wi_error_t *err)
 {
     const trunc_normal_t *self = self_;
-    return host->trunc_normal_init(m, host->context_generator(ctx),
-                                   self->mean, self->std, self->a, self->b,
-                                   self->base.bias, err);
+    int rc = host->trunc_normal_init(m, host->context_generator(ctx),
+                                     self->mean, self->std, self->a, self->b,
+                                     self->base.bias, err);
+    /* trunc_normal_ names a bad bound "a" or "b": make it the config key. */
+    if (rc < 0 && err && (strcmp(err->path, "a") == 0 || strcmp(err->path, "b") == 0)) {
+        char key[2] = {err->path[0], '\0'};
+        snprintf(err->path, sizeof err->path, "%s%s%s", self->base.path,
+                 self->base.path[0] ? "." : "", key);
+        snprintf(err->source, sizeof err->source, "%s", self->base.source);
+    }
+    return rc;
 }
 
 static const wi_initializer_type_t trunc_normal_type = {

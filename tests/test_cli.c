@@ -130,6 +130,18 @@ START_TEST(bad_options)
         {"init", model, "--seed", "abc", NULL, NULL},
         {"init", model, "--seed", "18446744073709551616", NULL, NULL},
         {"init", model, "--seed", "-9223372036854775809", NULL, NULL},
+        /* Not plain decimal integers: strtoull would take most of them
+         * (the first as seed 1). */
+        {"init", model, "--seed", "\t-18446744073709551615", NULL, NULL},
+        {"init", model, "--seed", " 5", NULL, NULL},
+        {"init", model, "--seed", "5 ", NULL, NULL},
+        {"init", model, "--seed", "+5", NULL, NULL},
+        {"init", model, "--seed", "0x10", NULL, NULL},
+        {"init", model, "--seed", "1e3", NULL, NULL},
+        {"init", model, "--seed", "", NULL, NULL},
+        {"init", model, "--seed", "-", NULL, NULL},
+        {"init", model, "--seed", "--5", NULL, NULL},
+        {"init", model, "--seed", "5\n6", NULL, NULL},
         {"init", model, "--rng-profile", "avx512", NULL, NULL},
         {"init", model, "--threads", "many", NULL, NULL},
         {"init", model, "--threads", "-1", NULL, NULL},
@@ -262,6 +274,95 @@ START_TEST(seed_semantics)
 }
 END_TEST
 
+/* The safetensors header of dir/out.safetensors (new reference). */
+static json_t *output_header(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/out.safetensors", dir);
+    size_t n;
+    char *file = wi_test_read_file(path, &n);
+    ck_assert(file && n >= 8);
+    uint64_t h = 0;
+    for (int b = 7; b >= 0; b--)
+        h = (h << 8) | (unsigned char)file[b];
+    ck_assert(h <= n - 8);
+    json_t *header = json_loadb(file + 8, (size_t)h, 0, NULL);
+    free(file);
+    ck_assert(header);
+    return header;
+}
+
+/* The metadata records the seed as Python's int() reads it, never the raw
+ * text; torch.manual_seed(int('007')) is seed 7. */
+START_TEST(seed_metadata_canonical)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *seeds[][2] = {{"007", "7"}, {"-0", "0"}, {"-5", "-5"},
+                              {"18446744073709551615", "18446744073709551615"},
+                              {"-9223372036854775808", "-9223372036854775808"}};
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        const char *args[] = {"init", model, "-q", "--seed", seeds[k][0], "-o",
+                              "out.safetensors", NULL};
+        struct run r = run(args);
+        ck_assert_msg(r.status == 0, "%s: %s", seeds[k][0], r.err);
+        json_t *header = output_header(r.dir);
+        const char *got = json_string_value(
+            json_object_get(json_object_get(header, "__metadata__"), "seed"));
+        ck_assert_msg(got && strcmp(got, seeds[k][1]) == 0,
+                      "--seed %s recorded as '%s', want '%s'", seeds[k][0],
+                      got ? got : "(none)", seeds[k][1]);
+        json_decref(header);
+        run_free(&r);
+    }
+    free(model);
+}
+END_TEST
+
+/* nn.LayerNorm([]) has 0-d weight and bias (torch 1.13: tensor(1.),
+ * tensor(0.)); an int n means (n,).  Both reach the state dict, the
+ * safetensors header (shape []) and the report. */
+START_TEST(layernorm_0d)
+{
+    char *model = example("models/layernorm_0d.json");
+    const char *args[] = {"init", model, "-q", "-o", "out.safetensors",
+                          "--report", "report.json", NULL};
+    struct run r = run(args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    json_t *header = output_header(r.dir);
+    static const char *const names[] = {"ln0.weight", "ln0.bias", "ln1.weight",
+                                        "ln1.bias"};
+    static const int ndims[] = {0, 0, 1, 1};
+    ck_assert_int_eq(json_object_size(header), 5); /* + __metadata__ */
+    for (int i = 0; i < 4; i++) {
+        json_t *shape = json_object_get(json_object_get(header, names[i]), "shape");
+        ck_assert_msg(json_is_array(shape) && (int)json_array_size(shape) == ndims[i],
+                      "%s: shape not %d-d", names[i], ndims[i]);
+        if (ndims[i])
+            ck_assert_int_eq(json_integer_value(json_array_get(shape, 0)), 3);
+    }
+    json_decref(header);
+    char path[600];
+    snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(path, &err);
+    ck_assert(sd);
+    wi_tensor_t *w = wi_state_dict_find(sd, "ln0.weight"), *b = wi_state_dict_find(sd, "ln0.bias");
+    ck_assert(w && b && wi_tensor_ndim(w) == 0 && wi_tensor_numel(w) == 1);
+    ck_assert(*(const float *)wi_tensor_const_data(w) == 1.0f);
+    ck_assert(*(const float *)wi_tensor_const_data(b) == 0.0f);
+    wi_state_dict_free(sd);
+    snprintf(path, sizeof path, "%s/report.json", r.dir);
+    json_t *report = json_load_file(path, 0, NULL);
+    ck_assert(json_array_size(report) == 4);
+    json_t *first = json_array_get(report, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "name")), "ln0.weight");
+    ck_assert(json_array_size(json_object_get(first, "shape")) == 0);
+    json_decref(report);
+    run_free(&r);
+    free(model);
+}
+END_TEST
+
 START_TEST(unwritable_output)
 {
     char *model = example("cases/layer_defaults/model.json");
@@ -316,6 +417,8 @@ int main(void)
     tcase_add_test(tc, threads_same_output);
     tcase_add_test(tc, help_and_version);
     tcase_add_test(tc, seed_semantics);
+    tcase_add_test(tc, seed_metadata_canonical);
+    tcase_add_test(tc, layernorm_0d);
     tcase_add_test(tc, unwritable_output);
     tcase_add_test(tc, list_types);
     suite_add_tcase(s, tc);

@@ -243,6 +243,57 @@ START_TEST(mismatch_warning_and_prefix)
 }
 END_TEST
 
+/* Unexpected keys are reported by the module whose prefix they fall under,
+ * in load order, then state-dict order: torch 1.13's load_state_dict(
+ * strict=False) on the same tree and keys gives unexpected_keys ['zz',
+ * 'aa.p', 'a.q', 'a.r.s', 'a.fc.bogus', 'b.extra', 'c.bias'] and
+ * missing_keys ['a.p', 'b.bias', 'c.weight']. */
+START_TEST(unexpected_key_order)
+{
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    wi_context_t *ctx = wi_context_new(g);
+    wi_context_set_log(ctx, keep_warning, NULL);
+    json_t *model = json_loads(
+        "{\"type\": \"Net\", \"children\": {"
+        " \"a\": {\"type\": \"Block\", \"params\": {\"p\": [2]}, \"children\": {"
+        "   \"fc\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2}}},"
+        " \"b\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2},"
+        " \"c\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2,"
+        "        \"bias\": false}}}", 0, NULL);
+    wi_error_t err;
+    wi_module_t *m = wi_model_build(model, ctx, NULL, "", &err);
+    ck_assert_ptr_nonnull(m);
+    static const char *const keys[] = {
+        "b.extra", "a.fc.weight", "zz", "a.fc.bogus", "a.q", "b.weight", "a.fc",
+        "a.p.x", "c.bias", "a.fc.weight.y", "a.fc.bias", "c", "a.r.s", "aa.p"};
+    wi_state_dict_t *sd = wi_state_dict_new();
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        int64_t shape[2] = {2, 2};
+        int nd = strcmp(keys[i], "a.fc.weight") == 0 || strcmp(keys[i], "b.weight") == 0 ? 2
+                 : strcmp(keys[i], "a.fc.bias") == 0 ? 1 : 0;
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, nd, shape, &err);
+        ck_assert_int_eq(wi_state_dict_append_new(sd, keys[i], t, &err), 0);
+    }
+    free(warning);
+    warning = NULL;
+    ck_assert_int_eq(wi_load_state_dict(m, sd, 0, ctx, &err), 0);
+    ck_assert_str_eq(warning,
+        "The model and loaded state dict do not match exactly\n"
+        "\n"
+        "unexpected key in source state_dict: zz, aa.p, a.q, a.r.s, a.fc.bogus, "
+        "b.extra, c.bias\n"
+        "\n"
+        "missing keys in source state_dict: a.p, b.bias, c.weight\n");
+    wi_state_dict_free(sd);
+    wi_module_free(m);
+    json_decref(model);
+    wi_context_free(ctx);
+    wi_generator_free(g);
+    free(warning);
+    warning = NULL;
+}
+END_TEST
+
 int main(void)
 {
     collect();
@@ -250,6 +301,7 @@ int main(void)
     TCase *tc = tcase_create("checkpoints");
     tcase_add_loop_test(tc, convert_and_inspect, 0, (int)n_files);
     tcase_add_test(tc, copy_into_float32);
+    tcase_add_test(tc, unexpected_key_order);
     tcase_add_loop_test(tc, load_into_sidecar_model, 0, (int)n_files);
     tcase_add_test(tc, mismatch_warning_and_prefix);
     suite_add_tcase(s, tc);

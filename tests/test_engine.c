@@ -156,6 +156,81 @@ START_TEST(provenance_is_exact)
 }
 END_TEST
 
+/* A user-defined init_weights that writes outside its own module (here
+ * its sibling's weight): the report still names the real last writer,
+ * although attribution only compares the subtree it was handed. */
+static int tie_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
+{
+    (void)ctx;
+    wi_module_t *fc = wi_module_find_child(wi_module_parent(m), "fc");
+    return wi_constant_(wi_module_find_parameter(fc, "weight"), 3.0, err);
+}
+
+START_TEST(provenance_outside_subtree)
+{
+    static const wi_module_type_t tie = {sizeof(wi_module_type_t), "Tie", 0,
+                                         NULL, tie_init_weights};
+    wi_registry_t *reg = wi_registry_new();
+    wi_registry_load_search_path(reg);
+    ck_assert_int_eq(wi_registry_add_module_type(reg, &tie, "test", NULL), 0);
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    wi_context_t *ctx = wi_context_new(g);
+    wi_context_set_registry(ctx, reg);
+    json_t *model = json_loads(
+        "{\"type\": \"Net\", \"init_cfg\": {\"type\": \"Constant\", \"val\": 1,"
+        " \"layer\": \"Linear\"}, \"children\": {"
+        " \"fc\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2},"
+        " \"tie\": {\"type\": \"Tie\", \"params\": {\"own\": [1]}}}}", 0, NULL);
+    wi_module_t *root = wi_model_build(model, ctx, "inline", "", NULL);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_int_eq(wi_init_weights(root, ctx, NULL), 0);
+    wi_module_t *fc = wi_module_find_child(root, "fc");
+    ck_assert_str_eq(wi_module_parameter_info(fc, 0),
+                     "Initialized by user-defined `init_weights` in Tie");
+    ck_assert_str_eq(wi_module_parameter_info(fc, 1), "ConstantInit: val=1, bias=0");
+    ck_assert_ptr_null(wi_module_parameter_info(wi_module_find_child(root, "tie"), 0));
+    wi_module_free(root);
+    json_decref(model);
+    wi_context_free(ctx);
+    wi_generator_free(g);
+    wi_registry_free(reg);
+}
+END_TEST
+
+/* Name lookups through the hash index: every kind, dotted paths, many
+ * names, and one name used once across parameters, buffers and children. */
+START_TEST(module_name_lookups)
+{
+    wi_module_t *root = wi_module_new("Net", 1), *mid = wi_module_new("Mid", 1);
+    wi_error_t err;
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        ck_assert_int_eq(wi_module_add_parameter_new(mid, name, NULL, &err), 0);
+    }
+    int64_t one[1] = {1};
+    ck_assert_int_eq(wi_module_add_buffer_new(mid, "buf", wi_tensor_new(WI_DTYPE_F32, 1, one, NULL), &err), 0);
+    ck_assert_int_eq(wi_module_add_parameter_new(mid, "w", wi_tensor_new(WI_DTYPE_F32, 1, one, NULL), &err), 0);
+    wi_module_t *leaf = wi_module_new("Leaf", 0);
+    ck_assert_int_eq(wi_module_add_child_new(mid, "leaf", leaf, &err), 0);
+    ck_assert_int_eq(wi_module_add_child_new(root, "mid", mid, &err), 0);
+    ck_assert_int_eq(wi_module_add_parameter_new(mid, "p999", NULL, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_module_add_child_new(mid, "buf", wi_module_new("X", 0), &err), WI_EINVAL);
+    ck_assert_int_eq(wi_module_add_buffer_new(mid, "leaf", NULL, &err), WI_EINVAL);
+    ck_assert_ptr_eq(wi_module_get_submodule(root, "mid.leaf"), leaf);
+    ck_assert_ptr_null(wi_module_get_submodule(root, "mid.lea"));
+    ck_assert_ptr_null(wi_module_get_submodule(root, "mid.leaf.x"));
+    ck_assert_ptr_null(wi_module_get_submodule(root, "mid.buf"));
+    ck_assert_ptr_eq(wi_module_find_child(mid, "leaf"), leaf);
+    ck_assert_ptr_null(wi_module_find_child(mid, "w"));
+    ck_assert_ptr_nonnull(wi_module_find_parameter(mid, "w"));
+    ck_assert_ptr_null(wi_module_find_parameter(mid, "buf"));
+    ck_assert_ptr_null(wi_module_find_parameter(mid, "p5")); /* registered as None */
+    ck_assert_str_eq(wi_module_parameter_name(mid, 1000), "w");
+    wi_module_free(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -165,6 +240,8 @@ int main(void)
     tcase_add_test(tc, python_float_repr);
     tcase_add_test(tc, unknown_initializer_suggests);
     tcase_add_test(tc, provenance_is_exact);
+    tcase_add_test(tc, provenance_outside_subtree);
+    tcase_add_test(tc, module_name_lookups);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* MMEngine's functional API through the C API: the seed tutorial's
  * golden cases (tutorial_functional_*) replayed call by call, plus the
  * closed-form facts of each helper. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,44 @@ START_TEST(bias_init_with_prob)
 }
 END_TEST
 
+/* torch 1.13's trunc_normal_ ends with clamp_(min=a, max=b), which
+ * refuses a finite bound outside float32 ("value cannot be converted to
+ * type float without overflow") and takes -FLT_MAX or -inf; torch gives
+ * these values for seed 0, std 1, b 2, a = -FLT_MAX or -inf, both
+ * profiles (ATEN_CPU_CAPABILITY=default / avx2). */
+START_TEST(trunc_normal_bounds)
+{
+    static const float want[2][3] = {
+        {-0x1.34c57ep-5f, 0x1.5a8a1ap-1f, -0x1.5ce3e0p+0f},
+        {-0x1.34c58ep-5f, 0x1.5a8a1ap-1f, -0x1.5ce3e2p+0f}};
+    const double ok[] = {-FLT_MAX, -INFINITY};
+    for (int p = 0; p < 2; p++) {
+        wi_generator_t *g = wi_generator_new(0, p ? WI_RNG_AVX2 : WI_RNG_DEFAULT);
+        int64_t shape[1] = {3};
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 1, shape, NULL);
+        for (int k = 0; k < 2; k++) {
+            wi_generator_manual_seed(g, 0);
+            ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, ok[k], 2, NULL), 0);
+            const float *d = wi_tensor_data(t);
+            for (int i = 0; i < 3; i++)
+                ck_assert_float_eq(d[i], want[p][i]);
+        }
+        wi_error_t err;
+        const double bad[][2] = {{-1e300, 2}, {-2, 1e300},
+                                 {nextafter(-FLT_MAX, -INFINITY), 2},
+                                 {-2, nextafter(FLT_MAX, INFINITY)}};
+        for (int k = 0; k < 4; k++) {
+            ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, bad[k][0], bad[k][1], &err),
+                             WI_EINVAL);
+            ck_assert_str_eq(err.path, k % 2 ? "b" : "a");
+            ck_assert(strstr(err.text, "cannot be converted to type float without overflow"));
+        }
+        wi_tensor_free(t);
+        wi_generator_free(g);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("functional");
@@ -173,6 +212,7 @@ int main(void)
     tcase_add_test(tc, constant_init_values);
     tcase_add_test(tc, bad_distribution);
     tcase_add_test(tc, bias_init_with_prob);
+    tcase_add_test(tc, trunc_normal_bounds);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

@@ -26,7 +26,8 @@ static const char init_usage[] =
     "  -h, --help               this help\n";
 
 struct init_opts {
-    const char *model, *output, *init_cfg, *report, *seed_text;
+    const char *model, *output, *init_cfg, *report;
+    char seed_text[24]; /* canonical decimal, as given (negative stays) */
     const char *plugins[64];
     int n_plugins;
     uint64_t seed;
@@ -50,20 +51,47 @@ static int parse_threads(const char *what, const char *s, int *out)
 }
 
 /* PyTorch accepts any Python int in [-2^63, 2^64): negatives are taken as
- * two's complement. */
-static int parse_seed(const char *s, uint64_t *out)
+ * two's complement.  The text must be a plain decimal integer (an optional
+ * '-', then digits; leading zeros as Python's int()), never what strtoull
+ * also takes (leading space, '+', a '-' it would negate modulo 2^64).
+ * *canon gets the number as Python prints it, for the metadata. */
+static int parse_seed(const char *s, uint64_t *out, char *canon, size_t size)
 {
-    char *end;
-    errno = 0;
-    if (s[0] == '-') {
-        long long v = strtoll(s, &end, 10);
-        *out = (uint64_t)v;
-    } else {
-        if (s[0] == '+' || s[0] == ' ')
+    int neg = s[0] == '-';
+    const char *d = s + neg;
+    uint64_t v = 0;
+    if (!*d)
+        return -1;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9')
             return -1;
-        *out = strtoull(s, &end, 10);
+        unsigned digit = (unsigned)(*d - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return -1;
+        v = v * 10 + digit;
     }
-    return errno || end == s || *end ? -1 : 0;
+    if (neg && v > (uint64_t)INT64_MAX + 1)
+        return -1;
+    *out = neg ? (uint64_t)0 - v : v;
+    snprintf(canon, size, "%s%" PRIu64, neg && v ? "-" : "", v);
+    return 0;
+}
+
+/* arg with control characters escaped and cut to fit: errors stay one line. */
+static const char *printable(const char *arg, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; *arg && n + 8 < size; arg++) {
+        unsigned char ch = (unsigned char)*arg;
+        if (ch < 0x20 || ch == 0x7f)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
+        else
+            buf[n++] = (char)ch;
+    }
+    buf[n] = '\0';
+    if (*arg)
+        snprintf(buf + n, size - n, "...");
+    return buf;
 }
 
 static int parse_args(int argc, char **argv, struct init_opts *o)
@@ -105,10 +133,12 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         case 'v': cli_log_level = WI_LOG_DEBUG; break;
         case 'h': fputs(init_usage, stdout); return 1;
         case OPT_SEED:
-            o->seed_text = optarg;
-            if (parse_seed(optarg, &o->seed) < 0) {
-                cli_errorf("--seed: expected an integer in [-2^63, 2^64), got '%s'",
-                           optarg);
+            if (parse_seed(optarg, &o->seed, o->seed_text,
+                           sizeof o->seed_text) < 0) {
+                char shown[80];
+                cli_errorf("--seed: expected a decimal integer in [-2^63, "
+                           "2^64) (digits, optionally after '-'), got '%s'",
+                           printable(optarg, shown, sizeof shown));
                 return -1;
             }
             break;
@@ -209,10 +239,8 @@ static json_t *load_init_cfg(const char *path)
 static int save_output(const struct init_opts *o, wi_module_t *root)
 {
     wi_error_t err;
-    char seed[32];
-    snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
-                             "seed", o->seed_text ? o->seed_text : seed,
+                             "seed", o->seed_text[0] ? o->seed_text : "0",
                              "rng_profile", wi_rng_profile_name(o->profile),
                              "weightinit_version", wi_version(),
                              "model", o->model);
@@ -271,7 +299,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx)
     if (rc < 0) {
         locate_cfg_error(&err, o);
         cli_error(&err);
-        status = EXIT_INIT_FAILED;
+        /* A value the config should not have had is an input error. */
+        status = err.code == WI_EINVAL ? EXIT_BAD_INPUT : EXIT_INIT_FAILED;
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;

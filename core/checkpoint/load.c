@@ -8,6 +8,9 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "base/map.h"
+#include "model/module_internal.h"
+
 /* A growing ", "-joined list of keys. */
 struct keys {
     char *text;
@@ -38,7 +41,6 @@ static void keys_add(struct keys *k, const char *key) { list_add(k, key, ", "); 
 
 struct load {
     const wi_state_dict_t *sd;
-    char *loaded; /* per sd entry: used by some module */
     struct keys mismatch, unexpected, missing;
     wi_error_t *err;
     int rc;
@@ -81,26 +83,74 @@ static void load_one(struct load *l, const char *prefix, const char *name,
     }
 }
 
-/* A key under prefix is unexpected when its first component is neither a
- * child nor a present parameter or buffer of the module. */
-static int is_local(const wi_module_t *m, const char *first, size_t len)
+/* torch's _load_from_state_dict, run on each module in turn, reports a
+ * key under the module's prefix as unexpected when its first component is
+ * neither a child nor a present parameter or buffer.  Only one module can
+ * do so for a key: the one reached by following its components through
+ * children.  Returns it, or NULL when no module reports the key. */
+static const wi_module_t *reporter(const wi_module_t *m, const char *key)
 {
-    for (size_t i = 0; i < wi_module_child_count(m); i++) {
-        const char *c = wi_module_child_name(m, i);
-        if (strlen(c) == len && strncmp(c, first, len) == 0)
-            return 1;
+    for (;;) {
+        const char *dot = strchr(key, '.');
+        size_t len = dot ? (size_t)(dot - key) : strlen(key);
+        if (wi_priv_module_has_state(m, key, len))
+            return NULL;
+        const wi_module_t *child = wi_priv_module_find_child_n(m, key, len);
+        if (!child)
+            return m;
+        if (!dot)
+            return NULL; /* "fc" itself is under no module's prefix "fc." */
+        m = child;
+        key = dot + 1;
     }
-    for (size_t i = 0; i < wi_module_parameter_count(m); i++) {
-        const char *c = wi_module_parameter_name(m, i);
-        if (wi_module_parameter(m, i) && strlen(c) == len && strncmp(c, first, len) == 0)
-            return 1;
-    }
-    for (size_t i = 0; i < wi_module_buffer_count(m); i++) {
-        const char *c = wi_module_buffer_name(m, i);
-        if (wi_module_buffer(m, i) && strlen(c) == len && strncmp(c, first, len) == 0)
-            return 1;
-    }
+}
+
+struct unexpected {
+    size_t module; /* the reporter's place in the load order */
+    size_t key;    /* the key's place in the state dict */
+};
+
+static int by_report_order(const void *a, const void *b)
+{
+    const struct unexpected *x = a, *y = b;
+    if (x->module != y->module)
+        return x->module < y->module ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Numbers modules in load order (a module, then its children). */
+static int number_modules(const wi_module_t *m, wi_priv_map_t *order, size_t *n)
+{
+    if (wi_priv_map_put_ptr(order, m, (*n)++) < 0)
+        return WI_ENOMEM;
+    for (size_t i = 0; i < wi_module_child_count(m); i++)
+        if (number_modules(wi_module_child(m, i), order, n) < 0)
+            return WI_ENOMEM;
     return 0;
+}
+
+/* The unexpected keys in torch's order: by module in load order, then in
+ * state-dict order, in O(keys log keys) rather than modules x keys. */
+static int find_unexpected(struct load *l, const wi_module_t *root)
+{
+    size_t n_keys = wi_state_dict_size(l->sd), n = 0, n_modules = 0;
+    struct unexpected *u = malloc((n_keys + 1) * sizeof *u);
+    wi_priv_map_t order = {NULL, 0, 0};
+    int rc = u ? number_modules(root, &order, &n_modules) : WI_ENOMEM;
+    for (size_t k = 0; rc == 0 && k < n_keys; k++) {
+        const wi_module_t *m = reporter(root, wi_state_dict_name(l->sd, k));
+        size_t place = 0;
+        if (m && wi_priv_map_get_ptr(&order, m, &place))
+            u[n++] = (struct unexpected){place, k};
+    }
+    if (rc == 0) {
+        qsort(u, n, sizeof *u, by_report_order);
+        for (size_t i = 0; i < n; i++)
+            keys_add(&l->unexpected, wi_state_dict_name(l->sd, u[i].key));
+    }
+    wi_priv_map_clear(&order);
+    free(u);
+    return rc;
 }
 
 static void load_module(struct load *l, wi_module_t *m, const char *prefix)
@@ -111,18 +161,6 @@ static void load_module(struct load *l, wi_module_t *m, const char *prefix)
     for (size_t i = 0; i < wi_module_buffer_count(m); i++)
         if (wi_module_buffer(m, i))
             load_one(l, prefix, wi_module_buffer_name(m, i), wi_module_buffer(m, i));
-    size_t plen = strlen(prefix);
-    for (size_t k = 0; k < wi_state_dict_size(l->sd); k++) {
-        const char *key = wi_state_dict_name(l->sd, k);
-        if (l->loaded[k] || strncmp(key, prefix, plen) != 0)
-            continue;
-        const char *first = key + plen, *dot = strchr(first, '.');
-        size_t len = dot ? (size_t)(dot - first) : strlen(first);
-        if (!is_local(m, first, len)) {
-            keys_add(&l->unexpected, key);
-            l->loaded[k] = 1; /* reported once */
-        }
-    }
     for (size_t i = 0; i < wi_module_child_count(m); i++) {
         char child[1024];
         snprintf(child, sizeof child, "%s%s.", prefix, wi_module_child_name(m, i));
@@ -155,11 +193,11 @@ static char *mismatch_message(const struct load *l)
 int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
                        wi_context_t *ctx, wi_error_t *err)
 {
-    struct load l = {sd, calloc(wi_state_dict_size(sd) + 1, 1), {0}, {0}, {0}, err, 0};
-    if (!l.loaded)
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    struct load l = {sd, {0}, {0}, {0}, err, 0};
     load_module(&l, m, "");
     int rc = l.rc;
+    if (rc == 0 && find_unexpected(&l, m) < 0)
+        rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     if (rc == 0 && (l.mismatch.oom || l.unexpected.oom || l.missing.oom))
         rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     char *msg = rc == 0 ? mismatch_message(&l) : NULL;
@@ -168,7 +206,6 @@ int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
     else if (msg)
         wi_context_log(ctx, WI_LOG_WARNING, "%s", msg);
     free(msg);
-    free(l.loaded);
     free(l.mismatch.text);
     free(l.unexpected.text);
     free(l.missing.text);

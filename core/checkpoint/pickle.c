@@ -773,7 +773,7 @@ static int op_build(struct run *r)
 static int op_tuple(struct run *r, int op, size_t n)
 {
     wi_priv_pickle_t *vm = r->vm;
-    wi_priv_pval_t **items;
+    wi_priv_pval_t **items = NULL;
     if (n == SIZE_MAX) {
         if (pop_mark(r, op, &items, &n) < 0)
             return WI_EFORMAT;
@@ -815,7 +815,8 @@ static int seq_add(struct run *r, wi_priv_pval_t *seq, wi_priv_pval_t **items,
 /* APPEND(S) (list) and ADDITEMS (set). */
 static int op_append(struct run *r, int op, int marked)
 {
-    wi_priv_pval_t **items, *one, *target;
+    /* = NULL: gcc -O2 cannot see that pop_mark sets it on success. */
+    wi_priv_pval_t **items = NULL, *one, *target;
     size_t n = 1;
     if (marked) {
         if (pop_mark(r, op, &items, &n) < 0)
@@ -839,7 +840,7 @@ static int op_append(struct run *r, int op, int marked)
 
 static int op_setitems(struct run *r, int op, int marked)
 {
-    wi_priv_pval_t **items, *pair[2], *d;
+    wi_priv_pval_t **items = NULL, *pair[2], *d;
     size_t n = 2;
     if (marked) {
         if (pop_mark(r, op, &items, &n) < 0)

@@ -3,6 +3,7 @@
  * with exact provenance: parameter writes are seen through tensor version
  * counters and attributed right after each initializer, each user-defined
  * init_weights, exactly where MMEngine calls update_init_info. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,11 @@
 
 #include "engine/context_internal.h"
 #include "base/jsonutil.h"
+#include "base/map.h"
 #include "base/pyrepr.h"
+#include "model/module_internal.h"
 #include "plugin/registry_internal.h"
+#include "tensor/tensor_internal.h"
 
 struct tracked {
     wi_module_t *owner;
@@ -22,46 +26,110 @@ struct tracked {
     uint64_t version;
 };
 
+/* The parameters in named_parameters() order, so every subtree's are one
+ * run [begin, end); `subtrees` maps a module to its run's index in runs. */
+struct run {
+    size_t begin, end;
+};
+
 struct wi_priv_tracker {
     struct tracked *items;
     size_t n, cap;
+    struct run *runs;
+    size_t n_runs, cap_runs;
+    wi_priv_map_t subtrees;
+    uint64_t writes; /* wi_priv_tensor_writes() when last attributed */
 };
 
 /* ---- provenance ------------------------------------------------------- */
 
-static int track_param(const char *name, wi_module_t *owner, size_t i, void *ud)
+static int grow(void **items, size_t *cap, size_t n, size_t size)
 {
-    struct wi_priv_tracker *t = ud;
-    (void)name;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        struct tracked *items = realloc(t->items, cap * sizeof *items);
-        if (!items)
-            return WI_ENOMEM;
-        t->items = items;
-        t->cap = cap;
-    }
-    wi_module_set_parameter_info(owner, i, NULL, NULL);
-    t->items[t->n++] = (struct tracked){
-        owner, i, wi_tensor_version(wi_module_parameter(owner, i))};
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *p = realloc(*items, c * size);
+    if (!p)
+        return WI_ENOMEM;
+    *items = p;
+    *cap = c;
     return 0;
 }
 
-/* Attributes every parameter written since the last call to `info`. */
-static int attribute(wi_context_t *ctx, const char *info, wi_error_t *err)
+/* Records m's parameters, then its children's, depth first. */
+static int track_module(struct wi_priv_tracker *t, wi_module_t *m)
 {
-    struct wi_priv_tracker *t = ctx->tracker;
-    for (size_t k = 0; t && k < t->n; k++) {
+    size_t r = t->n_runs;
+    if (grow((void **)&t->runs, &t->cap_runs, r, sizeof *t->runs) < 0 ||
+        wi_priv_map_put_ptr(&t->subtrees, m, r) < 0)
+        return WI_ENOMEM;
+    t->n_runs++;
+    t->runs[r].begin = t->n;
+    for (size_t i = 0; i < wi_module_parameter_count(m); i++) {
+        wi_tensor_t *p = wi_module_parameter(m, i);
+        if (!p)
+            continue;
+        if (grow((void **)&t->items, &t->cap, t->n, sizeof *t->items) < 0)
+            return WI_ENOMEM;
+        wi_module_set_parameter_info(m, i, NULL, NULL);
+        t->items[t->n++] = (struct tracked){m, i, wi_tensor_version(p)};
+    }
+    for (size_t i = 0; i < wi_module_child_count(m); i++)
+        if (track_module(t, wi_module_child(m, i)) < 0)
+            return WI_ENOMEM;
+    t->runs[r].end = t->n;
+    return 0;
+}
+
+static void tracker_free(struct wi_priv_tracker *t)
+{
+    free(t->items);
+    free(t->runs);
+    wi_priv_map_clear(&t->subtrees);
+}
+
+/* Attributes the written parameters of items [begin, end) to info and
+ * returns how many writes it saw (or a negative WI_E* code). */
+static int64_t attribute_run(struct wi_priv_tracker *t, size_t begin,
+                             size_t end, const char *info, wi_error_t *err)
+{
+    int64_t seen = 0;
+    for (size_t k = begin; k < end; k++) {
         struct tracked *p = &t->items[k];
         uint64_t v = wi_tensor_version(wi_module_parameter(p->owner, p->index));
         if (v == p->version)
             continue;
+        seen += (int64_t)(v - p->version);
         p->version = v;
         int rc = wi_module_set_parameter_info(p->owner, p->index, info, err);
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return seen;
+}
+
+/* Attributes every parameter written since the last call to `info`.
+ * Initializers and init_weights write inside the subtree of m they were
+ * given, so only that run is compared; when the process-wide write count
+ * says some write happened elsewhere (a plugin writing outside its
+ * module, scratch tensors), the rest of the tree is compared too. */
+static int attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
+                     wi_error_t *err)
+{
+    struct wi_priv_tracker *t = ctx->tracker;
+    if (!t)
+        return 0;
+    uint64_t writes = wi_priv_tensor_writes();
+    size_t r;
+    struct run run = {0, t->n};
+    if (wi_priv_map_get_ptr(&t->subtrees, m, &r))
+        run = t->runs[r];
+    int64_t seen = attribute_run(t, run.begin, run.end, info, err);
+    if (seen >= 0 && (uint64_t)seen != writes - t->writes &&
+        (seen = attribute_run(t, 0, run.begin, info, err)) >= 0)
+        seen = attribute_run(t, run.end, t->n, info, err);
+    t->writes = writes;
+    return seen < 0 ? (int)seen : 0;
 }
 
 /* ---- one initializer config ------------------------------------------- */
@@ -99,7 +167,17 @@ static int parse_base(json_t *args, const char *path, wi_init_base_t *base,
                          "layer must be a str or a list of str, got %s",
                          wi_priv_json_repr(l, repr, sizeof repr));
     if (prob && json_is_real(prob)) {
-        base->bias = wi_bias_init_with_prob(json_real_value(prob));
+        double p = json_real_value(prob);
+        /* bias_init_with_prob's (1 - p) / p is a Python float division,
+         * raised in BaseInit.__init__, before any module is matched. */
+        if (p == 0.0)
+            return cfg_error(path, "bias_prob", err, WI_EINVAL,
+                             "bias_prob=%s: bias_init_with_prob computes "
+                             "-log((1 - p) / p): ZeroDivisionError: float "
+                             "division by zero; expected a probability in "
+                             "(0, 1)",
+                             signbit(p) ? "-0.0" : "0.0");
+        base->bias = wi_bias_init_with_prob(p);
         wi_priv_format_double(base->bias, base->bias_repr, sizeof base->bias_repr);
     } else {
         base->bias = bias ? json_number_value(bias) : 0.0;
@@ -192,7 +270,7 @@ static int run_initializer(wi_module_t *m, const json_t *cfg, int wholemodule,
         if (rc < 0)
             locate(err, path, name);
         else
-            rc = attribute(ctx, type->info(self), err);
+            rc = attribute(ctx, m, type->info(self), err);
     }
     if (self)
         type->destroy(self);
@@ -362,13 +440,9 @@ static void cfg_path(const wi_module_t *m, char *out, size_t size)
         chain[depth++] = p;
     size_t len = 0;
     out[0] = '\0';
-    while (depth-- > 0 && len < size) {
-        const wi_module_t *c = chain[depth], *parent = wi_module_parent(c);
-        for (size_t i = 0; i < wi_module_child_count(parent); i++)
-            if (wi_module_child(parent, i) == c)
-                len += (size_t)snprintf(out + len, size - len, "children.%s.",
-                                        wi_module_child_name(parent, i));
-    }
+    while (depth-- > 0 && len < size)
+        len += (size_t)snprintf(out + len, size - len, "children.%s.",
+                                wi_priv_module_name(chain[depth]));
     if (len < size)
         snprintf(out + len, size - len, "init_cfg");
 }
@@ -395,7 +469,7 @@ static int init_children(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
         snprintf(info, sizeof info,
                  "Initialized by user-defined `init_weights` in %s",
                  wi_module_type(c));
-        if ((rc = attribute(ctx, info, err)) < 0)
+        if ((rc = attribute(ctx, c, info, err)) < 0)
             return rc;
     }
     return 0;
@@ -437,9 +511,11 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
 {
     if (ctx->tracker) /* nested: a module type's own init_weights */
         return call_init_weights(m, ctx, err);
-    struct wi_priv_tracker t = {NULL, 0, 0};
-    if (wi_module_named_parameters(m, track_param, &t) != 0) {
-        free(t.items);
+    struct wi_priv_tracker t;
+    memset(&t, 0, sizeof t);
+    t.writes = wi_priv_tensor_writes();
+    if (track_module(&t, m) < 0) {
+        tracker_free(&t);
         return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     }
     ctx->tracker = &t;
@@ -449,10 +525,10 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
         snprintf(info, sizeof info,
                  "Initialized by user-defined `init_weights` in %s",
                  wi_module_type(m));
-        rc = attribute(ctx, info, err);
+        rc = attribute(ctx, m, info, err);
     }
     ctx->tracker = NULL;
-    free(t.items);
+    tracker_free(&t);
     return rc;
 }
 

@@ -4,6 +4,8 @@
 #include <weightinit/functional.h>
 #include <weightinit/init.h>
 
+#include "math/wimath.h"
+
 /* MMEngine's `assert distribution in ['uniform', 'normal']`. */
 static int check_distribution(const char *d, wi_error_t *err)
 {
@@ -87,5 +89,5 @@ int wi_caffe2_xavier_init(wi_module_t *m, wi_generator_t *g, double bias,
 
 double wi_bias_init_with_prob(double prior_prob)
 {
-    return -log((1.0 - prior_prob) / prior_prob);
+    return -wi_log((1.0 - prior_prob) / prior_prob);
 }

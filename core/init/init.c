@@ -5,7 +5,9 @@
 
 #include <weightinit/init.h>
 
+#include "base/pyrepr.h"
 #include "kernels/fill.h"
+#include "math/wimath.h"
 #include "rng/rng_internal.h"
 
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
@@ -88,11 +90,14 @@ static double standard_normal_double(wi_generator_t *g)
     }
     double u1 = wi_u53(wi_mt_next64(g));
     double u2 = wi_u53(wi_mt_next64(g));
-    double r = sqrt(-2.0 * log(1.0 - u2));
+    double r = sqrt(-2.0 * wi_log(1.0 - u2));
     double theta = 2.0 * M_PI * u1;
-    g->next_double_normal = r * sin(theta);
+    /* torch's compiled sin/cos pair is one glibc sincos call. */
+    double sn, cs;
+    wi_sincos(theta, &sn, &cs);
+    g->next_double_normal = r * sn;
     g->has_next_double_normal = 1;
-    return r * cos(theta);
+    return r * cs;
 }
 
 static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
@@ -136,7 +141,22 @@ int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
     return rc;
 }
 
-static double norm_cdf(double x) { return (1.0 + erf(x / sqrt(2.0))) / 2.0; }
+static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
+
+/* The last step, clamp_(min=a, max=b), converts a and b to float with
+ * c10's overflow check (infinities pass).  torch raises it after drawing;
+ * the error ends the run either way, so checking first draws nothing. */
+static int check_clamp_bound(const char *name, double v, wi_error_t *err)
+{
+    char repr[40];
+    if (!isfinite(v) || (v >= -FLT_MAX && v <= FLT_MAX))
+        return 0;
+    return wi_error_set(err, WI_EINVAL, NULL, name,
+                        "trunc_normal_: %s=%s: value cannot be converted "
+                        "to type float without overflow (clamp_); expected "
+                        "a float32 value or an infinity",
+                        name, wi_priv_format_double(v, repr, sizeof repr));
+}
 
 int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
                      double std, double a, double b, wi_error_t *err)
@@ -160,6 +180,10 @@ int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
     double u = norm_cdf((b - mean) / std);
     double from = 2.0 * l - 1.0, to = 2.0 * u - 1.0;
     rc = check_uniform_bounds(from, to, err);
+    if (rc == 0)
+        rc = check_clamp_bound("a", a, err);
+    if (rc == 0)
+        rc = check_clamp_bound("b", b, err);
     if (rc < 0)
         return rc;
 

@@ -1,14 +1,16 @@
 /* PyTorch's single-precision erfinv kernel (calc_erfinv, torch-rng.md
  * §5), inlined into each instruction set's trunc_normal_ kernel so that
  * its fused Horner steps become FMA instructions where the unit is built
- * with -mfma (fmaf() is exactly rounded either way).  erff/expf/logf stay
- * the libm calls PyTorch makes. */
+ * with -mfma (fmaf() is exactly rounded either way).  erff/expf/logf are
+ * core/math's, glibc's values bit for bit. */
 #ifndef WI_KERNELS_ERFINV_H
 #define WI_KERNELS_ERFINV_H
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "math/wimath.h"
 
 static inline float wi_erfinv_bits(uint32_t u)
 {
@@ -52,14 +54,14 @@ wi_erfinv_inline(float y, int fused)
         x = y * num;
         x = x / den;
     } else {
-        float z = sqrtf(-logf((1.0f - y_abs) / 2.0f));
+        float z = sqrtf(-wi_logf((1.0f - y_abs) / 2.0f));
         float num = H(H(H(c3, c2), c1), c0);
         float den = H(H(d1, d0), 1.0f);
         x = copysignf(num, y) / den;
     }
 #undef H
     for (int step = 0; step < 2; step++)
-        x = x - (erff(x) - y) / (k * expf(-x * x));
+        x = x - (wi_erff(x) - y) / (k * wi_expf(-x * x));
     return x;
 }
 

@@ -7,6 +7,7 @@
 
 #include "kernels/erfinv.h"
 #include "kernels/mathfun.h"
+#include "math/wimath.h"
 
 /* Every float operation below must round to binary32 on its own; fused
  * operations are spelled fmaf() (the build passes -ffp-contract=off). */
@@ -125,11 +126,18 @@ void wi_normal_fill16_avx2(float *data, float mean, float std)
 
 /* Results are identical in both clones: fmaf() is exactly rounded either
  * way; the "fma" clone only runs it as an instruction (CPUs with FMA). */
-__attribute__((target_clones("fma", "default"))) void
-wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
+__attribute__((target_clones("fma", "default"))) static void
+normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
 {
     for (int64_t b = 0; b < nblocks; b++)
         normal_fill16_avx2(data + 16 * b, mean, std);
+}
+
+/* A plain wrapper: clang 14 names the ifunc of an extern target_clones
+ * function "<name>.ifunc", leaving <name> undefined at link time. */
+void wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
+{
+    normal_blocks_avx2(data, nblocks, mean, std);
 }
 
 void wi_normal_fill16_default(float *data, float mean, float std)
@@ -137,11 +145,13 @@ void wi_normal_fill16_default(float *data, float mean, float std)
     for (int j = 0; j < 8; j++) {
         float u1 = 1.0f - data[j];
         float u2 = data[j + 8];
-        float radius = sqrtf(-2.0f * logf(u1));
+        float radius = sqrtf(-2.0f * wi_logf(u1));
         /* 2.0f * c10::pi<double> * u2: the product is a double. */
         float theta = (float)(6.283185307179586 * (double)u2);
-        data[j] = radius * cosf(theta) * std + mean;
-        data[j + 8] = radius * sinf(theta) * std + mean;
+        float sn, cs;
+        wi_sincosf(theta, &sn, &cs);
+        data[j] = radius * cs * std + mean;
+        data[j + 8] = radius * sn * std + mean;
     }
 }
 

@@ -10,6 +10,7 @@
 #include <weightinit/model.h>
 
 #include "base/jsonutil.h"
+#include "model/layer_reset.h"
 
 enum arg_kind {
     A_SIZE,         /* int >= min */
@@ -21,7 +22,7 @@ enum arg_kind {
     A_TUPLE,        /* int or list of `spatial` ints, each >= min */
     A_PADDING,      /* A_TUPLE or "valid"/"same" */
     A_CHOICE,       /* one of choices */
-    A_SHAPE         /* int or non-empty list of ints >= 0 */
+    A_SHAPE         /* int or list of ints >= 0; [] is a 0-d shape */
 };
 
 struct arg_spec {
@@ -43,6 +44,7 @@ struct arg_val {
 
 struct layer_build {
     wi_module_t *m;
+    const struct arg_spec *args; /* the layer's, for error paths */
     const struct arg_val *v;
     int spatial;
     wi_generator_t *g;
@@ -255,8 +257,8 @@ static int parse_shape(const struct parse *p, const struct arg_spec *s,
         out->n = 1;
         return 0;
     }
-    if (!json_is_array(v) || json_array_size(v) == 0 ||
-        json_array_size(v) > WI_MAX_DIMS)
+    /* torch takes normalized_shape=[] (0-d weight and bias). */
+    if (!json_is_array(v) || json_array_size(v) > WI_MAX_DIMS)
         return bad_arg(p, s->name, v, expected);
     for (size_t i = 0; i < json_array_size(v); i++) {
         const json_t *e = json_array_get(v, i);
@@ -395,13 +397,40 @@ static int fail_at(struct layer_build *b, int code, const char *arg,
     return wi_error_set(b->err, code, b->source, path, fmt, detail);
 }
 
-static wi_tensor_t *new_f32(struct layer_build *b, int ndim,
-                            const int64_t *shape)
+/* The size argument of largest value among the n given indexes (the
+ * first on a tie): the one to name when a shape made of them is too
+ * large.  A tuple counts as its largest element. */
+static const char *largest(const struct layer_build *b, int n, const int *idx)
 {
-    wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, ndim, shape, b->err);
-    if (!t && b->err)
-        snprintf(b->err->source, sizeof b->err->source, "%s",
-                 b->source ? b->source : "");
+    int best = idx[0];
+    int64_t best_v = -1;
+    for (int k = 0; k < n; k++) {
+        const struct arg_val *v = &b->v[idx[k]];
+        int64_t x = v->n ? 0 : v->i;
+        for (int i = 0; i < v->n; i++)
+            x = v->v[i] > x ? v->v[i] : x;
+        if (x > best_v) {
+            best = idx[k];
+            best_v = x;
+        }
+    }
+    return b->args[best].name;
+}
+
+/* A new zeroed tensor; a shape too large names the model file and the
+ * argument `blame` it came from. */
+static wi_tensor_t *new_tensor(struct layer_build *b, const char *blame,
+                               const char *name, wi_dtype_t dtype, int ndim,
+                               const int64_t *shape)
+{
+    wi_tensor_t *t = wi_tensor_new(dtype, ndim, shape, b->err);
+    if (!t && b->err) {
+        char path[WI_PATH_MAX], dims[256], text[WI_ERROR_TEXT_LENGTH];
+        snprintf(text, sizeof text, "%s", b->err->text);
+        wi_priv_path_key(path, sizeof path, b->path, blame);
+        wi_error_set(b->err, b->err->code, b->source, path, "%s of shape %s: %s",
+                     name, wi_shape_format(ndim, shape, dims, sizeof dims), text);
+    }
     return t;
 }
 
@@ -411,41 +440,32 @@ static int add_param(struct layer_build *b, const char *name, wi_tensor_t *t)
     return wi_module_add_parameter_new(b->m, name, t, b->err);
 }
 
-static int add_param_new(struct layer_build *b, const char *name, int ndim,
-                         const int64_t *shape, wi_tensor_t **out)
+static int add_param_new(struct layer_build *b, const char *blame,
+                         const char *name, int ndim, const int64_t *shape,
+                         wi_tensor_t **out)
 {
-    wi_tensor_t *t = new_f32(b, ndim, shape);
+    wi_tensor_t *t = new_tensor(b, blame, name, WI_DTYPE_F32, ndim, shape);
     if (!t)
         return b->err ? b->err->code : WI_ENOMEM;
     *out = t;
     return add_param(b, name, t);
 }
 
-/* Linear/_ConvNd reset_parameters: kaiming_uniform_(a=sqrt(5)), then the
- * bias from the weight's fan_in. */
+/* Linear/_ConvNd reset_parameters (model/layer_reset.c). */
 static int reset_linear_like(struct layer_build *b, wi_tensor_t *w,
                              wi_tensor_t *bias, int bias_always)
 {
-    int rc = wi_kaiming_uniform_(w, b->g, sqrt(5.0), "fan_in", "leaky_relu",
-                                 b->err);
-    if (rc < 0 || !bias)
-        return rc;
-    int64_t fan_in, fan_out;
-    if ((rc = wi_calculate_fan_in_and_fan_out(w, &fan_in, &fan_out, b->err)) < 0)
-        return rc;
-    if (fan_in == 0 && !bias_always)
-        return 0;
-    double bound = fan_in > 0 ? 1.0 / sqrt((double)fan_in) : 0.0;
-    return wi_uniform_(bias, b->g, -bound, bound, b->err);
+    return wi_priv_reset_linear_like(w, bias, bias_always, b->g, b->err);
 }
 
 static int build_linear(struct layer_build *b)
 {
     int64_t wshape[2] = {b->v[1].i, b->v[0].i}, bshape[1] = {b->v[1].i};
+    static const int sizes[] = {0, 1};
     wi_tensor_t *w = NULL, *bias = NULL;
-    int rc = add_param_new(b, "weight", 2, wshape, &w);
+    int rc = add_param_new(b, largest(b, 2, sizes), "weight", 2, wshape, &w);
     if (rc == 0)
-        rc = b->v[2].i ? add_param_new(b, "bias", 1, bshape, &bias)
+        rc = b->v[2].i ? add_param_new(b, "out_features", "bias", 1, bshape, &bias)
                        : add_param(b, "bias", NULL);
     return rc < 0 ? rc : reset_linear_like(b, w, bias, 1);
 }
@@ -475,10 +495,12 @@ static int conv_common(struct layer_build *b, int transposed, int bias_index)
     for (int i = 0; i < b->spatial; i++)
         wshape[2 + i] = v[2].v[i];
     int64_t bshape[1] = {out};
+    static const int sizes[] = {0, 1, 2}; /* channels, kernel_size */
     wi_tensor_t *w = NULL, *bias = NULL;
-    rc = add_param_new(b, "weight", 2 + b->spatial, wshape, &w);
+    rc = add_param_new(b, largest(b, 3, sizes), "weight", 2 + b->spatial,
+                       wshape, &w);
     if (rc == 0)
-        rc = v[bias_index].i ? add_param_new(b, "bias", 1, bshape, &bias)
+        rc = v[bias_index].i ? add_param_new(b, "out_channels", "bias", 1, bshape, &bias)
                              : add_param(b, "bias", NULL);
     return rc < 0 ? rc : reset_linear_like(b, w, bias, 0);
 }
@@ -501,13 +523,13 @@ static int build_conv_transpose(struct layer_build *b)
     return conv_common(b, 1, 7);
 }
 
-static int add_filled(struct layer_build *b, int buffer, const char *name,
-                      wi_dtype_t dtype, int ndim, const int64_t *shape,
-                      double val)
+static int add_filled(struct layer_build *b, const char *blame, int buffer,
+                      const char *name, wi_dtype_t dtype, int ndim,
+                      const int64_t *shape, double val)
 {
-    wi_tensor_t *t = wi_tensor_new(dtype, ndim, shape, b->err);
+    wi_tensor_t *t = new_tensor(b, blame, name, dtype, ndim, shape);
     if (!t)
-        return WI_ENOMEM;
+        return b->err ? b->err->code : WI_ENOMEM;
     if (val != 0.0) { /* new tensors are zero already */
         int rc = wi_constant_(t, val, b->err);
         if (rc < 0) {
@@ -520,27 +542,29 @@ static int add_filled(struct layer_build *b, int buffer, const char *name,
 }
 
 /* weight = ones, bias = zeros (norm layers, affine) or both None. */
-static int add_affine(struct layer_build *b, int affine, int ndim,
-                      const int64_t *shape)
+static int add_affine(struct layer_build *b, const char *blame, int affine,
+                      int ndim, const int64_t *shape)
 {
     if (!affine) {
         int rc = add_param(b, "weight", NULL);
         return rc < 0 ? rc : add_param(b, "bias", NULL);
     }
-    int rc = add_filled(b, 0, "weight", WI_DTYPE_F32, ndim, shape, 1.0);
-    return rc < 0 ? rc : add_filled(b, 0, "bias", WI_DTYPE_F32, ndim, shape, 0.0);
+    int rc = add_filled(b, blame, 0, "weight", WI_DTYPE_F32, ndim, shape, 1.0);
+    return rc < 0 ? rc
+                  : add_filled(b, blame, 0, "bias", WI_DTYPE_F32, ndim, shape, 0.0);
 }
 
 static int build_batchnorm(struct layer_build *b)
 {
     int64_t shape[1] = {b->v[0].i};
-    int rc = add_affine(b, (int)b->v[3].i, 1, shape);
+    const char *n = "num_features";
+    int rc = add_affine(b, n, (int)b->v[3].i, 1, shape);
     if (rc < 0 || !b->v[4].i)
         return rc; /* track_running_stats=False: no buffers */
-    if ((rc = add_filled(b, 1, "running_mean", WI_DTYPE_F32, 1, shape, 0.0)) < 0 ||
-        (rc = add_filled(b, 1, "running_var", WI_DTYPE_F32, 1, shape, 1.0)) < 0)
+    if ((rc = add_filled(b, n, 1, "running_mean", WI_DTYPE_F32, 1, shape, 0.0)) < 0 ||
+        (rc = add_filled(b, n, 1, "running_var", WI_DTYPE_F32, 1, shape, 1.0)) < 0)
         return rc;
-    return add_filled(b, 1, "num_batches_tracked", WI_DTYPE_I64, 0, NULL, 0.0);
+    return add_filled(b, n, 1, "num_batches_tracked", WI_DTYPE_I64, 0, NULL, 0.0);
 }
 
 static int build_groupnorm(struct layer_build *b)
@@ -549,12 +573,12 @@ static int build_groupnorm(struct layer_build *b)
         return fail_at(b, WI_EINVAL, "num_groups", "%s",
                        "num_channels must be divisible by num_groups");
     int64_t shape[1] = {b->v[1].i};
-    return add_affine(b, (int)b->v[3].i, 1, shape);
+    return add_affine(b, "num_channels", (int)b->v[3].i, 1, shape);
 }
 
 static int build_layernorm(struct layer_build *b)
 {
-    return add_affine(b, (int)b->v[2].i, b->v[0].n, b->v[0].v);
+    return add_affine(b, "normalized_shape", (int)b->v[2].i, b->v[0].n, b->v[0].v);
 }
 
 static int build_embedding(struct layer_build *b)
@@ -567,17 +591,12 @@ static int build_embedding(struct layer_build *b)
     if (has_pad && pad < 0)
         pad += num;
     int64_t shape[2] = {num, dim};
+    static const int sizes[] = {0, 1};
     wi_tensor_t *w = NULL;
-    int rc = add_param_new(b, "weight", 2, shape, &w);
-    if (rc < 0 || (rc = wi_normal_(w, b->g, 0.0, 1.0, b->err)) < 0)
+    int rc = add_param_new(b, largest(b, 2, sizes), "weight", 2, shape, &w);
+    if (rc < 0)
         return rc;
-    if (has_pad) {
-        float *row = (float *)wi_tensor_data(w) + pad * dim;
-        for (int64_t j = 0; j < dim; j++)
-            row[j] = 0.0f;
-        wi_tensor_bump_version(w);
-    }
-    return 0;
+    return wi_priv_reset_embedding(w, has_pad ? pad : -1, b->g, b->err);
 }
 
 /* nn.MultiheadAttention: out_proj (a Linear) draws at construction, then
@@ -587,23 +606,31 @@ static int mha_params(struct layer_build *b, int64_t e, int64_t kdim,
                       wi_tensor_t *bias_kv[2])
 {
     int same = kdim == e && vdim == e, rc;
+    int64_t e3;
+    if (__builtin_mul_overflow(e, 3, &e3))
+        return fail_at(b, WI_ENOMEM, "embed_dim", "%s",
+                       "in_proj_weight and in_proj_bias have 3 * embed_dim "
+                       "rows, more than 2^63");
     if (same) {
-        int64_t s[2] = {3 * e, e};
-        if ((rc = add_param_new(b, "in_proj_weight", 2, s, &w[0])) < 0)
+        int64_t s[2] = {e3, e};
+        if ((rc = add_param_new(b, "embed_dim", "in_proj_weight", 2, s, &w[0])) < 0)
             return rc;
     } else {
         int64_t q[2] = {e, e}, k[2] = {e, kdim}, v[2] = {e, vdim};
-        if ((rc = add_param_new(b, "q_proj_weight", 2, q, &w[0])) < 0 ||
-            (rc = add_param_new(b, "k_proj_weight", 2, k, &w[1])) < 0 ||
-            (rc = add_param_new(b, "v_proj_weight", 2, v, &w[2])) < 0)
+        const char *kblame = kdim > e ? "kdim" : "embed_dim";
+        const char *vblame = vdim > e ? "vdim" : "embed_dim";
+        if ((rc = add_param_new(b, "embed_dim", "q_proj_weight", 2, q, &w[0])) < 0 ||
+            (rc = add_param_new(b, kblame, "k_proj_weight", 2, k, &w[1])) < 0 ||
+            (rc = add_param_new(b, vblame, "v_proj_weight", 2, v, &w[2])) < 0)
             return rc;
     }
-    int64_t bs[1] = {3 * e}, kv[3] = {1, 1, e};
-    if (b->v[3].i && (rc = add_param_new(b, "in_proj_bias", 1, bs, in_bias)) < 0)
+    int64_t bs[1] = {e3}, kv[3] = {1, 1, e};
+    if (b->v[3].i &&
+        (rc = add_param_new(b, "embed_dim", "in_proj_bias", 1, bs, in_bias)) < 0)
         return rc;
     if (b->v[4].i &&
-        ((rc = add_param_new(b, "bias_k", 3, kv, &bias_kv[0])) < 0 ||
-         (rc = add_param_new(b, "bias_v", 3, kv, &bias_kv[1])) < 0))
+        ((rc = add_param_new(b, "embed_dim", "bias_k", 3, kv, &bias_kv[0])) < 0 ||
+         (rc = add_param_new(b, "embed_dim", "bias_v", 3, kv, &bias_kv[1])) < 0))
         return rc;
     return 0;
 }
@@ -623,7 +650,7 @@ static int new_out_proj(struct layer_build *b, int64_t e, int bias,
     v[2].i = bias;
     char path[WI_PATH_MAX];
     wi_priv_path_key(path, sizeof path, b->path, "out_proj");
-    struct layer_build lb = {m, v, 0, b->g, b->source, path, b->err};
+    struct layer_build lb = {m, linear_args, v, 0, b->g, b->source, path, b->err};
     int rc = wi_module_add_base(m, "Linear", b->err);
     if (rc == 0)
         rc = build_linear(&lb);
@@ -654,18 +681,8 @@ static int build_mha(struct layer_build *b)
     wi_module_t *out = NULL;
     if ((rc = new_out_proj(b, e, (int)b->v[3].i, &out)) < 0)
         return rc;
-    for (int i = 0; i < 3 && rc == 0; i++)
-        if (w[i])
-            rc = wi_xavier_uniform_(w[i], b->g, 1.0, b->err);
-    if (rc == 0 && in_bias) {
-        rc = wi_constant_(in_bias, 0.0, b->err);
-        if (rc == 0)
-            rc = wi_constant_(wi_module_find_parameter(out, "bias"), 0.0, b->err);
-    }
-    for (int i = 0; i < 2 && rc == 0; i++)
-        if (bias_kv[i])
-            rc = wi_xavier_normal_(bias_kv[i], b->g, 1.0, b->err);
-    return rc;
+    return wi_priv_reset_mha(w, in_bias, wi_module_find_parameter(out, "bias"),
+                             bias_kv, b->g, b->err);
 }
 
 wi_module_t *wi_layer_new(const char *type, const json_t *args,
@@ -690,8 +707,8 @@ wi_module_t *wi_layer_new(const char *type, const json_t *args,
     if (rc == 0)
         rc = wi_module_add_base(m, def->base, err);
     if (rc == 0) {
-        struct layer_build b = {m, vals, def->spatial, wi_context_generator(ctx),
-                                source, p.path, err};
+        struct layer_build b = {m, def->args, vals, def->spatial,
+                                wi_context_generator(ctx), source, p.path, err};
         rc = def->build(&b);
     }
     if (rc < 0) {

@@ -4,6 +4,9 @@
 
 #include <weightinit/module.h>
 
+#include "base/map.h"
+#include "model/module_internal.h"
+
 struct slot {
     char *name;
     wi_tensor_t *tensor; /* NULL: registered as None */
@@ -30,6 +33,10 @@ struct wi_module {
     struct child *children;
     size_t n_children, cap_children;
     wi_module_t *parent;
+    const char *name; /* in the parent (owned by its child slot); "" at the root */
+    /* Every parameter, buffer and child name -> slot (see NAME_*), so
+     * lookups stay constant-time in modules with many thousands. */
+    wi_priv_map_t names;
     json_t *init_cfg;
     json_t *args;
     wi_init_weights_fn init_weights;
@@ -48,6 +55,7 @@ wi_module_t *wi_module_new(const char *type, int is_base_module)
         return NULL;
     }
     m->is_base_module = is_base_module;
+    m->name = "";
     return m;
 }
 
@@ -70,6 +78,7 @@ void wi_module_free(wi_module_t *m)
         wi_module_free(m->children[i].module);
     }
     free(m->children);
+    wi_priv_map_clear(&m->names);
     slots_free(&m->params);
     slots_free(&m->buffers);
     for (size_t i = 0; i < m->n_bases; i++)
@@ -111,20 +120,32 @@ int wi_module_matches_layer(const wi_module_t *m, const char *name)
     return 0;
 }
 
-static int slot_index(const struct slots *s, const char *name)
+/* A names value: index * 4 + what the name is. */
+enum { NAME_PARAM, NAME_BUFFER, NAME_CHILD };
+
+static int find_name(const wi_module_t *m, const char *name, size_t len,
+                     int kind, size_t *index)
 {
-    for (size_t i = 0; i < s->size; i++)
-        if (strcmp(s->items[i].name, name) == 0)
-            return (int)i;
-    return -1;
+    size_t v;
+    if (!wi_priv_map_get_str(&m->names, name, len, &v) || (int)(v % 4) != kind)
+        return 0;
+    *index = v / 4;
+    return 1;
+}
+
+static int add_name(wi_module_t *m, const char *name, int kind, size_t index,
+                    wi_error_t *err)
+{
+    if (wi_priv_map_put_str(&m->names, name, index * 4 + (size_t)kind) < 0)
+        return wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
+    return 0;
 }
 
 /* PyTorch forbids a name used as parameter, buffer and child at once. */
 static int name_taken(const wi_module_t *m, const char *name)
 {
-    return slot_index(&m->params, name) >= 0 ||
-           slot_index(&m->buffers, name) >= 0 ||
-           wi_module_find_child(m, name) != NULL;
+    size_t v;
+    return wi_priv_map_get_str(&m->names, name, strlen(name), &v);
 }
 
 static int check_name(const wi_module_t *m, const char *name, wi_error_t *err)
@@ -140,8 +161,8 @@ static int check_name(const wi_module_t *m, const char *name, wi_error_t *err)
     return 0;
 }
 
-static int slots_add(wi_module_t *m, struct slots *s, const char *name,
-                     wi_tensor_t *t, wi_error_t *err)
+static int slots_add(wi_module_t *m, struct slots *s, int kind,
+                     const char *name, wi_tensor_t *t, wi_error_t *err)
 {
     int rc = check_name(m, name, err);
     if (rc < 0)
@@ -157,6 +178,10 @@ static int slots_add(wi_module_t *m, struct slots *s, const char *name,
     char *copy = strdup(name);
     if (!copy)
         goto oom;
+    if ((rc = add_name(m, copy, kind, s->size, err)) < 0) {
+        free(copy);
+        goto fail;
+    }
     s->items[s->size++] = (struct slot){copy, t, NULL};
     return 0;
 oom:
@@ -174,13 +199,13 @@ int wi_module_add_parameter_new(wi_module_t *m, const char *name,
         return wi_error_set(err, WI_EINVAL, NULL, name,
                             "parameters are float32 tensors");
     }
-    return slots_add(m, &m->params, name, t, err);
+    return slots_add(m, &m->params, NAME_PARAM, name, t, err);
 }
 
 int wi_module_add_buffer_new(wi_module_t *m, const char *name, wi_tensor_t *t,
                              wi_error_t *err)
 {
-    return slots_add(m, &m->buffers, name, t, err);
+    return slots_add(m, &m->buffers, NAME_BUFFER, name, t, err);
 }
 
 size_t wi_module_parameter_count(const wi_module_t *m) { return m->params.size; }
@@ -192,8 +217,10 @@ wi_tensor_t *wi_module_buffer(const wi_module_t *m, size_t i) { return m->buffer
 
 wi_tensor_t *wi_module_find_parameter(const wi_module_t *m, const char *name)
 {
-    int i = slot_index(&m->params, name);
-    return i < 0 ? NULL : m->params.items[i].tensor;
+    size_t i;
+    return find_name(m, name, strlen(name), NAME_PARAM, &i)
+               ? m->params.items[i].tensor
+               : NULL;
 }
 
 int wi_module_set_parameter_info(wi_module_t *m, size_t i, const char *info,
@@ -229,8 +256,13 @@ int wi_module_add_child_new(wi_module_t *m, const char *name,
     char *copy = strdup(name);
     if (!copy)
         goto oom;
+    if ((rc = add_name(m, copy, NAME_CHILD, m->n_children, err)) < 0) {
+        free(copy);
+        goto fail;
+    }
     m->children[m->n_children++] = (struct child){copy, child};
     child->parent = m;
+    child->name = copy;
     return 0;
 oom:
     rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
@@ -246,10 +278,26 @@ wi_module_t *wi_module_parent(const wi_module_t *m) { return m->parent; }
 
 wi_module_t *wi_module_find_child(const wi_module_t *m, const char *name)
 {
-    for (size_t i = 0; i < m->n_children; i++)
-        if (strcmp(m->children[i].name, name) == 0)
-            return m->children[i].module;
-    return NULL;
+    size_t i;
+    return find_name(m, name, strlen(name), NAME_CHILD, &i)
+               ? m->children[i].module
+               : NULL;
+}
+
+const char *wi_priv_module_name(const wi_module_t *m) { return m->name; }
+
+int wi_priv_module_has_state(const wi_module_t *m, const char *name, size_t len)
+{
+    size_t i;
+    return (find_name(m, name, len, NAME_PARAM, &i) && m->params.items[i].tensor) ||
+           (find_name(m, name, len, NAME_BUFFER, &i) && m->buffers.items[i].tensor);
+}
+
+wi_module_t *wi_priv_module_find_child_n(const wi_module_t *m, const char *name,
+                                         size_t len)
+{
+    size_t i;
+    return find_name(m, name, len, NAME_CHILD, &i) ? m->children[i].module : NULL;
 }
 
 wi_module_t *wi_module_get_submodule(wi_module_t *m, const char *path)
@@ -257,13 +305,7 @@ wi_module_t *wi_module_get_submodule(wi_module_t *m, const char *path)
     while (m && *path) {
         const char *dot = strchr(path, '.');
         size_t len = dot ? (size_t)(dot - path) : strlen(path);
-        wi_module_t *next = NULL;
-        for (size_t i = 0; i < m->n_children; i++) {
-            const char *n = m->children[i].name;
-            if (strlen(n) == len && memcmp(n, path, len) == 0)
-                next = m->children[i].module;
-        }
-        m = next;
+        m = wi_priv_module_find_child_n(m, path, len);
         path += len + (dot ? 1 : 0);
     }
     return m;

@@ -1,8 +1,11 @@
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <weightinit/tensor.h>
+
+#include "tensor/tensor_internal.h"
 
 struct wi_tensor {
     wi_dtype_t dtype;
@@ -75,8 +78,9 @@ static int check_shape(wi_dtype_t dtype, int ndim, const int64_t *shape,
     if ((uint64_t)n > (uint64_t)INT64_MAX / esize ||
         (uint64_t)n * esize > (uint64_t)SIZE_MAX)
         return wi_error_set(err, WI_ENOMEM, NULL, NULL,
-                            "tensor of %lld elements is too large",
-                            (long long)n);
+                            "tensor of %lld elements is too large (more "
+                            "than 2^63 bytes at %zu bytes each)",
+                            (long long)n, esize);
     *numel = n;
     *nbytes = (uint64_t)n * esize;
     return 0;
@@ -155,7 +159,18 @@ int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
 void *wi_tensor_data(wi_tensor_t *t) { return t->data; }
 const void *wi_tensor_const_data(const wi_tensor_t *t) { return t->data; }
 uint64_t wi_tensor_version(const wi_tensor_t *t) { return t->version; }
-void wi_tensor_bump_version(wi_tensor_t *t) { t->version++; }
+static _Atomic uint64_t all_writes;
+
+void wi_tensor_bump_version(wi_tensor_t *t)
+{
+    t->version++;
+    atomic_fetch_add_explicit(&all_writes, 1, memory_order_relaxed);
+}
+
+uint64_t wi_priv_tensor_writes(void)
+{
+    return atomic_load_explicit(&all_writes, memory_order_relaxed);
+}
 
 uint64_t wi_tensor_nbytes(const wi_tensor_t *t)
 {

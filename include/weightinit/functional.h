@@ -39,7 +39,9 @@ int wi_kaiming_init(wi_module_t *m, wi_generator_t *g, double a,
  * nonlinearity='leaky_relu', distribution='uniform') */
 int wi_caffe2_xavier_init(wi_module_t *m, wi_generator_t *g, double bias,
                           wi_error_t *err);
-/* bias_init_with_prob(p) = -log((1 - p) / p), in double. */
+/* bias_init_with_prob(p) = -log((1 - p) / p), in double, as numpy gives
+ * it: inf for p = 1, nan outside [0, 1].  p = 0 returns -inf where Python
+ * raises ZeroDivisionError; init_cfg's bias_prob refuses it. */
 double wi_bias_init_with_prob(double prior_prob);
 
 #ifdef __cplusplus

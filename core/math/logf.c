@@ -1,0 +1,64 @@
+/* logf as glibc 2.36 computes it (sysdeps/ieee754/flt-32/e_logf.c, the
+ * "-mfma" build x86-64 runs): log(x) = log1p(z/c - 1) + log(c) + k ln2
+ * with a 16-entry table of c and a degree-4 polynomial, in double. */
+#include <math.h>
+
+#include "math/bits.h"
+#include "math/special.h"
+#include "math/wimath.h"
+
+/* {1/c, log(c)} for the 16 subintervals of [0x3f330000, 2 * that): glibc's
+ * chosen points (e_logf_data.c); the values are the specification. */
+static const uint64_t logf_tab[16][2] = {
+    {0x3ff661ec79f8f3be, 0xbfd57bf7808caade},
+    {0x3ff571ed4aaf883d, 0xbfd2bef0a7c06ddb},
+    {0x3ff49539f0f010b0, 0xbfd01eae7f513a67},
+    {0x3ff3c995b0b80385, 0xbfcb31d8a68224e9},
+    {0x3ff30d190c8864a5, 0xbfc6574f0ac07758},
+    {0x3ff25e227b0b8ea0, 0xbfc1aa2bc79c8100},
+    {0x3ff1bb4a4a1a343f, 0xbfba4e76ce8c0e5e},
+    {0x3ff12358f08ae5ba, 0xbfb1973c5a611ccc},
+    {0x3ff0953f419900a7, 0xbfa252f438e10c1e},
+    {0x3ff0000000000000, 0x0000000000000000},
+    {0x3fee608cfd9a47ac, 0x3faaa5aa5df25984},
+    {0x3feca4b31f026aa0, 0x3fbc5e53aa362eb4},
+    {0x3feb2036576afce6, 0x3fc526e57720db08},
+    {0x3fe9c2d163a1aa2d, 0x3fcbc2860d224770},
+    {0x3fe886e6037841ed, 0x3fd1058bc8a07ee1},
+    {0x3fe767dcf5534862, 0x3fd4043057b6ee09},
+};
+#define LN2 0x1.62e42fefa39efp-1
+static const double logf_poly[3] = {
+    -0x1.00ea348b88334p-2, 0x1.5575b0be00b6ap-2, -0x1.ffffef20a4123p-2};
+
+float wi_logf(float x)
+{
+    uint32_t ix = wi_asuint(x);
+    if (ix == 0x3f800000u)
+        return 0.0f;
+    if (ix - 0x00800000u >= 0x7f800000u - 0x00800000u) {
+        if (ix * 2 == 0)
+            return wi_divzerof(1);
+        if (ix == 0x7f800000u)
+            return x;
+        if ((ix & 0x80000000u) || ix * 2 >= 0xff000000u)
+            return wi_invalidf(x);
+        ix = wi_asuint(x * 0x1p23f); /* subnormal: normalise */
+        ix -= 23u << 23;
+    }
+    uint32_t tmp = ix - 0x3f330000u;
+    int i = (int)((tmp >> (23 - 4)) % 16);
+    int k = (int32_t)tmp >> 23;
+    uint32_t iz = ix - (tmp & 0x1ffu << 23);
+    double invc = wi_asdouble(logf_tab[i][0]);
+    double logc = wi_asdouble(logf_tab[i][1]);
+    double z = (double)wi_asfloat(iz);
+
+    double r = fma(z, invc, -1.0);
+    double y0 = fma((double)k, LN2, logc);
+    double r2 = r * r;
+    double y = fma(logf_poly[1], r, logf_poly[2]);
+    y = fma(logf_poly[0], r2, y);
+    y = fma(y, r2, y0 + r);
+    return (float)y;
+}

@@ -1,0 +1,36 @@
+/* The transcendental functions the kernels and nn.init use, as the
+ * project's own code.  Each returns, bit for bit, what the reference libm
+ * (glibc 2.36 on x86-64 with FMA, Debian 12: what torch 1.13 was measured
+ * against) returns, so no result depends on the host's libm.  Verified by
+ * tests/math/verify_math (see tests/math/README.md).  Not part of the ABI.
+ *
+ * The float functions follow glibc's flt-32 code (Szabolcs Nagy's logf,
+ * expf, sinf/cosf; Sun's erff), the double ones dbl-64 (log, exp from the
+ * same family; IBM's sin/cos; Sun's erf), with the multiply-adds that GCC
+ * fused in glibc's "-mfma" builds spelled as fma() here.  Special inputs
+ * (NaN, infinities, zeros, subnormals) give glibc's values too; errno and
+ * floating-point exception flags are not reproduced. */
+#ifndef WI_WIMATH_H
+#define WI_WIMATH_H
+
+#include "base/internal.h"
+
+WI_INTERNAL float wi_logf(float x);
+WI_INTERNAL float wi_expf(float x);
+WI_INTERNAL float wi_erff(float x);
+WI_INTERNAL float wi_sinf(float x);
+WI_INTERNAL float wi_cosf(float x);
+/* glibc's sincosf: the same values as sinf and cosf. */
+WI_INTERNAL void wi_sincosf(float x, float *s, float *c);
+
+WI_INTERNAL double wi_log(double x);
+WI_INTERNAL double wi_exp(double x);
+WI_INTERNAL double wi_erf(double x);
+WI_INTERNAL double wi_sin(double x);
+WI_INTERNAL double wi_cos(double x);
+/* glibc's sincos, which is what compiled code calling sin() and cos() of
+ * the same argument ends up with; for 0.855469 <= |x| < 2.426265 its sine
+ * can differ from sin() in the last bit (another reduction). */
+WI_INTERNAL void wi_sincos(double x, double *s, double *c);
+
+#endif

@@ -1,0 +1,23 @@
+/* Module-tree lookups for the engine and the checkpoint loader that the
+ * public API does not need.  Internal; not exported. */
+#ifndef WI_MODULE_INTERNAL_H
+#define WI_MODULE_INTERNAL_H
+
+#include <stddef.h>
+
+#include <weightinit/module.h>
+
+#include "base/internal.h"
+
+/* The name m is registered under in its parent ("" for a root); borrowed. */
+WI_INTERNAL const char *wi_priv_module_name(const wi_module_t *m);
+/* The child of m named by the first len bytes of name, or NULL. */
+WI_INTERNAL wi_module_t *wi_priv_module_find_child_n(const wi_module_t *m,
+                                                     const char *name,
+                                                     size_t len);
+/* 1 when the first len bytes of name are a parameter or buffer of m that
+ * is not None (torch's local_state), else 0. */
+WI_INTERNAL int wi_priv_module_has_state(const wi_module_t *m,
+                                         const char *name, size_t len);
+
+#endif
