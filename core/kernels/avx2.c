@@ -7,6 +7,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/erfinv.h"
+#include "kernels/normal_default.h"
 #include "kernels/mt_word.h"
 #include "kernels/pommier_avx2.h"
 
@@ -134,6 +135,12 @@ static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
     wi_trunc_tail_inline(a, n, scale, shift, lo, hi, fused);
 }
 
+static void normal_default(float *data, size_t nblocks, float mean,
+                           float std)
+{
+    wi_normal_default_blocks(data, nblocks, mean, std);
+}
+
 const wi_kernels_t wi_kernels_avx2 = {
     .isa = "avx2",
     .twist = twist,
@@ -141,6 +148,7 @@ const wi_kernels_t wi_kernels_avx2 = {
     .u24 = u24_fill,
     .uniform = uniform,
     .normal_avx2 = normal_avx2,
+    .normal_default = normal_default,
     .trunc = trunc_fill,
     .xor_windows = xor_windows,
 };

@@ -2,7 +2,6 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/fill.h"
-#include "kernels/mathfun.h"
 #include "kernels/parallel.h"
 #include "rng/rng_internal.h"
 
@@ -38,12 +37,10 @@ static void u24_seg(const uint32_t *w, size_t off, size_t cnt, void *p)
 
 static void normal_blocks(const seg_ctx_t *c, float *a, size_t nblocks)
 {
-    if (c->profile == WI_RNG_AVX2) {
+    if (c->profile == WI_RNG_AVX2)
         c->k->normal_avx2(a, nblocks, c->f->mean, c->f->std);
-        return;
-    }
-    for (size_t b = 0; b < nblocks; b++)
-        wi_normal_fill16_default(a + 16 * b, c->f->mean, c->f->std);
+    else
+        c->k->normal_default(a, nblocks, c->f->mean, c->f->std);
 }
 
 /* Elements [begin, end) from g, which stands at draw `begin`. */

@@ -7,6 +7,7 @@
 
 #include "kernels/erfinv.h"
 #include "kernels/mathfun.h"
+#include "kernels/normal_default.h"
 #include "math/wimath.h"
 
 /* Every float operation below must round to binary32 on its own; fused
@@ -142,17 +143,7 @@ void wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
 
 void wi_normal_fill16_default(float *data, float mean, float std)
 {
-    for (int j = 0; j < 8; j++) {
-        float u1 = 1.0f - data[j];
-        float u2 = data[j + 8];
-        float radius = sqrtf(-2.0f * wi_logf(u1));
-        /* 2.0f * c10::pi<double> * u2: the product is a double. */
-        float theta = (float)(6.283185307179586 * (double)u2);
-        float sn, cs;
-        wi_sincosf(theta, &sn, &cs);
-        data[j] = radius * cs * std + mean;
-        data[j + 8] = radius * sn * std + mean;
-    }
+    wi_normal_default_blocks(data, 1, mean, std);
 }
 
 float wi_erfinv_f32(float y, wi_rng_profile_t profile)

@@ -5,6 +5,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/erfinv.h"
+#include "kernels/normal_default.h"
 #include "kernels/mathfun.h"
 #include "kernels/mt_word.h"
 
@@ -89,6 +90,12 @@ static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
     wi_trunc_tail_inline(a, n, scale, shift, lo, hi, fused);
 }
 
+static void normal_default(float *data, size_t nblocks, float mean,
+                           float std)
+{
+    wi_normal_default_blocks(data, nblocks, mean, std);
+}
+
 const wi_kernels_t wi_kernels_scalar = {
     .isa = "scalar",
     .twist = twist,
@@ -96,6 +103,7 @@ const wi_kernels_t wi_kernels_scalar = {
     .u24 = u24_fill,
     .uniform = uniform,
     .normal_avx2 = normal_avx2,
+    .normal_default = normal_default,
     .trunc = trunc_fill,
     .xor_windows = xor_windows,
 };
