@@ -378,7 +378,9 @@ START_TEST(test_jump)
         }
     }
     /* Composition: 2^40 = 2^39 + 2^39; 2^40 + 10^6 + 7 = 2^40, then the
-     * stepped-and-verified 10^6 + 7; 3 * 2^33 + 5 in three pieces. */
+     * stepped-and-verified 10^6 + 7; 3 * 2^33 + 5 in three pieces; 2^50
+     * and 2^48 from halves and quarters.  2^48 itself is checked against
+     * 2^47 + 2^46 + 2^46, whose parts come from the tables. */
     const uint64_t big = UINT64_C(1) << 40;
     struct {
         uint64_t whole;
@@ -387,6 +389,9 @@ START_TEST(test_jump)
         {big, {big / 2, big / 2, 0}},
         {big + 1000007, {big, 1000007, 0}},
         {3 * (UINT64_C(1) << 33) + 5, {UINT64_C(1) << 34, UINT64_C(1) << 33, 5}},
+        /* Past the build-time tables (2^47): squared at run time. */
+        {UINT64_C(1) << 50, {UINT64_C(1) << 49, UINT64_C(1) << 48, UINT64_C(1) << 48}},
+        {UINT64_C(1) << 48, {UINT64_C(1) << 47, UINT64_C(1) << 46, UINT64_C(1) << 46}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         wi_generator_t *a = wi_generator_new(7, WI_RNG_DEFAULT);
