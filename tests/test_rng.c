@@ -334,7 +334,7 @@ START_TEST(test_large_threads)
     printf("large.json, %s, %d threads, %s: %d/%d bit-exact\n",
            profiles[p].dir, threads[_i % 4], wi_kernel_isa(NULL), matched,
            present);
-    ck_assert_int_eq(present, 9);
+    ck_assert_int_eq(present, 10);
     ck_assert_int_eq(matched, present);
 }
 END_TEST

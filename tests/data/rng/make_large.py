@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes x86_avx2/large.json and x86_default/large.json: nn.init primitives
-on tensors large enough that weightinit splits them over threads (3*2^20+5
-elements: ragged for normal_'s blocks of 16), made by torch 1.13 itself.
+on tensors large enough that weightinit splits them over up to 8 threads
+(3*2^20+5 elements: ragged for normal_'s blocks of 16; 2^24+3 for the
+uniform kernels, which need more elements per thread), made by torch 1.13.
 Same layout as the other golden files (README.md).  Run from this folder:
     /usr/bin/python3 make_large.py                               # x86_avx2
     ATEN_CPU_CAPABILITY=default /usr/bin/python3 make_large.py   # x86_default
@@ -16,8 +17,9 @@ OPS = [
     {"op": "uniform_", "shape": [N], "from": -0.1, "to": 0.1},
     {"op": "normal_", "shape": [N], "mean": 0.5, "std": 2.0},
     {"op": "trunc_normal_", "shape": [N], "mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
-    {"op": "kaiming_uniform_", "shape": [N // 5 + 1, 5], "a": math.sqrt(5), "mode": "fan_in",
+    {"op": "kaiming_uniform_", "shape": [2**22 + 1, 4], "a": math.sqrt(5), "mode": "fan_in",
      "nonlinearity": "leaky_relu"},
+    {"op": "uniform_", "shape": [2**24 + 3], "from": -1.0, "to": 1.0},
     {"op": "normal_", "shape": [2**21], "mean": 0.0, "std": 0.02},
     {"op": "uniform_", "shape": [1000], "from": 0.0, "to": 1.0},
     {"op": "manual_seed", "seed": 12345},
