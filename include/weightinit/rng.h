@@ -44,10 +44,10 @@ uint64_t wi_generator_initial_seed(const wi_generator_t *g);
 wi_rng_profile_t wi_generator_profile(const wi_generator_t *g);
 
 /* Advances g exactly as n wi_generator_random32 calls would, by the
- * polynomial jump-ahead: about 0.1-0.3 ms per set bit of n / 2048 (the
- * first jump in a process also spends about 0.1 s on tables).  Lets a
- * shard or another process start anywhere in the stream.  0 or WI_ENOMEM
- * (g unchanged). */
+ * polynomial jump-ahead: about 0.2 ms (AVX2/AVX-512; 0.4 ms scalar) per
+ * set bit of n / 2048, plus a few ms once per process for each bit past
+ * 2^47.  Lets a shard or another process start anywhere in the stream.
+ * 0 or WI_ENOMEM (g unchanged). */
 int wi_generator_skip(wi_generator_t *g, uint64_t n, wi_error_t *err);
 /* out[0..n-1] = the next n raw draws (as n wi_generator_random32 calls),
  * computed with the vector kernels.  0, or the WEIGHTINIT_ISA error. */
