@@ -392,6 +392,8 @@ START_TEST(test_jump)
         /* Past the build-time tables (2^47): squared at run time. */
         {UINT64_C(1) << 50, {UINT64_C(1) << 49, UINT64_C(1) << 48, UINT64_C(1) << 48}},
         {UINT64_C(1) << 48, {UINT64_C(1) << 47, UINT64_C(1) << 46, UINT64_C(1) << 46}},
+        /* The largest skip is made of halves inside. */
+        {UINT64_MAX, {UINT64_MAX / 2, UINT64_MAX / 2, 1}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         wi_generator_t *a = wi_generator_new(7, WI_RNG_DEFAULT);

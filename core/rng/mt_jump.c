@@ -121,6 +121,16 @@ int wi_mt_jump(wi_generator_t *g_out, uint64_t n)
 {
     if (n == 0)
         return 0;
+    if (n > UINT64_MAX / 2) {
+        /* Two halves keep q below from overflowing. */
+        wi_generator_t half = *g_out;
+        int rc = wi_mt_jump(&half, n / 2);
+        if (rc == 0)
+            rc = wi_mt_jump(&half, n - n / 2);
+        if (rc == 0)
+            *g_out = half;
+        return rc;
+    }
     /* Work on a copy so that a failure leaves the generator as it was. */
     wi_generator_t tmp = *g_out, *g = &tmp;
     /* The next draw tempers stream word B + j0, B the word held in
