@@ -20,6 +20,7 @@ static int64_t min_per_thread(const wi_fill_t *f, wi_rng_profile_t profile)
     }
     return INT64_MAX;
 }
+
 /* Work in pieces that stay in L1/L2 between drawing and transforming. */
 #define PIECE 4096
 /* Chunk starts are a * 2^16 + 2048 draws with few bits set in a: the

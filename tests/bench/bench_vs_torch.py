@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """weightinit against torch 1.13 in one process: the same nn.init calls on
 the same shapes, interleaved (torch, weightinit 1 thread, weightinit all
-threads, repeat), median of REPS runs, in ns per element.  weightinit is
+threads, repeat), median of REPS runs, in ns per element of wall time; the
+one-thread runs are also timed in process CPU time, which other load on a
+shared machine does not inflate.  weightinit is
 loaded with ctypes; its profile follows the torch kernels in use:
 ATEN_CPU_CAPABILITY=default selects the default profile, anything else the
 avx2 profile.  torch runs with torch.set_num_threads(1) (its RNG kernels
@@ -60,6 +62,14 @@ def timed(fn):
     return time.perf_counter() - t0
 
 
+def timed_cpu(fn):
+    """CPU time of the whole process: for one-thread runs it is immune to
+    other load on a shared machine."""
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
+
+
 def shape_of(n):
     for cols in (1024, 1000):
         if n % cols == 0:
@@ -84,13 +94,16 @@ def bench_size(n):
         wi.wi_generator_set_threads(g, 0)
         assert wfn(wt, g) == 0, name
         same = np.array_equal(tt.reshape(-1).numpy().view(np.uint32), wdata.view(np.uint32))
-        times = {"torch": [], "wi1": [], "wiN": []}
+        times = {"torch": [], "wi1": [], "wiN": [], "torch_cpu": [], "wi1_cpu": []}
         for _ in range(reps):
             times["torch"].append(timed(lambda: tfn(tt)))
             wi.wi_generator_set_threads(g, 1)
             times["wi1"].append(timed(lambda: wfn(wt, g)))
             wi.wi_generator_set_threads(g, 0)
             times["wiN"].append(timed(lambda: wfn(wt, g)))
+            times["torch_cpu"].append(timed_cpu(lambda: tfn(tt)))
+            wi.wi_generator_set_threads(g, 1)
+            times["wi1_cpu"].append(timed_cpu(lambda: wfn(wt, g)))
         med = {k: statistics.median(v) * 1e9 / n for k, v in times.items()}
         rows.append((name, med, same))
     # Bounds: raw draws (1 thread) and memset bandwidth.
@@ -118,11 +131,14 @@ def main():
     for n in sizes:
         rows, (draws, z1, zn) = bench_size(n)
         print("\n%d elements" % n)
-        print("  %-17s %9s %9s %7s %9s %7s  %s" % ("primitive", "torch", "wi 1T", "x", "wi %dT" % cores, "x", "bits"))
+        print("  %-17s %9s %9s %7s %9s %7s | %9s %9s %7s  %s"
+              % ("primitive", "torch", "wi 1T", "x", "wi %dT" % cores, "x",
+                 "torch cpu", "wi1 cpu", "x", "bits"))
         for name, m, same in rows:
-            print("  %-17s %9.3f %9.3f %7.2f %9.3f %7.2f  %s"
+            print("  %-17s %9.3f %9.3f %7.2f %9.3f %7.2f | %9.3f %9.3f %7.2f  %s"
                   % (name, m["torch"], m["wi1"], m["torch"] / m["wi1"], m["wiN"],
-                     m["torch"] / m["wiN"], "equal" if same else "DIFFER"))
+                     m["torch"] / m["wiN"], m["torch_cpu"], m["wi1_cpu"],
+                     m["torch_cpu"] / m["wi1_cpu"], "equal" if same else "DIFFER"))
         print("  bounds: raw draws %.3f ns/elem (1 thread); memset %.3f ns/elem (1 thread), %.3f (%d threads)"
               % (draws, z1, zn, cores))
         sys.stdout.flush()
