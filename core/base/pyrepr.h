@@ -8,10 +8,8 @@
 #include <jansson.h>
 
 #include "base/internal.h"
+#include "base/pyfloat.h"
 
-/* repr(float): the shortest digits that round-trip, fixed notation for
- * exponents in [-4, 16), otherwise d.ddde+XX; "1.0", "0.01", "1e-05". */
-WI_INTERNAL char *wi_priv_format_double(double x, char *buf, size_t size);
 /* str() of a JSON number: ints as ints, reals as repr(float); other values
  * as wi_priv_python_repr would print them (truncated). */
 WI_INTERNAL char *wi_priv_value_repr(const json_t *v, char *buf, size_t size);

@@ -5,7 +5,7 @@
 
 #include <weightinit/init.h>
 
-#include "base/pyrepr.h"
+#include "base/pyfloat.h"
 #include "kernels/fill.h"
 #include "math/wimath.h"
 #include "rng/rng_internal.h"
@@ -258,8 +258,9 @@ int wi_calculate_gain(const char *nonlinearity, const double *param,
         *gain = sqrt(2.0);
     } else if (strcmp(nonlinearity, "leaky_relu") == 0) {
         double slope = param ? *param : 0.01;
-        /* Python's float ** 2 is libm pow. */
-        *gain = sqrt(2.0 / (1 + pow(slope, 2.0)));
+        /* Python's float ** 2 is libm pow, which is not always x * x (the
+         * compiler's rewrite of pow(x, 2.0)): glibc's pow, core/math. */
+        *gain = sqrt(2.0 / (1 + wi_pow(slope, 2.0)));
     } else if (strcmp(nonlinearity, "selu") == 0) {
         *gain = 3.0 / 4;
     } else {

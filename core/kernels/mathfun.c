@@ -127,7 +127,7 @@ void wi_normal_fill16_avx2(float *data, float mean, float std)
 
 /* Results are identical in both clones: fmaf() is exactly rounded either
  * way; the "fma" clone only runs it as an instruction (CPUs with FMA). */
-__attribute__((target_clones("fma", "default"))) static void
+WI_FMA_CLONES static void
 normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
 {
     for (int64_t b = 0; b < nblocks; b++)

@@ -39,7 +39,7 @@ static void u24_fill(float *out, const uint32_t *st, size_t n)
 }
 
 /* The "fma" clone runs fmaf() as an instruction (same exact rounding). */
-__attribute__((target_clones("fma", "default"))) static void
+WI_FMA_CLONES static void
 uniform_fused(float *out, const uint32_t *st, size_t n, float from,
               float range)
 {
@@ -83,7 +83,7 @@ static void xor_windows(uint32_t *acc, const uint32_t *buf,
     }
 }
 
-__attribute__((target_clones("fma", "default")))
+WI_FMA_CLONES
 static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
                   float hi, int fused)
 {

@@ -25,6 +25,7 @@ WI_INTERNAL void wi_sincosf(float x, float *s, float *c);
 
 WI_INTERNAL double wi_log(double x);
 WI_INTERNAL double wi_exp(double x);
+WI_INTERNAL double wi_pow(double x, double y);
 WI_INTERNAL double wi_erf(double x);
 WI_INTERNAL double wi_sin(double x);
 WI_INTERNAL double wi_cos(double x);
