@@ -155,6 +155,9 @@ START_TEST(bad_options)
         {"init", model, "--seed", "--5", NULL, NULL},
         {"init", model, "--seed", "5\n6", NULL, NULL},
         {"init", model, "--rng-profile", "avx512", NULL, NULL},
+        {"init", model, "--threads", "many", NULL, NULL},
+        {"init", model, "--threads", "-1", NULL, NULL},
+        {"init", model, "--threads", "257", NULL, NULL},
         {"init", model, "--frobnicate", NULL, NULL, NULL},
         {"init", model, "-o", NULL, NULL, NULL},
         {"init", NULL, NULL, NULL, NULL, NULL},
@@ -166,6 +169,69 @@ START_TEST(bad_options)
         assert_one_error_line(r.err, "option");
         run_free(&r);
     }
+    free(model);
+}
+END_TEST
+
+/* WEIGHTINIT_ISA and WEIGHTINIT_THREADS are settings like options: a
+ * value that cannot be honoured is exit 2 with one line naming it. */
+START_TEST(bad_environment)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *env[][3] = {
+        {"WEIGHTINIT_ISA", "avx1024", "WEIGHTINIT_ISA=avx1024: unknown"},
+        {"WEIGHTINIT_THREADS", "lots", "WEIGHTINIT_THREADS: expected a thread"},
+        {"WEIGHTINIT_THREADS", "999", "WEIGHTINIT_THREADS: expected a thread"},
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        setenv(env[i][0], env[i][1], 1);
+        const char *args[] = {"init", model, "-o", "out.safetensors", NULL};
+        struct run r = run(args);
+        unsetenv(env[i][0]);
+        ck_assert_msg(r.status == 2, "%s=%s: exit %d", env[i][0], env[i][1],
+                      r.status);
+        assert_one_error_line(r.err, env[i][0]);
+        ck_assert_msg(strstr(r.err, env[i][2]), "%s", r.err);
+        ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
+        run_free(&r);
+    }
+    free(model);
+}
+END_TEST
+
+/* The same file for every thread count, from --threads or the
+ * environment (tensors of 1.2M and 1M elements, split over threads). */
+START_TEST(threads_same_output)
+{
+    char *model = example("threads/model.json");
+    const char *counts[] = {"1", "2", "3", "8", "0"};
+    char *first = NULL;
+    size_t first_n = 0;
+    for (size_t i = 0; i < 6; i++) {
+        if (i == 5)
+            setenv("WEIGHTINIT_THREADS", "3", 1);
+        const char *args[] = {"init", model, "-q", "-o", "out.safetensors",
+                              i < 5 ? "--threads" : NULL, i < 5 ? counts[i] : NULL,
+                              NULL};
+        struct run r = run(args);
+        unsetenv("WEIGHTINIT_THREADS");
+        ck_assert_msg(r.status == 0, "%s", r.err);
+        char path[600];
+        snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
+        size_t n;
+        char *bytes = wi_test_read_file(path, &n);
+        ck_assert(bytes && n > 8 * 1000000);
+        if (!first) {
+            first = bytes;
+            first_n = n;
+        } else {
+            ck_assert_msg(n == first_n && memcmp(bytes, first, n) == 0,
+                          "run %zu differs from --threads 1", i);
+            free(bytes);
+        }
+        run_free(&r);
+    }
+    free(first);
     free(model);
 }
 END_TEST
@@ -660,6 +726,8 @@ int main(void)
     tcase_add_test(tc, summary_line_and_quiet);
     tcase_add_test(tc, missing_model_file);
     tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, bad_environment);
+    tcase_add_test(tc, threads_same_output);
     tcase_add_test(tc, help_and_version);
     tcase_add_test(tc, seed_semantics);
     tcase_add_test(tc, seed_metadata_canonical);

@@ -34,6 +34,9 @@ static const char *const golden_files[] = {
 
 #define MAX_REPORTED 20
 
+/* Threads the replayed generators use (-1: WEIGHTINIT_THREADS or all). */
+static int replay_threads = -1;
+
 /* The bytes one op produced, little-endian. */
 typedef struct {
     unsigned char *bytes;
@@ -249,6 +252,7 @@ static void replay_file(const char *dir, wi_rng_profile_t profile,
         ck_assert_ptr_nonnull(results);
         wi_generator_t *g = wi_generator_new(0, profile);
         ck_assert_ptr_nonnull(g);
+        wi_generator_set_threads(g, replay_threads);
 
         for (size_t i = 0; i < n_ops; i++) {
             const json_t *op = json_array_get(ops, i);
@@ -308,6 +312,124 @@ START_TEST(test_golden_profile)
     ck_assert_msg(matched == present,
                   "%s: %d of %d outputs differ from torch (see stderr)", dir,
                   present - matched, present);
+}
+END_TEST
+
+/* Tensors of 3*2^20+5 elements and more, split over 1, 2, 3 and 8
+ * threads (each chunk jumping to its place in the stream), against torch
+ * (make_large.py); the trailing uniform_ checks where the stream ends. */
+START_TEST(test_large_threads)
+{
+    static const int threads[] = {1, 2, 3, 8};
+    const int p = _i / 4;
+    int present = 0, matched = 0, reported = 0;
+    /* Under the meson matrix, only the count it asks for. */
+    const char *env = getenv("WEIGHTINIT_THREADS");
+    if (env && atoi(env) != threads[_i % 4])
+        return;
+    replay_threads = threads[_i % 4];
+    replay_file(profiles[p].dir, profiles[p].profile, "large.json", &present,
+                &matched, &reported);
+    replay_threads = -1;
+    printf("large.json, %s, %d threads, %s: %d/%d bit-exact\n",
+           profiles[p].dir, threads[_i % 4], wi_kernel_isa(NULL), matched,
+           present);
+    ck_assert_int_eq(present, 10);
+    ck_assert_int_eq(matched, present);
+}
+END_TEST
+
+static void step(wi_generator_t *g, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        wi_generator_random32(g);
+}
+
+static void assert_same_stream(wi_generator_t *a, wi_generator_t *b,
+                               const char *what, uint64_t n)
+{
+    /* 1300 draws cross at least one block regeneration, which reads every
+     * state word. */
+    for (int i = 0; i < 1300; i++)
+        ck_assert_msg(wi_generator_random32(a) == wi_generator_random32(b),
+                      "%s %llu: draw %d after the jump differs", what,
+                      (unsigned long long)n, i);
+}
+
+/* wi_generator_skip(n) is n wi_generator_random32 calls: against
+ * stepping from several positions inside a block, and for jumps too long
+ * to step, against the same distance made of smaller jumps. */
+START_TEST(test_jump)
+{
+    static const uint64_t ns[] = {0,    1,    2,     623,   624,    625,
+                                  1247, 1248, 2047,  2048,  2049,   5000,
+                                  67584, 198656, 1000007};
+    static const int pre[] = {0, 1, 300, 623, 624};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++) {
+            wi_generator_t *a = wi_generator_new(42, WI_RNG_AVX2);
+            wi_generator_t *b = wi_generator_new(42, WI_RNG_AVX2);
+            step(a, (uint64_t)pre[k] + ns[i]);
+            step(b, (uint64_t)pre[k]);
+            ck_assert_int_eq(wi_generator_skip(b, ns[i], NULL), 0);
+            assert_same_stream(a, b, "skip", ns[i]);
+            wi_generator_free(a);
+            wi_generator_free(b);
+        }
+    }
+    /* Composition: 2^40 = 2^39 + 2^39; 2^40 + 10^6 + 7 = 2^40, then the
+     * stepped-and-verified 10^6 + 7; 3 * 2^33 + 5 in three pieces; 2^50
+     * and 2^48 from halves and quarters.  2^48 itself is checked against
+     * 2^47 + 2^46 + 2^46, whose parts come from the tables. */
+    const uint64_t big = UINT64_C(1) << 40;
+    struct {
+        uint64_t whole;
+        uint64_t parts[3];
+    } cases[] = {
+        {big, {big / 2, big / 2, 0}},
+        {big + 1000007, {big, 1000007, 0}},
+        {3 * (UINT64_C(1) << 33) + 5, {UINT64_C(1) << 34, UINT64_C(1) << 33, 5}},
+        /* Past the build-time tables (2^47): squared at run time. */
+        {UINT64_C(1) << 50, {UINT64_C(1) << 49, UINT64_C(1) << 48, UINT64_C(1) << 48}},
+        {UINT64_C(1) << 48, {UINT64_C(1) << 47, UINT64_C(1) << 46, UINT64_C(1) << 46}},
+        /* The largest skip is made of halves inside. */
+        {UINT64_MAX, {UINT64_MAX / 2, UINT64_MAX / 2, 1}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        wi_generator_t *a = wi_generator_new(7, WI_RNG_DEFAULT);
+        wi_generator_t *b = wi_generator_new(7, WI_RNG_DEFAULT);
+        step(a, 100);
+        step(b, 100);
+        ck_assert_int_eq(wi_generator_skip(a, cases[c].whole, NULL), 0);
+        for (int k = 0; k < 3; k++)
+            ck_assert_int_eq(wi_generator_skip(b, cases[c].parts[k], NULL), 0);
+        assert_same_stream(a, b, "composed skip", cases[c].whole);
+        wi_generator_free(a);
+        wi_generator_free(b);
+    }
+}
+END_TEST
+
+/* Bulk draws equal one-at-a-time draws, across block boundaries. */
+START_TEST(test_fill_random32)
+{
+    static const size_t ns[] = {0, 1, 7, 623, 624, 625, 5000};
+    uint32_t out[5000];
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        for (int pre = 0; pre < 700; pre += 299) {
+            wi_generator_t *a = wi_generator_new(1, WI_RNG_AVX2);
+            wi_generator_t *b = wi_generator_new(1, WI_RNG_AVX2);
+            step(a, (uint64_t)pre);
+            step(b, (uint64_t)pre);
+            ck_assert_int_eq(wi_generator_fill_random32(b, out, ns[i], NULL),
+                             0);
+            for (size_t k = 0; k < ns[i]; k++)
+                ck_assert_uint_eq(out[k], wi_generator_random32(a));
+            assert_same_stream(a, b, "fill_random32", ns[i]);
+            wi_generator_free(a);
+            wi_generator_free(b);
+        }
+    }
 }
 END_TEST
 
@@ -625,6 +747,13 @@ static Suite *rng_suite(void)
     /* Each profile replays ~6e6 values through scalar kernels. */
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_golden_profile, 0, 2);
+    tcase_add_loop_test(tc, test_large_threads, 0, 8);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stream");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_jump);
+    tcase_add_test(tc, test_fill_random32);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("api");

@@ -25,6 +25,8 @@ static const char init_usage[] =
     "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
+    "      --threads N          threads for large tensors (default: all cores, or\n"
+    "                           WEIGHTINIT_THREADS); never changes the values\n"
     "      --report FILE        write the per-parameter report as JSON; - = stdout\n"
     "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
     "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
@@ -48,7 +50,23 @@ struct init_opts {
     wi_rng_profile_t profile;
     wi_checkpoint_format_t format; /* of -o */
     uint64_t max_shard;            /* --max-shard-size; 0 = one file */
+    int threads;                   /* 0 = all cores */
 };
+
+/* --threads / WEIGHTINIT_THREADS: 0 (all cores) to 256. */
+static int parse_threads(const char *what, const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > 256 || !(*s >= '0' && *s <= '9')) {
+        cli_errorf("%s: expected a thread count from 0 (all cores) to 256, got '%s'",
+                   what, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
 
 /* PyTorch accepts any Python int in [-2^63, 2^64): negatives are taken as
  * two's complement.  The text must be a plain decimal integer (an optional
@@ -97,7 +115,7 @@ static const char *printable(const char *arg, char *buf, size_t size)
 static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
-           OPT_MAX_SHARD };
+           OPT_MAX_SHARD, OPT_THREADS };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -106,12 +124,16 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"report", required_argument, NULL, OPT_REPORT},
         {"plugin", required_argument, NULL, OPT_PLUGIN},
         {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     wi_error_t err;
     int c;
+    const char *env = getenv("WEIGHTINIT_THREADS");
+    if (env && *env && parse_threads("WEIGHTINIT_THREADS", env, &o->threads) < 0)
+        return -1;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":o:qvh", longopts, NULL)) != -1) {
@@ -145,6 +167,10 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
                 return -1;
             }
             break;
+        case OPT_THREADS:
+            if (parse_threads("--threads", optarg, &o->threads) < 0)
+                return -1;
+            break;
         case OPT_PROFILE:
             if (wi_rng_profile_from_name(optarg, &o->profile, &err) < 0) {
                 cli_error(&err);
@@ -167,6 +193,11 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         return -1;
     }
     o->model = argv[optind];
+    /* A WEIGHTINIT_ISA this CPU cannot honour is a bad setting (exit 2). */
+    if (!wi_kernel_isa(&err)) {
+        cli_error(&err);
+        return -1;
+    }
     return 0;
 }
 
@@ -425,6 +456,7 @@ int cmd_init(int argc, char **argv)
         return EXIT_INIT_FAILED;
     }
     wi_context_set_log(ctx, cli_log, NULL);
+    wi_context_set_threads(ctx, o.threads);
     if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
         wi_context_set_task_progress(ctx, cli_task_progress, NULL);
     struct outputs out = {0};

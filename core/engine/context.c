@@ -29,6 +29,11 @@ wi_generator_t *wi_context_generator(const wi_context_t *ctx)
     return ctx->generator;
 }
 
+void wi_context_set_threads(wi_context_t *ctx, int threads)
+{
+    wi_generator_set_threads(ctx->generator, threads);
+}
+
 void wi_context_set_registry(wi_context_t *ctx, wi_registry_t *reg)
 {
     ctx->registry = reg;

@@ -6,7 +6,7 @@
 #include <weightinit/init.h>
 
 #include "base/pyfloat.h"
-#include "kernels/mathfun.h"
+#include "kernels/fill.h"
 #include "math/wimath.h"
 #include "rng/rng_internal.h"
 
@@ -57,39 +57,15 @@ static int check_uniform_bounds(double from, double to, wi_error_t *err)
     return 0;
 }
 
-static inline float uniform_one(wi_generator_t *g, float from, float range,
-                                int fused)
-{
-    float x = wi_u24(wi_mt_next32(g));
-    return fused ? fmaf(x, range, from) : x * range + from;
-}
-
-/* The avx2 profile's loop; its "fma" clone runs fmaf() as an instruction
- * (same exactly rounded result). */
-WI_FMA_CLONES static void
-uniform_fill_fused(float *a, int64_t n, wi_generator_t *g, float from,
-                   float range)
-{
-    for (int64_t i = 0; i < n; i++)
-        a[i] = uniform_one(g, from, range, 1);
-}
-
 static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
                         double to, wi_error_t *err)
 {
     int rc = check_uniform_bounds(from, to, err);
     if (rc < 0)
         return rc;
-    const int fused = g->profile == WI_RNG_AVX2;
-    float f = (float)from, r = (float)to - f;
-    float *a = f32_data(t);
-    int64_t n = wi_tensor_numel(t);
-    if (fused)
-        uniform_fill_fused(a, n, g, f, r);
-    else
-        for (int64_t i = 0; i < n; i++)
-            a[i] = uniform_one(g, f, r, 0);
-    return 0;
+    wi_fill_t f = {.kind = WI_FILL_UNIFORM, .from = (float)from};
+    f.range = (float)to - f.from;
+    return wi_fill(g, f32_data(t), wi_tensor_numel(t), &f, err);
 }
 
 int wi_uniform_(wi_tensor_t *t, wi_generator_t *g, double from, double to,
@@ -134,29 +110,6 @@ static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
     }
 }
 
-/* normal_fill / normal_fill_AVX2: all uniforms first, then blocks of 16;
- * a ragged end redraws and retransforms the last 16 elements. */
-static void normal_fill(float *a, int64_t n, wi_generator_t *g, float mean,
-                        float std)
-{
-    void (*block)(float *, float, float) = g->profile == WI_RNG_AVX2
-                                               ? wi_normal_fill16_avx2
-                                               : wi_normal_fill16_default;
-    for (int64_t i = 0; i < n; i++)
-        a[i] = wi_u24(wi_mt_next32(g));
-    if (g->profile == WI_RNG_AVX2)
-        wi_normal_blocks_avx2(a, n / 16, mean, std);
-    else
-        for (int64_t b = 0; b + 16 <= n; b += 16)
-            block(a + b, mean, std);
-    if (n % 16 != 0) {
-        float *tail = a + n - 16;
-        for (int i = 0; i < 16; i++)
-            tail[i] = wi_u24(wi_mt_next32(g));
-        block(tail, mean, std);
-    }
-}
-
 static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
                        double std, wi_error_t *err)
 {
@@ -166,10 +119,14 @@ static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
                             std);
     int64_t n = wi_tensor_numel(t);
     /* Our tensors are always contiguous, so size alone picks the path. */
-    if (n >= 16)
-        normal_fill(f32_data(t), n, g, (float)mean, (float)std);
-    else
-        normal_per_element(f32_data(t), n, g, mean, std);
+    if (n >= 16) {
+        /* normal_fill / normal_fill_AVX2: all uniforms first, then blocks
+         * of 16; a ragged end redraws and retransforms the last 16. */
+        wi_fill_t f = {.kind = WI_FILL_NORMAL, .mean = (float)mean,
+                       .std = (float)std};
+        return wi_fill(g, f32_data(t), n, &f, err);
+    }
+    normal_per_element(f32_data(t), n, g, mean, std);
     return 0;
 }
 
@@ -230,26 +187,19 @@ int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
     if (rc < 0)
         return rc;
 
-    const wi_rng_profile_t profile = g->profile;
-    const int fused = profile == WI_RNG_AVX2;
-    float f = (float)from, r = (float)to - f;
-    float scale = (float)(std * sqrt(2.0));
-    float fmean = (float)mean, lo = (float)a, hi = (float)b;
-    float *p = f32_data(t);
-    int64_t n = wi_tensor_numel(t);
     /* uniform_, erfinv_, mul_, add_, clamp_ are all elementwise in memory
      * order, so one pass gives the same values as five. */
-    for (int64_t i = 0; i < n; i++) {
-        float v = uniform_one(g, f, r, fused);
-        v = wi_erfinv_f32(v, profile);
-        v = v * scale;
-        v = v + fmean;
-        v = v < lo ? lo : v; /* std::max(v, lo) */
-        v = hi < v ? hi : v; /* std::min(v, hi) */
-        p[i] = v;
-    }
-    wi_tensor_bump_version(t);
-    return 0;
+    wi_fill_t f = {.kind = WI_FILL_TRUNC,
+                   .from = (float)from,
+                   .scale = (float)(std * sqrt(2.0)),
+                   .shift = (float)mean,
+                   .lo = (float)a,
+                   .hi = (float)b};
+    f.range = (float)to - f.from;
+    rc = wi_fill(g, f32_data(t), wi_tensor_numel(t), &f, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
 }
 
 int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err)

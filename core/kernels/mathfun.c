@@ -5,7 +5,9 @@
 
 #include <weightinit/init.h>
 
+#include "kernels/erfinv.h"
 #include "kernels/mathfun.h"
+#include "kernels/normal_default.h"
 #include "math/wimath.h"
 
 /* Every float operation below must round to binary32 on its own; fused
@@ -141,61 +143,10 @@ void wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
 
 void wi_normal_fill16_default(float *data, float mean, float std)
 {
-    for (int j = 0; j < 8; j++) {
-        float u1 = 1.0f - data[j];
-        float u2 = data[j + 8];
-        float radius = sqrtf(-2.0f * wi_logf(u1));
-        /* 2.0f * c10::pi<double> * u2: the product is a double. */
-        float theta = (float)(6.283185307179586 * (double)u2);
-        float sn, cs;
-        wi_sincosf(theta, &sn, &cs);
-        data[j] = radius * cs * std + mean;
-        data[j + 8] = radius * sn * std + mean;
-    }
-}
-
-/* One Horner step: fused in torch's AVX2 build, two roundings otherwise. */
-static inline float horner(float acc, float z, float c, int fused)
-{
-    return fused ? fmaf(acc, z, c) : acc * z + c;
+    wi_normal_default_blocks(data, 1, mean, std);
 }
 
 float wi_erfinv_f32(float y, wi_rng_profile_t profile)
 {
-    const int fused = profile == WI_RNG_AVX2;
-    const float a0 = F(0x3f62dfc4), a1 = F(0xbfd29ad1), a2 = F(0x3f6a24db),
-                a3 = F(0xbe0fea97);
-    const float b0 = F(0xc0079380), b1 = F(0x3fb8aabd), b2 = F(0xbea87f78),
-                b3 = F(0x3c485f81);
-    const float c0 = F(0xbffc4480), c1 = F(0xbfcffcf0), c2 = F(0x405b7e0a),
-                c3 = F(0x3fd2179a);
-    const float d0 = F(0x4062cf15), d1 = F(0x3fd18b70);
-    const float k = F(0x3f906eba);
-
-    float y_abs = fabsf(y);
-    if (y_abs > 1.0f)
-        return NAN;
-    if (y_abs == 1.0f)
-        return copysignf(INFINITY, y);
-    float x;
-    if (y_abs <= F(0x3f333333)) {
-        float z = y * y;
-        float num = horner(horner(horner(a3, z, a2, fused), z, a1, fused), z,
-                           a0, fused);
-        float den = horner(
-            horner(horner(horner(b3, z, b2, fused), z, b1, fused), z, b0,
-                   fused),
-            z, 1.0f, fused);
-        x = y * num;
-        x = x / den;
-    } else {
-        float z = sqrtf(-wi_logf((1.0f - y_abs) / 2.0f));
-        float num = horner(horner(horner(c3, z, c2, fused), z, c1, fused), z,
-                           c0, fused);
-        float den = horner(horner(d1, z, d0, fused), z, 1.0f, fused);
-        x = copysignf(num, y) / den;
-    }
-    for (int step = 0; step < 2; step++)
-        x = x - (wi_erff(x) - y) / (k * wi_expf(-x * x));
-    return x;
+    return wi_erfinv_inline(y, profile == WI_RNG_AVX2);
 }

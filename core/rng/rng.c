@@ -74,6 +74,7 @@ wi_generator_t *wi_generator_new(uint64_t seed, wi_rng_profile_t profile)
     if (!g)
         return NULL;
     g->profile = profile;
+    g->threads = -1;
     wi_generator_manual_seed(g, seed);
     return g;
 }

@@ -3,6 +3,7 @@
 #ifndef WI_RNG_INTERNAL_H
 #define WI_RNG_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <weightinit/rng.h>
@@ -21,10 +22,26 @@ struct wi_generator {
      * made by the per-element normal_ path, consumed by the next one. */
     int has_next_double_normal;
     double next_double_normal;
+    /* Threads for large tensors: -1 = WEIGHTINIT_THREADS or all cores,
+     * 0 = all cores.  Never changes the values drawn. */
+    int threads;
 };
 
 /* Regenerates all 624 words and rewinds; called from the draw below. */
 WI_INTERNAL void wi_mt_twist(wi_generator_t *g);
+
+/* Advances g exactly as n calls of wi_mt_next32 would (rng/mt_jump.c);
+ * 0 or WI_ENOMEM (g unchanged). */
+WI_INTERNAL int wi_mt_jump(wi_generator_t *g, uint64_t n);
+
+struct wi_kernels;
+/* Calls fn on the raw (untempered) state words of the next n draws, in
+ * order, in pieces of at most 624: fn(words, offset of the first within
+ * the n, count, ctx).  The kernels' twist regenerates blocks. */
+typedef void (*wi_mt_seg_fn)(const uint32_t *words, size_t off, size_t cnt,
+                             void *ctx);
+WI_INTERNAL void wi_mt_bulk(wi_generator_t *g, const struct wi_kernels *k,
+                            size_t n, wi_mt_seg_fn fn, void *ctx);
 
 static inline uint32_t wi_mt_next32(wi_generator_t *g)
 {

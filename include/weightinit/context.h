@@ -39,6 +39,10 @@ wi_generator_t *wi_context_generator(const wi_context_t *ctx);
 void wi_context_set_registry(wi_context_t *ctx, wi_registry_t *reg);
 wi_registry_t *wi_context_registry(const wi_context_t *ctx);
 
+/* Threads for large tensors (wi_generator_set_threads on the context's
+ * generator): 0 = all cores, -1 = WEIGHTINIT_THREADS or all cores. */
+void wi_context_set_threads(wi_context_t *ctx, int threads);
+
 /* Installs the log callback (NULL = discard everything). */
 void wi_context_set_log(wi_context_t *ctx, wi_log_fn fn, void *user_data);
 void wi_context_log(const wi_context_t *ctx, wi_log_level_t level,

@@ -9,6 +9,7 @@
 #ifndef WEIGHTINIT_RNG_H
 #define WEIGHTINIT_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <weightinit/error.h>
@@ -41,6 +42,30 @@ void wi_generator_manual_seed(wi_generator_t *g, uint64_t seed);
 /* The full 64-bit seed last given (torch.initial_seed). */
 uint64_t wi_generator_initial_seed(const wi_generator_t *g);
 wi_rng_profile_t wi_generator_profile(const wi_generator_t *g);
+
+/* Advances g exactly as n wi_generator_random32 calls would, by the
+ * polynomial jump-ahead: about 0.2 ms (AVX2/AVX-512; 0.4 ms scalar) per
+ * set bit of n / 2048, plus a few ms once per process for each bit past
+ * 2^47.  Lets a shard or another process start anywhere in the stream.
+ * 0 or WI_ENOMEM (g unchanged). */
+int wi_generator_skip(wi_generator_t *g, uint64_t n, wi_error_t *err);
+/* out[0..n-1] = the next n raw draws (as n wi_generator_random32 calls),
+ * computed with the vector kernels.  0, or the WEIGHTINIT_ISA error. */
+int wi_generator_fill_random32(wi_generator_t *g, uint32_t *out, size_t n,
+                               wi_error_t *err);
+
+/* Threads the sampling primitives (init.h) may use on large tensors
+ * drawing from g: 0 = all online cores, -1 = WEIGHTINIT_THREADS if set,
+ * else all cores (the default).  Values never depend on it. */
+void wi_generator_set_threads(wi_generator_t *g, int threads);
+
+/* The instruction set the sampling kernels run on: "scalar", "avx2" or
+ * "avx512" (static string) - the best this CPU has, or the one the
+ * environment variable WEIGHTINIT_ISA forces.  NULL with err filled when
+ * WEIGHTINIT_ISA is unknown (WI_EINVAL) or not on this CPU
+ * (WI_EUNSUPPORTED); every sampling primitive then fails the same way.
+ * The RNG profile, not the instruction set, decides the values. */
+const char *wi_kernel_isa(wi_error_t *err);
 
 /* One raw 32-bit draw. */
 uint32_t wi_generator_random32(wi_generator_t *g);

@@ -1,7 +1,7 @@
-/* Throughput of the nn.init primitives on one large tensor, per profile.
- * Prints one line per primitive: elements per second.  With
- * bench_vs_torch.sh the same sizes run through PyTorch in the same session
- * and the ratio is printed.  Usage: bench_init [ELEMENTS] (default 2^24). */
+/* Throughput of the nn.init primitives on one large tensor, per profile,
+ * without PyTorch (bench_vs_torch.sh compares with it).  Prints one line
+ * per primitive: best of 3 in ns per element and elements per second.
+ * Usage: bench_init [ELEMENTS [THREADS]] (default 2^24, all cores). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -25,6 +25,7 @@ static int kaiming(wi_tensor_t *t, wi_generator_t *g) { return wi_kaiming_unifor
 int main(int argc, char **argv)
 {
     int64_t n = argc > 1 ? atoll(argv[1]) : (int64_t)1 << 24;
+    int threads = argc > 2 ? atoi(argv[2]) : 0;
     int64_t shape[2] = {n / 1024, 1024};
     wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 2, shape, NULL);
     if (!t || n < 1024) {
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
         {"kaiming_uniform_", kaiming}};
     for (int p = 0; p < 2; p++) {
         wi_generator_t *g = wi_generator_new(0, (wi_rng_profile_t)p);
+        wi_generator_set_threads(g, threads);
         for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
             prims[i].fn(t, g); /* warm up: page in the tensor */
             double best = 1e30;
@@ -45,9 +47,10 @@ int main(int argc, char **argv)
                 double dt = now() - t0;
                 best = dt < best ? dt : best;
             }
-            printf("%-8s %-17s %12lld elements  %8.3f s  %8.1f Melem/s\n",
+            printf("%-8s %-17s %12lld elements  %8.3f ns/element  %8.1f Melem/s\n",
                    wi_rng_profile_name((wi_rng_profile_t)p), prims[i].name,
-                   (long long)wi_tensor_numel(t), best, (double)wi_tensor_numel(t) / best / 1e6);
+                   (long long)wi_tensor_numel(t), best * 1e9 / (double)wi_tensor_numel(t),
+                   (double)wi_tensor_numel(t) / best / 1e6);
         }
         wi_generator_free(g);
     }

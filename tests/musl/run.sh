@@ -8,10 +8,25 @@ src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=${2:-${TMPDIR:-/tmp}}
 cc=${MUSL_GCC:-musl-gcc}
 exe=$out/wi_musl_conformance
-"$cc" -std=c11 -O2 -ffp-contract=off -fno-fast-math -D_GNU_SOURCE \
-    -Wall -Wextra -Wpedantic -Werror -static \
-    -I"$src/include" -I"$src/core" -I"$src/tests/musl" -o "$exe" \
-    "$src"/core/rng/rng.c "$src"/core/init/init.c \
+flags="-std=c11 -O2 -ffp-contract=off -fno-fast-math -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror"
+# As core/meson.build: the jump-ahead tables made by a generator, the
+# AVX2/AVX-512 kernels and an FMA build of core/math's float functions.
+"$cc" $flags -static -I"$src/core" -o "$out/wi_musl_mt_tables_gen" "$src"/core/rng/mt_tables_gen.c
+"$out/wi_musl_mt_tables_gen" > "$out/mt_tables.h"
+fma_math="-Dwi_logf=wi_fma_logf -Dwi_expf=wi_fma_expf -Dwi_erff=wi_fma_erff -Dwi_sinf=wi_fma_sinf -Dwi_cosf=wi_fma_cosf -Dwi_sincosf=wi_fma_sincosf"
+isa_objs=""
+for f in kernels/avx2.c kernels/avx512.c math/erff.c math/expf.c math/logf.c math/sincosf.c; do
+    o=$out/wi_musl_isa_$(echo "$f" | tr / _).o
+    isa="-mavx2 -mfma"
+    [ "$f" = kernels/avx512.c ] && isa="$isa -mavx512f -mavx512bw -mavx512dq -mavx512vl"
+    "$cc" $flags $fma_math $isa -I"$src/include" -I"$src/core" -c -o "$o" "$src/core/$f"
+    isa_objs="$isa_objs $o"
+done
+"$cc" $flags -static \
+    -I"$src/include" -I"$src/core" -I"$out" -I"$src/tests/musl" -o "$exe" \
+    "$src"/core/rng/rng.c "$src"/core/rng/mt_bulk.c "$src"/core/rng/mt_jump.c \
+    "$src"/core/init/init.c "$src"/core/kernels/dispatch.c "$src"/core/kernels/fill.c \
+    "$src"/core/kernels/parallel.c "$src"/core/kernels/scalar.c $isa_objs \
     "$src"/core/kernels/mathfun.c "$src"/core/math/*.c \
     "$src"/core/tensor/tensor.c "$src"/core/base/error.c \
     "$src"/core/base/pyfloat.c "$src"/core/model/layer_reset.c \
