@@ -1,38 +1,21 @@
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 #include <weightinit/init.h>
 
 #include "kernels/erfinv.h"
 #include "kernels/mathfun.h"
 #include "kernels/normal_default.h"
+#include "math/bits.h"
 #include "math/wimath.h"
 
-/* Every float operation below must round to binary32 on its own; fused
- * operations are spelled fmaf() (the build passes -ffp-contract=off). */
-#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
-#error "weightinit needs FLT_EVAL_METHOD == 0 (SSE2 math, no x87)"
-#endif
-
-static inline uint32_t bits_of(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static inline float from_bits(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
+/* Every float operation below must round to binary32 on its own (math/bits.h
+ * checks FLT_EVAL_METHOD); fused operations are spelled fmaf() (the build
+ * passes -ffp-contract=off). */
 
 /* Constants are given as the bit patterns in torch-rng.md, so they can be
  * checked against it character for character. */
-#define F(hex) from_bits(UINT32_C(hex))
+#define F(hex) wi_asfloat(UINT32_C(hex))
 
 /* Inlined into the block transform so that its FMA clone (below) turns
  * every fmaf() into one instruction instead of a libm call. */
@@ -44,9 +27,9 @@ static inline __attribute__((always_inline)) float avx2_logf(float x)
     const float min_norm = F(0x00800000);
     if (x < min_norm)
         x = min_norm;
-    uint32_t xb = bits_of(x);
+    uint32_t xb = wi_asuint(x);
     int32_t e_i = (int32_t)(xb >> 23) - 127;
-    float m = from_bits((xb & 0x807fffffu) | 0x3f000000u);
+    float m = wi_asfloat((xb & 0x807fffffu) | 0x3f000000u);
     float e = (float)e_i + 1.0f;
     /* The kernel adds m (or 0) and subtracts 1 (or 0) through masks. */
     int below = m < F(0x3f3504f3);
@@ -54,9 +37,9 @@ static inline __attribute__((always_inline)) float avx2_logf(float x)
     e = e - (below ? 1.0f : 0.0f);
     t = t + (below ? m : 0.0f);
 
-    float y = from_bits(p[0]);
+    float y = wi_asfloat(p[0]);
     for (int k = 1; k <= 8; k++)
-        y = fmaf(y, t, from_bits(p[k]));
+        y = fmaf(y, t, wi_asfloat(p[k]));
     float z = t * t;
     y = y * t;
     y = fmaf(y, z, e * F(0xb95e8083));
@@ -68,9 +51,9 @@ static inline __attribute__((always_inline)) float avx2_logf(float x)
 static inline __attribute__((always_inline)) void avx2_sincosf(float x, float *s,
                                                                float *c)
 {
-    uint32_t xb = bits_of(x);
+    uint32_t xb = wi_asuint(x);
     uint32_t sign_sin = xb & 0x80000000u;
-    float ax = from_bits(xb & 0x7fffffffu);
+    float ax = wi_asfloat(xb & 0x7fffffffu);
 
     uint32_t j = (uint32_t)(int32_t)(ax * F(0x3fa2f983)); /* cvttps */
     j = (j + 1u) & ~1u;
@@ -100,8 +83,8 @@ static inline __attribute__((always_inline)) void avx2_sincosf(float x, float *s
     float ysin2 = poly_sel ? sp : 0.0f;
     float sv = ysin1 + ysin2;
     float cv = (cp - ysin1) + (sp - ysin2);
-    *s = from_bits(bits_of(sv) ^ sign_sin);
-    *c = from_bits(bits_of(cv) ^ sign_cos);
+    *s = wi_asfloat(wi_asuint(sv) ^ sign_sin);
+    *c = wi_asfloat(wi_asuint(cv) ^ sign_cos);
 }
 
 static inline __attribute__((always_inline)) void
