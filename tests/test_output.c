@@ -25,13 +25,7 @@ static void teardown(void)
     free(dir);
 }
 
-static char *in_dir(const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
+static char *in_dir(const char *name) { return wi_test_join(dir, name); }
 
 /* The one temporary in the folder (malloc'd name), or NULL. */
 static char *only_temp(void)

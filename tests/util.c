@@ -271,3 +271,12 @@ void wi_test_assert_safetensors(const char *path, const json_t *want,
     json_decref(header);
     free(buf);
 }
+
+char *wi_test_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}

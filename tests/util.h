@@ -31,6 +31,8 @@ int wi_test_count_entries(const char *dir);
 
 /* A new temporary folder (malloc'd path) and its recursive removal. */
 char *wi_test_mkdtemp(void);
+/* "DIR/NAME", malloc'd. */
+char *wi_test_join(const char *dir, const char *name);
 void wi_test_rmtree(const char *dir);
 
 /* Runs every test of s, frees it, and returns the process exit status. */
