@@ -374,6 +374,11 @@ static int create_temp(struct out *o, const struct place *p, wi_error_t *err)
     if (!(o->tmp = malloc(n)))
         return oom(err, o->label);
     int fd = -1;
+    /* No signal between creating the file and registering it for the
+     * handler's cleanup, or a Ctrl-C there would leave it behind. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (int tries = 0; fd < 0 && tries < 32; tries++) {
         random_text(rnd, RAND_LEN);
         snprintf(o->tmp, n, "%.*s.%.*s" TMP_MARK "%s-%ld-%s", (int)dirlen, p->target,
@@ -382,14 +387,16 @@ static int create_temp(struct out *o, const struct place *p, wi_error_t *err)
         if (fd < 0 && errno != EEXIST)
             break;
     }
+    int e = errno;
+    if (fd >= 0)
+        o->slot = slot_take(o->tmp);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
-        int e = errno;
         free(o->tmp);
         o->tmp = NULL;
         return wi_error_set(err, WI_EIO, o->label, NULL, "cannot create a file in "
                             "its folder: %s", strerror(e));
     }
-    o->slot = slot_take(o->tmp);
     if (p->exists) {
         /* The replacement looks like the file it replaces (as sed -i). */
         if (p->st.st_uid != geteuid() || p->st.st_gid != getegid())
