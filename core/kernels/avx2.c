@@ -138,7 +138,7 @@ static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
 static void normal_default(float *data, size_t nblocks, float mean,
                            float std)
 {
-    wi_normal_default_blocks(data, nblocks, mean, std);
+    wi_normal_default_blocks_avx2(data, nblocks, mean, std);
 }
 
 const wi_kernels_t wi_kernels_avx2 = {
