@@ -118,7 +118,11 @@ wi_trunc_tail_avx2_inline(float *a, size_t n, float scale, float shift,
 {
     for (size_t i = 0; i < n; i += WI_ERFINV_CHUNK) {
         size_t m = n - i < WI_ERFINV_CHUNK ? n - i : WI_ERFINV_CHUNK;
-        wi_trunc_chunk_avx2(a + i, m, scale, shift, lo, hi, fused);
+        /* Constant flags: one copy of the chunk code per profile. */
+        if (fused)
+            wi_trunc_chunk_avx2(a + i, m, scale, shift, lo, hi, 1);
+        else
+            wi_trunc_chunk_avx2(a + i, m, scale, shift, lo, hi, 0);
     }
 }
 
