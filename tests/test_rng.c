@@ -28,9 +28,10 @@ static const struct {
 static const char *const golden_files[] = {
     "mt19937.json",      "uniform.json",        "normal.json",
     "trunc_normal.json", "init_functions.json", "sequences.json",
+    "trunc_edges.json",
 };
 #define N_GOLDEN_FILES (sizeof golden_files / sizeof golden_files[0])
-#define OUTPUTS_PER_PROFILE 395
+#define OUTPUTS_PER_PROFILE 400
 
 #define MAX_REPORTED 20
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "kernels/dispatch.h"
-#include "kernels/erfinv.h"
+#include "kernels/erfinv_avx2.h"
 #include "kernels/normal_default.h"
 #include "kernels/mt_word.h"
 #include "kernels/pommier_avx2.h"
@@ -221,7 +221,7 @@ static void xor_windows(uint32_t *acc, const uint32_t *buf,
 static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
                   float hi, int fused)
 {
-    wi_trunc_tail_inline(a, n, scale, shift, lo, hi, fused);
+    wi_trunc_tail_avx2_inline(a, n, scale, shift, lo, hi, fused);
 }
 
 static void normal_default(float *data, size_t nblocks, float mean,

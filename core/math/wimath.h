@@ -24,6 +24,11 @@ WI_INTERNAL float wi_logf(float x);
 WI_INTERNAL void wi_logf_avx2(const float *in, float *out, size_t n);
 WI_INTERNAL float wi_expf(float x);
 WI_INTERNAL float wi_erff(float x);
+/* wi_expf and wi_erff over n floats with AVX2 + FMA instructions, bit
+ * identical to the scalar functions for every input (in may equal out).
+ * Only call them when the CPU has AVX2 and FMA. */
+WI_INTERNAL void wi_expf_avx2(const float *in, float *out, size_t n);
+WI_INTERNAL void wi_erff_avx2(const float *in, float *out, size_t n);
 WI_INTERNAL float wi_sinf(float x);
 WI_INTERNAL float wi_cosf(float x);
 /* glibc's sincosf: the same values as sinf and cosf. */

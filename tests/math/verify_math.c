@@ -5,7 +5,8 @@
  *   verify_math double NAME COUNT [SEED] [THREADS]
  *                                        COUNT random inputs from several
  *                                        distributions, plus special values
- * NAME: logf expf erff sinf cosf sincosf logf_avx2 sincosf_avx2 / log exp erf sin cos sincos pow
+ * NAME: logf expf erff sinf cosf sincosf logf_avx2 sincosf_avx2 expf_avx2
+ *       erff_avx2 / log exp erf sin cos sincos pow
  * (pow: y is 2.0 for half the inputs, as calculate_gain squares its slope,
  * otherwise random).
  * Prints the number of inputs and of mismatches; exit status 1 on any
@@ -25,7 +26,7 @@ typedef struct {
     const char *name;
     float (*ours)(float);
     float (*ref)(float);
-    int sincos; /* 0: f(x); 1: sin part of sincos; 2: cos part */
+    int sincos; /* 0: f(x); 1: sincosf; 3, 5, 6: logf/expf/erff_avx2 arrays; 4: sincosf_avx2 */
 } ffun_t;
 
 static void ref_sincosf_pair(float x, float *s, float *c) { sincosf(x, s, c); }
@@ -35,6 +36,7 @@ static const ffun_t ffuns[] = {
     {"erff", wi_erff, erff, 0}, {"sinf", wi_sinf, sinf, 0},
     {"cosf", wi_cosf, cosf, 0}, {"sincosf", NULL, NULL, 1},
     {"logf_avx2", wi_logf, logf, 3}, {"sincosf_avx2", NULL, NULL, 4},
+    {"expf_avx2", wi_expf, expf, 5}, {"erff_avx2", wi_erff, erff, 6},
 };
 
 typedef struct {
@@ -80,10 +82,17 @@ static void run_float_array(job_t *j)
         size_t n = j->end - u < 4096 ? (size_t)(j->end - u) : 4096;
         for (size_t i = 0; i < n; i++)
             in[i] = wi_asfloat((uint32_t)(u + i));
-        if (j->ff->sincos == 3) {
-            wi_logf_avx2(in, out, n);
+        if (j->ff->sincos == 3 || j->ff->sincos == 5 || j->ff->sincos == 6) {
+            if (j->ff->sincos == 3)
+                wi_logf_avx2(in, out, n);
+            else if (j->ff->sincos == 5)
+                wi_expf_avx2(in, out, n);
+            else
+                wi_erff_avx2(in, out, n);
+            /* Against the libm and against core/math's scalar function. */
             for (size_t i = 0; i < n; i++) {
-                if (wi_asuint(out[i]) != wi_asuint(logf(in[i])))
+                if (wi_asuint(out[i]) != wi_asuint(j->ff->ref(in[i])) ||
+                    wi_asuint(out[i]) != wi_asuint(j->ff->ours(in[i])))
                     note_bad(j, u + i);
                 j->count++;
             }
