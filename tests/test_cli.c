@@ -524,6 +524,8 @@ START_TEST(exit_code_table)
                  json_string_value(v));
         setenv(key, joined, 1);
     }
+    json_object_foreach(json_object_get(spec, "env"), key, v)
+        setenv(key, json_string_value(v), 1);
     char *argv[32];
     size_t argc = 0, i;
     argv[argc++] = getenv("WI_TEST_WEIGHTINIT");

@@ -27,6 +27,9 @@ static const char init_usage[] =
     "                           to reproduce bit for bit\n"
     "      --threads N          threads for large tensors (default: all cores, or\n"
     "                           WEIGHTINIT_THREADS); never changes the values\n"
+    "      --no-fsync           commit without waiting for the disk (as torch.save):\n"
+    "                           faster; the rename stays atomic, but after a crash\n"
+    "                           or power loss a file may be empty or partial\n"
     "      --report FILE        write the per-parameter report as JSON; - = stdout\n"
     "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
     "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
@@ -51,6 +54,7 @@ struct init_opts {
     wi_checkpoint_format_t format; /* of -o */
     uint64_t max_shard;            /* --max-shard-size; 0 = one file */
     int threads;                   /* 0 = all cores */
+    int no_fsync;                  /* --no-fsync */
 };
 
 /* --threads / WEIGHTINIT_THREADS: 0 (all cores) to 256. */
@@ -115,7 +119,7 @@ static const char *printable(const char *arg, char *buf, size_t size)
 static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
-           OPT_MAX_SHARD, OPT_THREADS };
+           OPT_MAX_SHARD, OPT_THREADS, OPT_NO_FSYNC };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -125,6 +129,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"plugin", required_argument, NULL, OPT_PLUGIN},
         {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"no-fsync", no_argument, NULL, OPT_NO_FSYNC},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -141,6 +146,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         case 'o': o->output = optarg; break;
         case OPT_INIT_CFG: o->init_cfg = optarg; break;
         case OPT_REPORT: o->report = optarg; break;
+        case OPT_NO_FSYNC: o->no_fsync = 1; break;
         case OPT_PLUGIN:
             if (o->n_plugins == 64) {
                 cli_errorf("--plugin: at most 64 plugins");
@@ -369,6 +375,7 @@ static int open_outputs(struct init_opts *o, struct outputs *out)
         cli_errorf("out of memory");
         return status;
     }
+    wi_output_group_set_sync(out->group, !o->no_fsync);
     if (o->output && o->report && strcmp(o->output, "-") == 0 &&
         strcmp(o->report, "-") == 0) {
         cli_errorf("-o - and --report -: only one output can go to standard output");

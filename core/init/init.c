@@ -8,7 +8,9 @@
 #include "base/pyfloat.h"
 #include "kernels/fill.h"
 #include "math/wimath.h"
+#include "plan/record.h"
 #include "rng/rng_internal.h"
+#include "tensor/tensor_internal.h"
 
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
  * arithmetic follows the ATen CPU kernels in float; see torch-rng.md. */
@@ -29,7 +31,29 @@ static int check_args(const wi_tensor_t *t, const wi_generator_t *g,
     return 0;
 }
 
-static float *f32_data(wi_tensor_t *t) { return wi_tensor_data(t); }
+/* A write of every element: a deferred tensor's storage is not
+ * computed first.  NULL with err when out of memory. */
+static float *f32_overwrite(wi_tensor_t *t, wi_error_t *err)
+{
+    return wi_priv_tensor_overwrite_data(t, err);
+}
+
+/* A whole-tensor fill: recorded on a tensor that records (the write
+ * plan, tensor.h), else computed now. */
+static int fill_tensor(wi_tensor_t *t, wi_generator_t *g, const wi_fill_t *f,
+                       wi_error_t *err)
+{
+    int64_t n = wi_tensor_numel(t);
+    if (wi_priv_tensor_records(t)) {
+        wi_priv_rec_t *r;
+        int rc = wi_priv_rec_fill(&r, g, n, f, err);
+        if (rc == 0)
+            wi_priv_tensor_set_rec(t, r);
+        return rc;
+    }
+    float *a = f32_overwrite(t, err);
+    return a ? wi_fill(g, a, n, f, err) : WI_ENOMEM;
+}
 
 /* ATen's check_uniform_bounds for float32, in double. */
 static int check_uniform_bounds(double from, double to, wi_error_t *err)
@@ -65,7 +89,7 @@ static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
         return rc;
     wi_fill_t f = {.kind = WI_FILL_UNIFORM, .from = (float)from};
     f.range = (float)to - f.from;
-    return wi_fill(g, f32_data(t), wi_tensor_numel(t), &f, err);
+    return fill_tensor(t, g, &f, err);
 }
 
 int wi_uniform_(wi_tensor_t *t, wi_generator_t *g, double from, double to,
@@ -124,9 +148,13 @@ static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
          * of 16; a ragged end redraws and retransforms the last 16. */
         wi_fill_t f = {.kind = WI_FILL_NORMAL, .mean = (float)mean,
                        .std = (float)std};
-        return wi_fill(g, f32_data(t), n, &f, err);
+        return fill_tensor(t, g, &f, err);
     }
-    normal_per_element(f32_data(t), n, g, mean, std);
+    /* Values as the draws come, the cached double between them: eager. */
+    float *a = f32_overwrite(t, err);
+    if (!a)
+        return WI_ENOMEM;
+    normal_per_element(a, n, g, mean, std);
     return 0;
 }
 
@@ -196,7 +224,7 @@ int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
                    .lo = (float)a,
                    .hi = (float)b};
     f.range = (float)to - f.from;
-    rc = wi_fill(g, f32_data(t), wi_tensor_numel(t), &f, err);
+    rc = fill_tensor(t, g, &f, err);
     if (rc == 0)
         wi_tensor_bump_version(t);
     return rc;
@@ -214,10 +242,19 @@ int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err)
                             "float32 without overflow",
                             val);
     float v = (float)val;
-    float *a = f32_data(t);
     int64_t n = wi_tensor_numel(t);
-    for (int64_t i = 0; i < n; i++)
-        a[i] = v;
+    if (wi_priv_tensor_records(t)) {
+        wi_priv_rec_t *r = wi_priv_rec_const(n, v, err);
+        if (!r)
+            return WI_ENOMEM;
+        wi_priv_tensor_set_rec(t, r);
+    } else {
+        float *a = f32_overwrite(t, err);
+        if (!a)
+            return WI_ENOMEM;
+        for (int64_t i = 0; i < n; i++)
+            a[i] = v;
+    }
     wi_tensor_bump_version(t);
     return 0;
 }

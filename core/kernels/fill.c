@@ -162,8 +162,8 @@ static int fill_parallel(wi_generator_t *g, const seg_ctx_t *ctx, int64_t n,
     return rc;
 }
 
-int wi_fill(wi_generator_t *g, float *a, int64_t n, const wi_fill_t *f,
-            wi_error_t *err)
+int wi_fill_span(wi_generator_t *g, float *a, int64_t n, const wi_fill_t *f,
+                 wi_error_t *err)
 {
     const wi_kernels_t *k;
     int threads;
@@ -178,15 +178,31 @@ int wi_fill(wi_generator_t *g, float *a, int64_t n, const wi_fill_t *f,
     if (tasks > threads)
         tasks = threads;
     if (tasks > 1)
-        rc = fill_parallel(g, &ctx, n, (int)tasks, min_chunk, err);
-    else
-        fill_range(g, &ctx, 0, n);
+        return fill_parallel(g, &ctx, n, (int)tasks, min_chunk, err);
+    fill_range(g, &ctx, 0, n);
+    return 0;
+}
+
+int wi_fill_normal_block(wi_generator_t *g, float *out, const wi_fill_t *f,
+                         wi_error_t *err)
+{
+    const wi_kernels_t *k;
+    int rc = wi_kernels(&k, err);
+    if (rc < 0)
+        return rc;
+    seg_ctx_t ctx = {f, k, g->profile, out};
+    wi_mt_bulk(g, k, 16, u24_seg, &ctx);
+    normal_blocks(&ctx, out, 1);
+    return 0;
+}
+
+int wi_fill(wi_generator_t *g, float *a, int64_t n, const wi_fill_t *f,
+            wi_error_t *err)
+{
+    int rc = wi_fill_span(g, a, n, f, err);
     if (rc < 0 || f->kind != WI_FILL_NORMAL || n % 16 == 0)
         return rc;
     /* normal_fill's ragged end: 16 new uniforms over the last 16
      * elements, transformed again as one block. */
-    ctx.a = a + n - 16;
-    wi_mt_bulk(g, k, 16, u24_seg, &ctx);
-    normal_blocks(&ctx, a + n - 16, 1);
-    return 0;
+    return wi_fill_normal_block(g, a + n - 16, f, err);
 }

@@ -32,4 +32,15 @@ typedef struct {
 WI_INTERNAL int wi_fill(wi_generator_t *g, float *a, int64_t n,
                         const wi_fill_t *f, wi_error_t *err);
 
+/* wi_fill without NORMAL's ragged end: a[0..n-1] from the next n draws
+ * (NORMAL: blocks of 16 from a[0]; the elements after the last whole
+ * block are left as raw uniforms).  Any part of a fill is computed by
+ * calling it with g at the part's first draw (NORMAL: a multiple of 16
+ * into the fill).  Same returns as wi_fill. */
+WI_INTERNAL int wi_fill_span(wi_generator_t *g, float *a, int64_t n,
+                             const wi_fill_t *f, wi_error_t *err);
+/* NORMAL's ragged end: out[0..15] = one block from the next 16 draws. */
+WI_INTERNAL int wi_fill_normal_block(wi_generator_t *g, float *out,
+                                     const wi_fill_t *f, wi_error_t *err);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <weightinit/tensor.h>
 
+#include "plan/record.h"
 #include "tensor/tensor_internal.h"
 
 struct wi_tensor {
@@ -17,6 +18,11 @@ struct wi_tensor {
     void (*release)(void *data, void *ud);
     void *release_data;
     int owns_data;
+    /* Deferred: no storage yet; the values are rec's (NULL: zeros).  Once
+     * data has been handed out the tensor stays in memory, so a pointer
+     * a caller holds never dangles. */
+    int deferred;
+    wi_priv_rec_t *rec;
 };
 
 static const struct {
@@ -100,6 +106,32 @@ static wi_tensor_t *tensor_alloc(wi_dtype_t dtype, int ndim,
     return t;
 }
 
+/* WEIGHTINIT_DEFER=0 computes every write when it is made (the eager
+ * path, to compare the two). */
+static int defer_enabled(void)
+{
+    static int enabled = -1;
+    if (enabled < 0) {
+        const char *e = getenv("WEIGHTINIT_DEFER");
+        enabled = !(e && strcmp(e, "0") == 0);
+    }
+    return enabled;
+}
+
+static int alloc_storage(wi_tensor_t *t, wi_error_t *err)
+{
+    uint64_t nbytes = wi_tensor_nbytes(t);
+    /* calloc: large tensors get lazily zeroed pages from the kernel. */
+    t->data = calloc(nbytes ? (size_t)nbytes : 1, 1);
+    if (!t->data)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "cannot allocate a tensor of %llu bytes",
+                            (unsigned long long)nbytes);
+    t->owns_data = 1;
+    t->deferred = 0;
+    return 0;
+}
+
 wi_tensor_t *wi_tensor_new(wi_dtype_t dtype, int ndim, const int64_t *shape,
                            wi_error_t *err)
 {
@@ -108,17 +140,15 @@ wi_tensor_t *wi_tensor_new(wi_dtype_t dtype, int ndim, const int64_t *shape,
     if (check_shape(dtype, ndim, shape, &numel, &nbytes, err) < 0)
         return NULL;
     wi_tensor_t *t = tensor_alloc(dtype, ndim, shape, numel);
-    /* calloc: large tensors get lazily zeroed pages from the kernel. */
-    void *data = t ? calloc(nbytes ? (size_t)nbytes : 1, 1) : NULL;
-    if (!data) {
-        free(t);
-        wi_error_set(err, WI_ENOMEM, NULL, NULL,
-                     "cannot allocate a tensor of %llu bytes",
-                     (unsigned long long)nbytes);
+    if (!t) {
+        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
         return NULL;
     }
-    t->data = data;
-    t->owns_data = 1;
+    t->deferred = 1;
+    if (!defer_enabled() && alloc_storage(t, err) < 0) {
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -149,6 +179,7 @@ void wi_tensor_free(wi_tensor_t *t)
         free(t->data);
     else if (t->release)
         t->release(t->data, t->release_data);
+    free(t->rec);
     free(t);
 }
 
@@ -156,8 +187,93 @@ wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t) { return t->dtype; }
 int wi_tensor_ndim(const wi_tensor_t *t) { return t->ndim; }
 const int64_t *wi_tensor_shape(const wi_tensor_t *t) { return t->shape; }
 int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
-void *wi_tensor_data(wi_tensor_t *t) { return t->data; }
-const void *wi_tensor_const_data(const wi_tensor_t *t) { return t->data; }
+int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err)
+{
+    if (!t->deferred)
+        return 0;
+    wi_priv_rec_t *rec = t->rec;
+    int rc = alloc_storage(t, err);
+    if (rc == 0 && rec)
+        rc = wi_priv_rec_eval(rec, t->data, 0, t->numel, 0, err);
+    if (rc < 0) {
+        free(t->data);
+        t->data = NULL;
+        t->owns_data = 0;
+        t->deferred = 1;
+        return rc;
+    }
+    t->rec = NULL;
+    free(rec);
+    return 0;
+}
+
+int wi_tensor_is_deferred(const wi_tensor_t *t) { return t->deferred; }
+
+void *wi_tensor_data(wi_tensor_t *t)
+{
+    return wi_tensor_materialize(t, NULL) < 0 ? NULL : t->data;
+}
+
+const void *wi_tensor_const_data(const wi_tensor_t *t)
+{
+    /* Materialising changes no value: the tensor is logically const. */
+    return wi_tensor_data((wi_tensor_t *)t);
+}
+
+int wi_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
+                   void *out, wi_error_t *err)
+{
+    return wi_priv_tensor_read(t, begin, count, out, 0, err);
+}
+
+int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
+                        void *out, int threads, wi_error_t *err)
+{
+    if (begin < 0 || count < 0 || begin > t->numel - count)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "wi_tensor_read: elements [%lld, %lld + %lld) "
+                            "are not within the tensor's %lld",
+                            (long long)begin, (long long)begin,
+                            (long long)count, (long long)t->numel);
+    size_t es = wi_dtype_size(t->dtype);
+    if (!t->deferred) {
+        memcpy(out, (const char *)t->data + (size_t)begin * es,
+               (size_t)count * es);
+        return 0;
+    }
+    if (!t->rec) {
+        memset(out, 0, (size_t)count * es);
+        return 0;
+    }
+    return wi_priv_rec_eval(t->rec, out, begin, begin + count, threads, err);
+}
+
+void wi_priv_tensor_set_rec(wi_tensor_t *t, wi_priv_rec_t *rec)
+{
+    free(t->rec);
+    t->rec = rec;
+}
+
+int wi_priv_tensor_records(const wi_tensor_t *t)
+{
+    return t->deferred && t->dtype == WI_DTYPE_F32;
+}
+
+const wi_priv_rec_t *wi_priv_tensor_rec(const wi_tensor_t *t)
+{
+    return t->deferred ? t->rec : NULL;
+}
+
+void *wi_priv_tensor_overwrite_data(wi_tensor_t *t, wi_error_t *err)
+{
+    if (t->deferred) {
+        free(t->rec);
+        t->rec = NULL;
+        if (alloc_storage(t, err) < 0)
+            return NULL;
+    }
+    return t->data;
+}
 uint64_t wi_tensor_version(const wi_tensor_t *t) { return t->version; }
 static _Atomic uint64_t all_writes;
 

@@ -4,6 +4,8 @@
 
 #include <weightinit/tensor.h>
 
+#include "tensor/tensor_internal.h"
+
 static float half_to_float(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f,
@@ -82,22 +84,28 @@ int wi_tensor_copy_(wi_tensor_t *dst, const wi_tensor_t *src, wi_error_t *err)
                             "copy_ needs tensors of the same shape");
     wi_dtype_t dd = wi_tensor_dtype(dst), sd = wi_tensor_dtype(src);
     int64_t n = wi_tensor_numel(src);
+    if (dd != sd && dd != WI_DTYPE_F32 && dd != WI_DTYPE_I64)
+        return wi_error_set(err, WI_EUNSUPPORTED, NULL, NULL,
+                            "copying %s into a %s tensor is not supported",
+                            wi_dtype_name(sd), wi_dtype_name(dd));
     const void *s = wi_tensor_const_data(src);
-    void *d = wi_tensor_data(dst);
+    /* Every element is replaced: a deferred dst's values are not
+     * computed first. */
+    void *d = dst == src ? wi_tensor_data(dst) : wi_priv_tensor_overwrite_data(dst, err);
+    if (!s || !d)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "out of memory for a tensor of %llu bytes",
+                            (unsigned long long)wi_tensor_nbytes(s ? dst : src));
     if (dd == sd) {
         memmove(d, s, (size_t)wi_tensor_nbytes(src));
     } else if (dd == WI_DTYPE_F32) {
         for (int64_t i = 0; i < n; i++)
             ((float *)d)[i] = as_f32(s, sd, i);
-    } else if (dd == WI_DTYPE_I64) {
+    } else {
         for (int64_t i = 0; i < n; i++) {
             int64_t v = as_i64(s, sd, i);
             memcpy((char *)d + 8 * i, &v, 8);
         }
-    } else {
-        return wi_error_set(err, WI_EUNSUPPORTED, NULL, NULL,
-                            "copying %s into a %s tensor is not supported",
-                            wi_dtype_name(sd), wi_dtype_name(dd));
     }
     wi_tensor_bump_version(dst);
     return 0;

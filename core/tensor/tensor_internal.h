@@ -11,4 +11,26 @@
  * subtree was written, without looking at every other tensor. */
 WI_INTERNAL uint64_t wi_priv_tensor_writes(void);
 
+#include <weightinit/tensor.h>
+
+struct wi_priv_rec;
+/* 1 when a full write to t is recorded rather than computed: t is
+ * deferred (its storage never handed out) and F32. */
+WI_INTERNAL int wi_priv_tensor_records(const wi_tensor_t *t);
+/* Makes rec (stolen) t's values, dropping the previous record; t must be
+ * one that records. */
+WI_INTERNAL void wi_priv_tensor_set_rec(wi_tensor_t *t,
+                                        struct wi_priv_rec *rec);
+/* The record behind a deferred t (NULL: zeros, or t is in memory). */
+WI_INTERNAL const struct wi_priv_rec *wi_priv_tensor_rec(const wi_tensor_t *t);
+/* wi_tensor_read with `threads` threads (0: as t's generator allows). */
+WI_INTERNAL int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin,
+                                    int64_t count, void *out, int threads,
+                                    wi_error_t *err);
+/* t's storage for a write of every element: a deferred t gets fresh
+ * storage without computing values about to be overwritten.  NULL with
+ * err when out of memory. */
+WI_INTERNAL void *wi_priv_tensor_overwrite_data(wi_tensor_t *t,
+                                                wi_error_t *err);
+
 #endif

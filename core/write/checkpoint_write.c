@@ -5,6 +5,7 @@
 #include <weightinit/checkpoint.h>
 
 #include "engine/context_internal.h"
+#include "rng/rng_internal.h"
 #include "write/atomic_file.h"
 #include "write/write_internal.h"
 
@@ -48,6 +49,7 @@ void wi_priv_progress_start(wi_priv_progress_t *pr, const wi_context_t *ctx,
                             const char *name, const wi_state_dict_t *sd)
 {
     memset(pr, 0, sizeof *pr);
+    pr->threads = ctx && ctx->generator ? ctx->generator->threads : -1;
     if (!ctx || !ctx->task_progress)
         return;
     pr->ctx = ctx;

@@ -90,6 +90,7 @@ struct wi_output_group {
     struct out *outs;
     size_t n_outs;
     int committed;
+    int no_sync; /* wi_output_group_set_sync(g, 0) */
 };
 
 wi_output_group_t *wi_output_group_new(void)
@@ -527,11 +528,11 @@ int wi_output_group_add_stream(wi_output_group_t *g, FILE *fp, const char *name,
 }
 
 /* Flushes, syncs (temporaries) and closes one output. */
-static int out_finish(struct out *o, wi_error_t *err)
+static int out_finish(struct out *o, int sync, wi_error_t *err)
 {
     errno = 0;
     int bad = fflush(o->fp) != 0 || ferror(o->fp);
-    if (!bad && o->tmp && fsync(fileno(o->fp)) != 0)
+    if (!bad && sync && o->tmp && fsync(fileno(o->fp)) != 0)
         bad = 1;
     int e = errno ? errno : EIO;
     if (!o->borrowed) {
@@ -560,6 +561,11 @@ static int sync_dir(const char *target)
     return rc;
 }
 
+void wi_output_group_set_sync(wi_output_group_t *g, int sync)
+{
+    g->no_sync = !sync;
+}
+
 int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err)
 {
     if (g->committed)
@@ -568,7 +574,7 @@ int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err)
     g->committed = 1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < g->n_outs; i++)
-        rc = out_finish(&g->outs[i], err);
+        rc = out_finish(&g->outs[i], !g->no_sync, err);
     /* A signal handler (wi_output_remove_temps) must not split the
      * renames: signals wait until they are done. */
     sigset_t all, old;
@@ -589,7 +595,7 @@ int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err)
         o->slot = -1;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    for (size_t i = 0; rc == 0 && i < g->n_outs; i++)
+    for (size_t i = 0; rc == 0 && !g->no_sync && i < g->n_outs; i++)
         if (g->outs[i].target && sync_dir(g->outs[i].target) != 0)
             rc = wi_error_set(err, WI_EIO, g->outs[i].label, NULL, "written, but "
                               "syncing its folder failed: %s", strerror(errno));

@@ -122,6 +122,7 @@ static const char *storage_type(wi_dtype_t dt)
  * equal share it, as tied weights share one in torch. */
 struct storage {
     const void *data;
+    const wi_tensor_t *deferred; /* its values are computed as written */
     wi_dtype_t dtype;
     int64_t numel;
 };
@@ -166,17 +167,19 @@ static void tensor(struct pkl *p, const wi_tensor_t *t, size_t key,
 
 static size_t storage_of(struct storage *all, size_t *n, const wi_tensor_t *t)
 {
-    const void *data = wi_tensor_const_data(t);
+    /* A deferred tensor is its own storage (a tie lists it twice). */
+    const wi_tensor_t *lazy = wi_tensor_is_deferred(t) ? t : NULL;
+    const void *data = lazy ? NULL : wi_tensor_const_data(t);
     wi_dtype_t dt = wi_tensor_dtype(t);
     int64_t numel = wi_tensor_numel(t);
     /* Empty tensors may share a dummy pointer: never tie them. */
     for (size_t i = 0; numel > 0 && i < *n; i++)
-        if (all[i].data == data && all[i].dtype == dt) {
+        if (all[i].data == data && all[i].deferred == lazy && all[i].dtype == dt) {
             if (numel > all[i].numel)
                 all[i].numel = numel;
             return i;
         }
-    all[*n] = (struct storage){data, dt, numel};
+    all[*n] = (struct storage){data, lazy, dt, numel};
     return (*n)++;
 }
 
@@ -199,12 +202,24 @@ static void folder_name(const char *name, char *out, size_t size)
         snprintf(out, size, "archive");
 }
 
+/* A deferred storage's bytes, computed as libzip reads them. */
+struct lazy_src {
+    const wi_tensor_t *t;
+    int64_t pos;         /* next element */
+    void *scratch;       /* one piece, shared: libzip reads one at a time */
+    int64_t have, used;  /* elements in scratch, bytes of them sent */
+    wi_error_t *err;
+    int failed;
+};
+
 struct zw {
     zip_t *za;
     zip_source_t *out;
     uint64_t offset; /* where the next local header will start */
     const char *name;
     wi_error_t *err;
+    struct lazy_src *lazy; /* one per storage, live until zip_close */
+    void *scratch;
 };
 
 static int zfail(struct zw *z, const char *what)
@@ -214,12 +229,69 @@ static int zfail(struct zw *z, const char *what)
                         z->za ? zip_strerror(z->za) : "libzip failed");
 }
 
+static zip_int64_t lazy_read(struct lazy_src *l, void *data, zip_uint64_t len)
+{
+    size_t es = wi_dtype_size(wi_tensor_dtype(l->t));
+    zip_uint64_t sent = 0;
+    while (sent < len) {
+        if (l->used == l->have * (int64_t)es) {
+            int64_t left = wi_tensor_numel(l->t) - l->pos;
+            if (left == 0)
+                break;
+            l->have = left < WI_WRITE_PIECE ? left : WI_WRITE_PIECE;
+            if (wi_tensor_read(l->t, l->pos, l->have, l->scratch, l->err) < 0) {
+                l->failed = 1;
+                return -1;
+            }
+            l->pos += l->have;
+            l->used = 0;
+        }
+        zip_uint64_t n = (zip_uint64_t)(l->have * (int64_t)es - l->used);
+        n = n < len - sent ? n : len - sent;
+        memcpy((char *)data + sent, (char *)l->scratch + l->used, (size_t)n);
+        l->used += (int64_t)n;
+        sent += n;
+    }
+    return (zip_int64_t)sent;
+}
+
+/* libzip's source callback for a deferred storage. */
+static zip_int64_t lazy_cb(void *ud, void *data, zip_uint64_t len,
+                           zip_source_cmd_t cmd)
+{
+    struct lazy_src *l = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        l->pos = l->have = l->used = 0;
+        return 0;
+    case ZIP_SOURCE_READ: return lazy_read(l, data, len);
+    case ZIP_SOURCE_CLOSE: return 0;
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *st = data;
+        zip_stat_init(st);
+        st->size = wi_tensor_nbytes(l->t);
+        st->valid |= ZIP_STAT_SIZE;
+        return sizeof *st;
+    }
+    case ZIP_SOURCE_ERROR: return zip_error_to_data(&(zip_error_t){.zip_err = ZIP_ER_READ}, data, len);
+    case ZIP_SOURCE_FREE: return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ,
+                                              ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
+                                              ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+    default: return -1;
+    }
+}
+
 /* Adds one stored record; the "FB" local extra field pads its data to a
- * 64-byte boundary, as torch's PyTorchStreamWriter does. */
-static int add(struct zw *z, const char *rec, const void *data, uint64_t len)
+ * 64-byte boundary, as torch's PyTorchStreamWriter does.  A deferred
+ * storage (lazy) is computed while libzip copies it. */
+static int add(struct zw *z, const char *rec, const void *data, uint64_t len,
+               struct lazy_src *lazy)
 {
     static const uint8_t none;
-    zip_source_t *src = zip_source_buffer(z->za, len ? data : &none, len, 0);
+    zip_source_t *src = lazy ? zip_source_function(z->za, lazy_cb, lazy)
+                             : zip_source_buffer(z->za, len ? data : &none, len, 0);
     zip_int64_t idx = src ? zip_file_add(z->za, rec, src, ZIP_FL_ENC_UTF_8)
                           : -1;
     if (idx < 0) {
@@ -332,22 +404,30 @@ static int write_archive(struct zw *z, const char *folder, const struct pkl *p,
 {
     char rec[512];
     snprintf(rec, sizeof rec, "%s/data.pkl", folder);
-    if (add(z, rec, p->b.data, p->b.len) < 0)
+    if (add(z, rec, p->b.data, p->b.len, NULL) < 0)
         return WI_EIO;
     snprintf(rec, sizeof rec, "%s/byteorder", folder);
-    if (add(z, rec, "little", 6) < 0)
+    if (add(z, rec, "little", 6, NULL) < 0)
         return WI_EIO;
     for (size_t i = 0; i < nst; i++) {
+        struct lazy_src *l = st[i].deferred ? &z->lazy[i] : NULL;
+        if (l)
+            *l = (struct lazy_src){.t = st[i].deferred, .scratch = z->scratch,
+                                   .err = z->err};
         snprintf(rec, sizeof rec, "%s/data/%zu", folder, i);
         if (add(z, rec, st[i].data,
-                (uint64_t)st[i].numel * wi_dtype_size(st[i].dtype)) < 0)
+                (uint64_t)st[i].numel * wi_dtype_size(st[i].dtype), l) < 0)
             return WI_EIO;
     }
     snprintf(rec, sizeof rec, "%s/version", folder);
-    if (add(z, rec, "3\n", 2) < 0)
+    if (add(z, rec, "3\n", 2, NULL) < 0)
         return WI_EIO;
-    if (zip_close(z->za) < 0)
+    if (zip_close(z->za) < 0) {
+        for (size_t i = 0; i < nst; i++)
+            if (st[i].deferred && z->lazy[i].failed)
+                return z->err ? z->err->code : WI_ENOMEM;
         return zfail(z, "closing");
+    }
     z->za = NULL;
     return 0;
 }
@@ -369,6 +449,8 @@ int wi_priv_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
         return wi_error_set(err, WI_EINVAL, name, NULL,
                             "wi_pth_write: fp and sd are required");
     int rc = check_tensors(sd, name, err);
+    if (rc == 0)
+        rc = wi_priv_check_space(fp, name, wi_priv_state_dict_bytes(sd), err);
     if (rc < 0)
         return rc;
     size_t n = wi_state_dict_size(sd), nst = 0;
@@ -380,7 +462,11 @@ int wi_priv_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
     folder_name(name, folder, sizeof folder);
     zip_error_t ze;
     zip_error_init(&ze);
-    if (!st || !keys || build_pickle(&p, sd, st, &nst, keys) < 0) {
+    int none;
+    z.lazy = calloc(n ? n : 1, sizeof *z.lazy);
+    z.scratch = wi_priv_piece_buffer(sd, &none);
+    if (!st || !keys || !z.lazy || (!z.scratch && !none) ||
+        build_pickle(&p, sd, st, &nst, keys) < 0) {
         rc = wi_error_set(err, WI_ENOMEM, name, NULL, "out of memory");
         goto done;
     }
@@ -405,5 +491,7 @@ done:
     wi_priv_buf_free(&p.b);
     free(st);
     free(keys);
+    free(z.lazy);
+    free(z.scratch);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <weightinit/checkpoint.h>
 
@@ -79,28 +80,54 @@ static int write_all(FILE *fp, const void *data, uint64_t n)
     return 0;
 }
 
-/* One tensor's bytes, reported every WI_PROGRESS_STEP. */
-static int write_tensor(FILE *fp, const wi_tensor_t *t, wi_priv_progress_t *pr)
+/* One tensor's bytes a piece at a time (computed when deferred), each
+ * piece reported.  0, 1 with errno for a failed write, or the WI_E*
+ * code of a failed computation with err filled. */
+static int write_tensor(FILE *fp, const wi_tensor_t *t, void *scratch,
+                        wi_priv_progress_t *pr, wi_error_t *err)
 {
-    uint64_t n = wi_tensor_nbytes(t);
-    if (!pr || !pr->ctx)
-        return write_all(fp, wi_tensor_const_data(t), n);
-    const char *p = wi_tensor_const_data(t);
-    size_t elsize = wi_dtype_size(wi_tensor_dtype(t));
-    uint64_t params = (uint64_t)wi_tensor_numel(t);
-    while (n > 0) {
-        size_t chunk = n > WI_PROGRESS_STEP ? WI_PROGRESS_STEP : (size_t)n;
-        if (fwrite(p, 1, chunk, fp) != chunk)
-            return -1;
-        p += chunk;
-        n -= chunk;
-        uint64_t k = n > 0 ? chunk / elsize : params;
-        params -= k;
-        wi_priv_progress_add(pr, chunk, k, n == 0);
+    size_t es = wi_dtype_size(wi_tensor_dtype(t));
+    int64_t n = wi_tensor_numel(t);
+    int64_t piece = pr && pr->ctx ? (int64_t)(WI_PROGRESS_STEP / es) : WI_WRITE_PIECE;
+    if (piece > WI_WRITE_PIECE)
+        piece = WI_WRITE_PIECE;
+    for (int64_t pos = 0; pos < n; pos += piece) {
+        int64_t cnt = n - pos < piece ? n - pos : piece;
+        const void *p = wi_priv_tensor_bytes(t, pos, cnt, scratch, err);
+        if (!p)
+            return err ? err->code : WI_ENOMEM;
+        if (write_all(fp, p, (uint64_t)cnt * es) < 0)
+            return 1;
+        if (pr && pr->ctx)
+            wi_priv_progress_add(pr, (uint64_t)cnt * es, (uint64_t)cnt,
+                                 pos + cnt == n);
     }
-    if (wi_tensor_nbytes(t) == 0)
+    if (n == 0 && pr && pr->ctx)
         wi_priv_progress_add(pr, 0, 0, 1);
     return 0;
+}
+
+/* A regular file: written at offsets by every thread. */
+static int seekable(FILE *fp)
+{
+    struct stat st;
+    return fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The tensors after the header, by wi_priv_pwrite_tensors; fp's stdio
+ * position then stands at the end, as if they had gone through it. */
+static int write_tensors_at(FILE *fp, const char *name,
+                            const wi_state_dict_t *sd, wi_priv_progress_t *pr,
+                            wi_error_t *err)
+{
+    off_t base;
+    if (fflush(fp) != 0 || (base = ftello(fp)) < 0)
+        return 1;
+    int rc = wi_priv_pwrite_tensors(fileno(fp), (uint64_t)base, sd, pr, name, err);
+    if (rc == 0 &&
+        fseeko(fp, base + (off_t)wi_priv_state_dict_bytes(sd), SEEK_SET) != 0)
+        return 1;
+    return rc;
 }
 
 int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
@@ -133,17 +160,34 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     uint8_t len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
-    errno = 0;
-    int bad = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
-    for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
-        bad = write_tensor(fp, wi_state_dict_tensor(sd, i), pr) < 0;
+    int rc = wi_priv_check_space(fp, name, 8 + hlen + wi_priv_state_dict_bytes(sd), err);
+    if (rc < 0) {
+        free(header);
+        return rc;
     }
+    int none;
+    void *scratch = wi_priv_piece_buffer(sd, &none);
+    if (!scratch && !none) {
+        free(header);
+        return wi_error_set(err, WI_ENOMEM, name, NULL,
+                            "out of memory for a write buffer");
+    }
+    errno = 0;
+    rc = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
+    if (rc == 0 && seekable(fp))
+        rc = write_tensors_at(fp, name, sd, pr, err);
+    for (size_t i = 0; rc == 0 && !seekable(fp) && i < wi_state_dict_size(sd); i++)
+        rc = write_tensor(fp, wi_state_dict_tensor(sd, i), scratch, pr, err);
     int e = errno; /* fwrite's, before free or abort can change it */
     free(header);
-    if (bad)
+    free(scratch);
+    if (rc == 1)
         return wi_error_set(err, WI_EIO, name, NULL, "cannot write: %s",
                             strerror(e ? e : EIO));
-    return 0;
+    if (rc < 0 && err && !err->source[0])
+        /* A computation failed: say which file it was for. */
+        snprintf(err->source, sizeof err->source, "%s", name ? name : "");
+    return rc;
 }
 
 int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,

@@ -314,6 +314,10 @@ int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
         s.n = 1;
     } else {
         rc = shards_open(&s, g, path, sd, shard_of, err);
+        /* All shards share one file system: check the whole first. */
+        if (rc == 0)
+            rc = wi_priv_check_space(s.fps[0], s.paths[0],
+                                     wi_priv_state_dict_bytes(sd), err);
         wi_priv_progress_start(&pr, rc == 0 ? ctx : NULL, path, sd);
         for (size_t k = 0; rc == 0 && k < s.n; k++)
             rc = wi_priv_checkpoint_write(s.fps[k], s.paths[k], fmt, s.sds[k],

@@ -69,6 +69,13 @@ int wi_output_group_add_stream(wi_output_group_t *g, FILE *fp,
  * leaves every existing file untouched.  WI_ESTATE when called twice. */
 int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err);
 
+/* sync 0: commit without fsync (the data and the folders are left to the
+ * kernel's writeback, as torch.save and most tools leave them): faster,
+ * and the renames stay atomic for every reader, but after a power loss
+ * or system crash a committed file may be empty or partial.  The default
+ * (1) syncs. */
+void wi_output_group_set_sync(wi_output_group_t *g, int sync);
+
 /* Closes the streams, removes every uncommitted temporary, frees g.
  * NULL is accepted. */
 void wi_output_group_free(wi_output_group_t *g);

@@ -3,6 +3,26 @@
  * allocated once (zero-filled), or wraps storage that someone else owns
  * (for example a memory-mapped file) and calls a release hook when freed.
  *
+ * Deferred values (the write plan).  A tensor from wi_tensor_new() has no
+ * storage until its values are needed.  Until then each sampling
+ * primitive of init.h that writes the whole tensor (uniform_, normal_ on
+ * 16 or more elements, trunc_normal_, constant_, and the xavier_ and
+ * kaiming_ forms of them) records the write instead of computing it: the
+ * generator advances exactly as the write would advance it (by
+ * jump-ahead), and an earlier write's values are never computed.  The
+ * values are computed, equal to what the eager write would have stored:
+ *   - all at once, into the tensor's own storage, by the first
+ *     wi_tensor_data() / wi_tensor_const_data() / wi_tensor_materialize()
+ *     (the tensor then stays in memory: a pointer it returned stays valid
+ *     and later writes are computed when made);
+ *   - in any part, into the caller's memory, by wi_tensor_read(), which
+ *     leaves the tensor deferred (the writers stream files this way, in
+ *     bounded memory).
+ * Writes that need values as they go (per-element normal_ on fewer than
+ * 16 elements, orthogonal_, partial writes, copies) materialise first.
+ * Set WEIGHTINIT_DEFER=0 in the environment to allocate and compute every
+ * tensor eagerly (the same bits; for comparing the two paths).
+ *
  * Every in-place write through the library bumps the tensor's version
  * counter (as PyTorch's `_version`); code that writes through
  * wi_tensor_data() directly calls wi_tensor_bump_version() afterwards.
@@ -45,7 +65,9 @@ const char *wi_dtype_name(wi_dtype_t dtype);
 int wi_dtype_from_name(const char *name, wi_dtype_t *dtype);
 
 /* A new zero-filled tensor; ndim in [0, WI_MAX_DIMS], every size >= 0.
- * ndim 0 is a scalar with one element.  Free with wi_tensor_free(). */
+ * ndim 0 is a scalar with one element.  Its storage is deferred (above):
+ * allocating a model costs nothing until its values are read.  Free with
+ * wi_tensor_free(). */
 wi_tensor_t *wi_tensor_new(wi_dtype_t dtype, int ndim, const int64_t *shape,
                            wi_error_t *err);
 
@@ -67,9 +89,26 @@ const int64_t *wi_tensor_shape(const wi_tensor_t *t);
 int64_t wi_tensor_numel(const wi_tensor_t *t);
 /* numel * element size. */
 uint64_t wi_tensor_nbytes(const wi_tensor_t *t);
-/* Borrowed pointer to the elements, row-major, host byte order. */
+/* Borrowed pointer to the elements, row-major, host byte order, valid
+ * for the tensor's lifetime.  A deferred tensor is materialised first
+ * (wi_tensor_materialize); NULL when that fails (out of memory).  Not
+ * thread-safe on a deferred tensor. */
 void *wi_tensor_data(wi_tensor_t *t);
 const void *wi_tensor_const_data(const wi_tensor_t *t);
+
+/* Gives a deferred tensor its storage and computes its values there
+ * (with the threads its generator allows); nothing for a tensor in
+ * memory.  0, WI_ENOMEM, or the WEIGHTINIT_ISA error (t unchanged). */
+int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err);
+/* 1 while t has no storage (its values are a recorded write or zeros). */
+int wi_tensor_is_deferred(const wi_tensor_t *t);
+/* out[0 .. count) = elements [begin, begin + count) of t, in t's dtype,
+ * computed (with the threads of t's recorded generator) when t is
+ * deferred, which it stays.  out is the caller's, count * element size
+ * bytes.  Several threads may read one tensor at once.  0, WI_EINVAL for
+ * a range outside t, WI_ENOMEM or the WEIGHTINIT_ISA error. */
+int wi_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
+                   void *out, wi_error_t *err);
 
 /* The write counter: starts at 0, +1 for every in-place write. */
 uint64_t wi_tensor_version(const wi_tensor_t *t);

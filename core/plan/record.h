@@ -1,0 +1,72 @@
+/* The write plan's unit: what a deferred tensor's last full write was
+ * (a fill with its exact float parameters and the generator as it stood
+ * at the write's first draw, or a constant), so that any range of its
+ * values can be computed later, in any order, by any thread, and equal
+ * what the write would have stored.  Not part of the ABI. */
+#ifndef WI_PLAN_RECORD_H
+#define WI_PLAN_RECORD_H
+
+#include <stdint.h>
+
+#include <weightinit/error.h>
+
+#include "base/internal.h"
+#include "kernels/fill.h"
+#include "rng/rng_internal.h"
+
+typedef enum { WI_REC_FILL, WI_REC_CONST } wi_rec_kind_t;
+
+typedef struct wi_priv_rec {
+    wi_rec_kind_t kind;
+    int64_t n;          /* elements written */
+    wi_fill_t fill;     /* FILL */
+    wi_generator_t g0;  /* FILL: at the write's first draw */
+    int has_tail;       /* NORMAL with n % 16: the redrawn last block */
+    float tail[16];     /* its values, for elements [n - 16, n) */
+    float value;        /* CONST */
+} wi_priv_rec_t;
+
+/* *out = a new record of the fill f of n elements drawing from g, which
+ * then advances exactly as the fill itself would advance it (by
+ * jump-ahead, drawing nothing but NORMAL's 16-draw ragged end).  0, or
+ * the error the fill would give (WI_ENOMEM, the WEIGHTINIT_ISA or
+ * WEIGHTINIT_THREADS error), g unchanged then.  Free with free(). */
+WI_INTERNAL int wi_priv_rec_fill(wi_priv_rec_t **out, wi_generator_t *g,
+                                 int64_t n, const wi_fill_t *f,
+                                 wi_error_t *err);
+/* A new record of n elements set to value; NULL when out of memory. */
+WI_INTERNAL wi_priv_rec_t *wi_priv_rec_const(int64_t n, float value,
+                                             wi_error_t *err);
+
+/* out[0 .. end-begin) = the values of elements [begin, end) the recorded
+ * write stored (0 <= begin <= end <= n), with `threads` threads (0: as
+ * many as g0 allows).  0, or WI_ENOMEM / the WEIGHTINIT_ISA or THREADS
+ * error. */
+WI_INTERNAL int wi_priv_rec_eval(const wi_priv_rec_t *r, float *out,
+                                 int64_t begin, int64_t end, int threads,
+                                 wi_error_t *err);
+
+/* Computes consecutive parts of a record, the generator carried from
+ * one part to the next (one jump for the whole run). */
+typedef struct {
+    const wi_priv_rec_t *r;
+    wi_generator_t g;
+    int64_t start, pos; /* the first element, the next one */
+} wi_priv_rec_cursor_t;
+
+/* Positions c at element begin (anywhere) with `threads` threads (0: as
+ * g0 allows).  For a NORMAL fill every part but the last must end on a
+ * multiple of 16: the next part's block would be behind the generator.
+ * 0 or WI_ENOMEM. */
+WI_INTERNAL int wi_priv_rec_cursor_start(wi_priv_rec_cursor_t *c,
+                                         const wi_priv_rec_t *r,
+                                         int64_t begin, int threads,
+                                         wi_error_t *err);
+/* out[0 .. count) = the next count elements; c advances past them. */
+WI_INTERNAL int wi_priv_rec_cursor_next(wi_priv_rec_cursor_t *c, float *out,
+                                        int64_t count, wi_error_t *err);
+
+/* The draws the write took from the generator. */
+WI_INTERNAL uint64_t wi_priv_rec_draws(const wi_priv_rec_t *r);
+
+#endif
