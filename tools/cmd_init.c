@@ -22,6 +22,9 @@ static const char init_usage[] =
     "                           (5GB, 500MB, 2GiB, bytes) unless one tensor is\n"
     "                           larger; a model within SIZE stays one file\n"
     "      --init-cfg FILE      JSON object or list replacing the root's init_cfg\n"
+    "      --dtype T            f32 (default), bf16 or f16: float tensors are\n"
+    "                           computed in float32, then rounded as torch's\n"
+    "                           tensor.to(dtype); integer buffers stay int64\n"
     "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
@@ -51,7 +54,24 @@ struct init_opts {
     wi_checkpoint_format_t format; /* of -o */
     uint64_t max_shard;            /* --max-shard-size; 0 = one file */
     int threads;                   /* 0 = all cores */
+    wi_dtype_t dtype;              /* --dtype: F32, F16 or BF16 */
 };
+
+/* --dtype's names, and torch's name for each (the metadata's "dtype"). */
+static const struct {
+    const char *cli, *torch;
+    wi_dtype_t dtype;
+} out_dtypes[] = {{"f32", "float32", WI_DTYPE_F32},
+                  {"bf16", "bfloat16", WI_DTYPE_BF16},
+                  {"f16", "float16", WI_DTYPE_F16}};
+
+static const char *torch_dtype_name(wi_dtype_t dt)
+{
+    for (size_t i = 0; i < sizeof out_dtypes / sizeof *out_dtypes; i++)
+        if (out_dtypes[i].dtype == dt)
+            return out_dtypes[i].torch;
+    return "float32";
+}
 
 /* --threads / WEIGHTINIT_THREADS: 0 (all cores) to 256. */
 static int parse_threads(const char *what, const char *s, int *out)
@@ -112,10 +132,23 @@ static const char *printable(const char *arg, char *buf, size_t size)
     return buf;
 }
 
+static int parse_dtype(const char *s, wi_dtype_t *out)
+{
+    for (size_t i = 0; i < sizeof out_dtypes / sizeof *out_dtypes; i++)
+        if (strcmp(s, out_dtypes[i].cli) == 0) {
+            *out = out_dtypes[i].dtype;
+            return 0;
+        }
+    char shown[80];
+    cli_errorf("--dtype: expected f32, bf16 or f16, got '%s'",
+               printable(s, shown, sizeof shown));
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
-           OPT_MAX_SHARD, OPT_THREADS };
+           OPT_MAX_SHARD, OPT_THREADS, OPT_DTYPE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -125,6 +158,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"plugin", required_argument, NULL, OPT_PLUGIN},
         {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"dtype", required_argument, NULL, OPT_DTYPE},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -169,6 +203,10 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
             break;
         case OPT_THREADS:
             if (parse_threads("--threads", optarg, &o->threads) < 0)
+                return -1;
+            break;
+        case OPT_DTYPE:
+            if (parse_dtype(optarg, &o->dtype) < 0)
                 return -1;
             break;
         case OPT_PROFILE:
@@ -253,12 +291,24 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
                        wi_output_group_t *g, const wi_context_t *ctx,
                        struct written *w, wi_error_t *err)
 {
-    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", "pt",
                              "seed", o->seed_text[0] ? o->seed_text : "0",
                              "rng_profile", wi_rng_profile_name(o->profile),
                              "weightinit_version", wi_version(),
-                             "model", o->model);
+                             "model", o->model,
+                             "dtype", torch_dtype_name(o->dtype));
     wi_state_dict_t *sd = wi_module_state_dict(root, err);
+    /* model.to(dtype) just before saving (values stay float32 until now);
+     * the converted dict borrows sd's integer buffers, so sd lives on. */
+    wi_state_dict_t *conv = NULL;
+    if (sd && o->dtype != WI_DTYPE_F32 &&
+        !(conv = wi_state_dict_to_dtype(sd, o->dtype, o->profile, err))) {
+        wi_state_dict_free(sd);
+        sd = NULL;
+    }
+    wi_state_dict_t *all = sd;
+    if (conv)
+        sd = conv;
     int rc = !sd   ? -1 /* err filled */
              : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
              : o->max_shard
@@ -269,7 +319,8 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
-    wi_state_dict_free(sd);
+    wi_state_dict_free(conv);
+    wi_state_dict_free(all);
     json_decref(meta);
     return rc;
 }

@@ -40,6 +40,17 @@ wi_tensor_t *wi_state_dict_find(const wi_state_dict_t *sd, const char *name);
 int wi_state_dict_index(const wi_state_dict_t *sd, const char *name,
                         size_t *index);
 
+/* module.to(dtype) before state_dict(): a new state dict with sd's names
+ * in sd's order, each F32 tensor converted with wi_tensor_to_dtype (owned
+ * by the new dict), every other tensor (integer buffers) borrowed from sd,
+ * so sd's tensors must outlive the result.  A tensor under several names
+ * (tied weights) is converted once and stays shared.  dtype F32, F16 or
+ * BF16 (else WI_EUNSUPPORTED).  NULL with err on failure. */
+wi_state_dict_t *wi_state_dict_to_dtype(const wi_state_dict_t *sd,
+                                        wi_dtype_t dtype,
+                                        wi_rng_profile_t profile,
+                                        wi_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif
