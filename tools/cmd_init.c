@@ -306,9 +306,16 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
         wi_state_dict_free(sd);
         sd = NULL;
     }
-    wi_state_dict_t *all = sd;
+    wi_state_dict_t *all = sd, *once = NULL;
     if (conv)
         sd = conv;
+    /* safetensors holds a tied tensor once (save_model's rule). */
+    if (sd && meta && o->format == WI_CHECKPOINT_SAFETENSORS &&
+        !(sd = once = wi_state_dict_remove_duplicates(sd, meta, err))) {
+        wi_state_dict_free(conv);
+        wi_state_dict_free(all);
+        all = conv = NULL;
+    }
     int rc = !sd   ? -1 /* err filled */
              : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
              : o->max_shard
@@ -319,6 +326,7 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
+    wi_state_dict_free(once);
     wi_state_dict_free(conv);
     wi_state_dict_free(all);
     json_decref(meta);
@@ -388,7 +396,7 @@ static int initialise(wi_module_t *root, json_t *cfg, wi_context_t *ctx,
 /* The model file, its plugins, then the search path, then the tree:
  * docs/plugins.md's order.  NULL with *status set. */
 static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
-                          int *status)
+                          json_t **ties, int *status)
 {
     wi_error_t err;
     json_t *doc = wi_model_read_file(o->model, &err);
@@ -401,6 +409,17 @@ static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
     wi_module_t *root = wi_model_build(doc, ctx, o->model, "", &err);
     if (!root)
         *status = cli_fail(&err, CLI_STAGE_WORK);
+    /* The root's "tie" is checked now and applied after initialisation
+     * (Hugging Face's order); only that key is kept. */
+    json_t *tie = root ? json_object_get(doc, "tie") : NULL;
+    if (tie && wi_model_check_ties(root, doc, o->model, &err) < 0)
+        *status = cli_fail(&err, CLI_STAGE_INPUT);
+    else if (tie && !(*ties = json_pack("{s:O}", "tie", tie)))
+        *status = EXIT_INIT_FAILED, cli_errorf("out of memory");
+    if (tie && !*ties) {
+        wi_module_free(root);
+        root = NULL;
+    }
     json_decref(doc);
     return root;
 }
@@ -464,7 +483,23 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
     return 0;
 }
 
-/* Builds, initialises, reports and saves; returns the exit status. */
+/* The report is MMEngine's, logged inside init_weights, so it lists the
+ * tied names as they were initialised; Hugging Face ties afterwards. */
+static int apply_ties(wi_module_t *root, const json_t *ties,
+                      const struct init_opts *o, wi_context_t *ctx,
+                      wi_error_t *err)
+{
+    int rc = wi_model_apply_ties(root, ties, o->model, err);
+    const char *name;
+    json_t *target;
+    json_object_foreach(rc == 0 && ties ? json_object_get(ties, "tie") : NULL,
+                        name, target)
+        wi_context_log(ctx, WI_LOG_INFO, "tie: %s is now %s (one tensor)", name,
+                       json_string_value(target));
+    return rc;
+}
+
+/* Builds, initialises, reports, ties and saves; returns the exit status. */
 static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out)
 {
     wi_error_t err;
@@ -472,7 +507,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     if (o->init_cfg && !(cfg = load_init_cfg(o->init_cfg, &err)))
         return cli_fail(&err, CLI_STAGE_INPUT);
     int status = 0;
-    wi_module_t *root = build(o, ctx, &status);
+    json_t *ties = NULL;
+    wi_module_t *root = build(o, ctx, &ties, &status);
     if (!root) {
         json_decref(cfg);
         return status;
@@ -484,10 +520,13 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
+    } else if (apply_ties(root, ties, o, ctx, &err) < 0) {
+        status = cli_fail(&err, CLI_STAGE_INPUT);
     } else {
         status = write_outputs(o, ctx, root, report, out);
     }
     json_decref(report);
+    json_decref(ties);
     wi_module_free(root);
     return status;
 }
