@@ -11,8 +11,8 @@
 #include "base/jsonutil.h"
 #include "model/module_internal.h"
 
-/* A parameter by dotted name: its module and index, or 0 when there is
- * no such parameter (or it is None). */
+/* A parameter by dotted name: 1 with its module and index; 0 when there
+ * is no such parameter, -1 when it is registered as None. */
 static int resolve(wi_module_t *root, const char *name, wi_module_t **owner,
                    size_t *index)
 {
@@ -25,11 +25,10 @@ static int resolve(wi_module_t *root, const char *name, wi_module_t **owner,
     }
     const char *leaf = dot ? dot + 1 : name;
     for (size_t i = 0; m && i < wi_module_parameter_count(m); i++)
-        if (strcmp(wi_module_parameter_name(m, i), leaf) == 0 &&
-            wi_module_parameter(m, i)) {
+        if (strcmp(wi_module_parameter_name(m, i), leaf) == 0) {
             *owner = m;
             *index = i;
-            return 1;
+            return wi_module_parameter(m, i) ? 1 : -1;
         }
     return 0;
 }
@@ -80,6 +79,12 @@ static int unknown(wi_module_t *root, const char *name, const char *source,
                    const char *path, wi_error_t *err)
 {
     /* A few edits away, at most a third of the name. */
+    wi_module_t *m;
+    size_t i;
+    if (resolve(root, name, &m, &i) < 0)
+        return wi_error_set(err, WI_EINVAL, source, path,
+                            "tie: '%s' is None in this model (built without "
+                            "it, e.g. bias=False)", name);
     struct hint h = {name, "", strlen(name) / 3 + 1};
     if (h.dist > 4)
         h.dist = 4;
@@ -101,9 +106,9 @@ static int check_one(wi_module_t *root, const char *name, const char *target,
     if (strcmp(name, target) == 0)
         return wi_error_set(err, WI_EINVAL, source, path,
                             "tie: '%s' is tied to itself", name);
-    if (!resolve(root, name, owner, index))
+    if (resolve(root, name, owner, index) <= 0)
         return unknown(root, name, source, path, err);
-    if (!resolve(root, target, &tm, &ti))
+    if (resolve(root, target, &tm, &ti) <= 0)
         return unknown(root, target, source, path, err);
     const json_t *next = ties ? json_object_get(ties, target) : NULL;
     if (json_is_string(next) || wi_priv_module_parameter_tied(tm, ti))
