@@ -22,6 +22,9 @@ static const char init_usage[] =
     "                           (5GB, 500MB, 2GiB, bytes) unless one tensor is\n"
     "                           larger; a model within SIZE stays one file\n"
     "      --init-cfg FILE      JSON object or list replacing the root's init_cfg\n"
+    "      --dtype T            f32 (default), bf16 or f16: float tensors are\n"
+    "                           computed in float32, then rounded as torch's\n"
+    "                           tensor.to(dtype); integer buffers stay int64\n"
     "      --seed N             generator seed in [-2^63, 2^64) (default 0)\n"
     "      --rng-profile P      avx2 (default) or default: the PyTorch CPU kernels\n"
     "                           to reproduce bit for bit\n"
@@ -55,7 +58,24 @@ struct init_opts {
     uint64_t max_shard;            /* --max-shard-size; 0 = one file */
     int threads;                   /* 0 = all cores */
     int no_fsync;                  /* --no-fsync */
+    wi_dtype_t dtype;              /* --dtype: F32, F16 or BF16 */
 };
+
+/* --dtype's names, and torch's name for each (the metadata's "dtype"). */
+static const struct {
+    const char *cli, *torch;
+    wi_dtype_t dtype;
+} out_dtypes[] = {{"f32", "float32", WI_DTYPE_F32},
+                  {"bf16", "bfloat16", WI_DTYPE_BF16},
+                  {"f16", "float16", WI_DTYPE_F16}};
+
+static const char *torch_dtype_name(wi_dtype_t dt)
+{
+    for (size_t i = 0; i < sizeof out_dtypes / sizeof *out_dtypes; i++)
+        if (out_dtypes[i].dtype == dt)
+            return out_dtypes[i].torch;
+    return "float32";
+}
 
 /* --threads / WEIGHTINIT_THREADS: 0 (all cores) to 256. */
 static int parse_threads(const char *what, const char *s, int *out)
@@ -116,10 +136,24 @@ static const char *printable(const char *arg, char *buf, size_t size)
     return buf;
 }
 
+static int parse_dtype(const char *s, wi_dtype_t *out)
+{
+    for (size_t i = 0; i < sizeof out_dtypes / sizeof *out_dtypes; i++)
+        if (strcmp(s, out_dtypes[i].cli) == 0) {
+            *out = out_dtypes[i].dtype;
+            return 0;
+        }
+    char shown[80];
+    cli_errorf("--dtype: expected f32, bf16 or f16, got '%s'",
+               printable(s, shown, sizeof shown));
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
-           OPT_MAX_SHARD, OPT_THREADS, OPT_NO_FSYNC };
+           OPT_MAX_SHARD, OPT_THREADS, OPT_NO_FSYNC,
+           OPT_DTYPE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -130,6 +164,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"no-fsync", no_argument, NULL, OPT_NO_FSYNC},
+        {"dtype", required_argument, NULL, OPT_DTYPE},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -175,6 +210,10 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
             break;
         case OPT_THREADS:
             if (parse_threads("--threads", optarg, &o->threads) < 0)
+                return -1;
+            break;
+        case OPT_DTYPE:
+            if (parse_dtype(optarg, &o->dtype) < 0)
                 return -1;
             break;
         case OPT_PROFILE:
@@ -259,12 +298,31 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
                        wi_output_group_t *g, const wi_context_t *ctx,
                        struct written *w, wi_error_t *err)
 {
-    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", "pt",
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", "pt",
                              "seed", o->seed_text[0] ? o->seed_text : "0",
                              "rng_profile", wi_rng_profile_name(o->profile),
                              "weightinit_version", wi_version(),
-                             "model", o->model);
+                             "model", o->model,
+                             "dtype", torch_dtype_name(o->dtype));
     wi_state_dict_t *sd = wi_module_state_dict(root, err);
+    /* model.to(dtype) just before saving (values stay float32 until now);
+     * the converted dict borrows sd's integer buffers, so sd lives on. */
+    wi_state_dict_t *conv = NULL;
+    if (sd && o->dtype != WI_DTYPE_F32 &&
+        !(conv = wi_state_dict_to_dtype(sd, o->dtype, o->profile, err))) {
+        wi_state_dict_free(sd);
+        sd = NULL;
+    }
+    wi_state_dict_t *all = sd, *once = NULL;
+    if (conv)
+        sd = conv;
+    /* safetensors holds a tied tensor once (save_model's rule). */
+    if (sd && meta && o->format == WI_CHECKPOINT_SAFETENSORS &&
+        !(sd = once = wi_state_dict_remove_duplicates(sd, meta, err))) {
+        wi_state_dict_free(conv);
+        wi_state_dict_free(all);
+        all = conv = NULL;
+    }
     int rc = !sd   ? -1 /* err filled */
              : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
              : o->max_shard
@@ -275,7 +333,9 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
-    wi_state_dict_free(sd);
+    wi_state_dict_free(once);
+    wi_state_dict_free(conv);
+    wi_state_dict_free(all);
     json_decref(meta);
     return rc;
 }
@@ -343,7 +403,7 @@ static int initialise(wi_module_t *root, json_t *cfg, wi_context_t *ctx,
 /* The model file, its plugins, then the search path, then the tree:
  * docs/plugins.md's order.  NULL with *status set. */
 static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
-                          int *status)
+                          json_t **ties, int *status)
 {
     wi_error_t err;
     json_t *doc = wi_model_read_file(o->model, &err);
@@ -356,6 +416,17 @@ static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
     wi_module_t *root = wi_model_build(doc, ctx, o->model, "", &err);
     if (!root)
         *status = cli_fail(&err, CLI_STAGE_WORK);
+    /* The root's "tie" is checked now and applied after initialisation
+     * (Hugging Face's order); only that key is kept. */
+    json_t *tie = root ? json_object_get(doc, "tie") : NULL;
+    if (tie && wi_model_check_ties(root, doc, o->model, &err) < 0)
+        *status = cli_fail(&err, CLI_STAGE_INPUT);
+    else if (tie && !(*ties = json_pack("{s:O}", "tie", tie)))
+        *status = EXIT_INIT_FAILED, cli_errorf("out of memory");
+    if (tie && !*ties) {
+        wi_module_free(root);
+        root = NULL;
+    }
     json_decref(doc);
     return root;
 }
@@ -420,7 +491,23 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
     return 0;
 }
 
-/* Builds, initialises, reports and saves; returns the exit status. */
+/* The report is MMEngine's, logged inside init_weights, so it lists the
+ * tied names as they were initialised; Hugging Face ties afterwards. */
+static int apply_ties(wi_module_t *root, const json_t *ties,
+                      const struct init_opts *o, wi_context_t *ctx,
+                      wi_error_t *err)
+{
+    int rc = wi_model_apply_ties(root, ties, o->model, err);
+    const char *name;
+    json_t *target;
+    json_object_foreach(rc == 0 && ties ? json_object_get(ties, "tie") : NULL,
+                        name, target)
+        wi_context_log(ctx, WI_LOG_INFO, "tie: %s is now %s (one tensor)", name,
+                       json_string_value(target));
+    return rc;
+}
+
+/* Builds, initialises, reports, ties and saves; returns the exit status. */
 static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out)
 {
     wi_error_t err;
@@ -428,7 +515,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     if (o->init_cfg && !(cfg = load_init_cfg(o->init_cfg, &err)))
         return cli_fail(&err, CLI_STAGE_INPUT);
     int status = 0;
-    wi_module_t *root = build(o, ctx, &status);
+    json_t *ties = NULL;
+    wi_module_t *root = build(o, ctx, &ties, &status);
     if (!root) {
         json_decref(cfg);
         return status;
@@ -440,10 +528,13 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
+    } else if (apply_ties(root, ties, o, ctx, &err) < 0) {
+        status = cli_fail(&err, CLI_STAGE_INPUT);
     } else {
         status = write_outputs(o, ctx, root, report, out);
     }
     json_decref(report);
+    json_decref(ties);
     wi_module_free(root);
     return status;
 }

@@ -37,7 +37,8 @@ static int check_custom_keys(const struct loader *l, const json_t *node,
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)node, key, v) {
-        int ok = is_root && strcmp(key, "plugins") == 0;
+        int ok = is_root && (strcmp(key, "plugins") == 0 ||
+                             strcmp(key, "tie") == 0); /* model/tie.c */
         for (size_t i = 0; custom_keys[i] && !ok; i++)
             ok = strcmp(custom_keys[i], key) == 0;
         if (!ok) {

@@ -11,6 +11,7 @@ struct slot {
     char *name;
     wi_tensor_t *tensor; /* NULL: registered as None */
     char *info;          /* provenance, parameters only */
+    int tied;            /* tensor borrowed from another slot (a tie) */
 };
 
 struct slots {
@@ -64,7 +65,8 @@ static void slots_free(struct slots *s)
     for (size_t i = 0; i < s->size; i++) {
         free(s->items[i].name);
         free(s->items[i].info);
-        wi_tensor_free(s->items[i].tensor);
+        if (!s->items[i].tied)
+            wi_tensor_free(s->items[i].tensor);
     }
     free(s->items);
 }
@@ -182,7 +184,7 @@ static int slots_add(wi_module_t *m, struct slots *s, int kind,
         free(copy);
         goto fail;
     }
-    s->items[s->size++] = (struct slot){copy, t, NULL};
+    s->items[s->size++] = (struct slot){copy, t, NULL, 0};
     return 0;
 oom:
     rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
@@ -290,6 +292,20 @@ wi_module_t *wi_module_find_child(const wi_module_t *m, const char *name)
 
 const char *wi_priv_module_name(const wi_module_t *m) { return m->name; }
 
+void wi_priv_module_tie_parameter(wi_module_t *m, size_t i, wi_tensor_t *t)
+{
+    struct slot *s = &m->params.items[i];
+    if (!s->tied)
+        wi_tensor_free(s->tensor);
+    s->tensor = t;
+    s->tied = 1;
+}
+
+int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i)
+{
+    return m->params.items[i].tied;
+}
+
 int wi_priv_module_has_state(const wi_module_t *m, const char *name, size_t len)
 {
     size_t i;
@@ -360,6 +376,7 @@ int wi_module_apply(wi_module_t *m, wi_module_visit_fn fn, void *ud)
 struct walk {
     char *name;
     size_t len, cap;
+    wi_priv_map_t *seen; /* tensors listed so far, when ties exist */
 };
 
 static int walk_push(struct walk *w, const char *part, size_t *saved)
@@ -394,6 +411,15 @@ static int walk_module(wi_module_t *m, struct walk *w, int with_buffers,
         for (size_t i = 0; i < s->size; i++) {
             if (!s->items[i].tensor)
                 continue;
+            /* named_parameters() lists a tied tensor once, under its
+             * first name; state_dict() lists every name. */
+            size_t dummy;
+            if (!with_buffers && w->seen) {
+                if (wi_priv_map_get_ptr(w->seen, s->items[i].tensor, &dummy))
+                    continue;
+                if (wi_priv_map_put_ptr(w->seen, s->items[i].tensor, 0) < 0)
+                    return WI_ENOMEM;
+            }
             if ((rc = walk_push(w, s->items[i].name, &saved)) != 0)
                 return rc;
             rc = fn(w->name, m, i, b, ud);
@@ -415,12 +441,26 @@ static int walk_module(wi_module_t *m, struct walk *w, int with_buffers,
     return 0;
 }
 
+/* Only trees with ties pay for the de-duplication. */
+static int has_ties(const wi_module_t *m)
+{
+    for (size_t i = 0; i < m->params.size; i++)
+        if (m->params.items[i].tied)
+            return 1;
+    for (size_t i = 0; i < m->n_children; i++)
+        if (has_ties(m->children[i].module))
+            return 1;
+    return 0;
+}
+
 static int walk_tree(wi_module_t *m, int with_buffers, slot_visit_fn fn,
                      void *ud)
 {
-    struct walk w = {NULL, 0, 0};
+    wi_priv_map_t seen = {0};
+    struct walk w = {NULL, 0, 0, !with_buffers && has_ties(m) ? &seen : NULL};
     int rc = walk_module(m, &w, with_buffers, fn, ud);
     free(w.name);
+    wi_priv_map_clear(&seen);
     return rc;
 }
 

@@ -20,4 +20,12 @@ WI_INTERNAL wi_module_t *wi_priv_module_find_child_n(const wi_module_t *m,
 WI_INTERNAL int wi_priv_module_has_state(const wi_module_t *m,
                                          const char *name, size_t len);
 
+/* Ties: parameter i of m becomes t, a tensor owned by another parameter
+ * of the same tree (its own tensor is freed).  The slot then borrows t:
+ * wi_module_free never frees it, named_parameters skips it (torch lists
+ * a shared Parameter once), state_dict still lists it. */
+WI_INTERNAL void wi_priv_module_tie_parameter(wi_module_t *m, size_t i,
+                                              wi_tensor_t *t);
+WI_INTERNAL int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i);
+
 #endif

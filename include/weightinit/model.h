@@ -47,6 +47,17 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
                             const char *source, const char *path,
                             wi_error_t *err);
 
+/* The root's "tie" (model-format.md): {"NAME": "TARGET", ...} in a parsed
+ * model file (doc, borrowed).  check validates every tie against the
+ * built tree without changing it (unknown names with a did-you-mean,
+ * shapes, self-ties, chains; err->path is "tie.NAME"); apply checks them
+ * all, then ties each with wi_module_tie.  Hugging Face's order: build
+ * and initialise as if untied, then apply.  No "tie" key: 0. */
+int wi_model_check_ties(wi_module_t *root, const json_t *doc,
+                        const char *source, wi_error_t *err);
+int wi_model_apply_ties(wi_module_t *root, const json_t *doc,
+                        const char *source, wi_error_t *err);
+
 /* 1 when `type` is a built-in layer type (Linear, Conv2d, ...). */
 int wi_layer_is_builtin(const char *type);
 

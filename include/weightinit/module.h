@@ -115,6 +115,20 @@ typedef int (*wi_parameter_visit_fn)(const char *name, wi_module_t *owner,
 int wi_module_named_parameters(wi_module_t *m, wi_parameter_visit_fn fn,
                                void *ud);
 
+/* Ties parameter `name` to parameter `target` (dotted names relative to
+ * root, e.g. "lm_head.weight" and "wte.weight"), as Hugging Face's
+ * `output_embeddings.weight = input_embeddings.weight`: name's own tensor
+ * is freed and its slot borrows target's tensor from then on (target's
+ * module keeps owning it; wi_module_free frees it once).  Both must be
+ * present parameters of root's tree with the same shape; tying a name to
+ * itself, a name already tied, or to a tied name (a chain) is WI_EINVAL.
+ * Afterwards state_dict lists both names with the one tensor, and
+ * named_parameters lists it once, under its first name (torch's
+ * remove_duplicate).  Call it after initialisation: writes through either
+ * name are writes to the one tensor. */
+int wi_module_tie(wi_module_t *root, const char *name, const char *target,
+                  wi_error_t *err);
+
 /* A new state dict borrowing m's parameters and buffers, named and ordered
  * as PyTorch's state_dict().  Free it before the module. */
 wi_state_dict_t *wi_module_state_dict(wi_module_t *m, wi_error_t *err);

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include <weightinit/error.h>
 #include <weightinit/tensor.h>
 
@@ -39,6 +41,28 @@ wi_tensor_t *wi_state_dict_find(const wi_state_dict_t *sd, const char *name);
 /* The position of name (0 with *index set), or WI_ENOTFOUND. */
 int wi_state_dict_index(const wi_state_dict_t *sd, const char *name,
                         size_t *index);
+
+/* What safetensors' save_model writes for a model with tied weights: a
+ * new state dict borrowing sd's tensors (sd must outlive it), in sd's
+ * order, with each tensor that several names share (the same
+ * wi_tensor_t, not empty) kept once, under its smallest name in byte
+ * order (_remove_duplicate_names: sorted(names)[0]).  Each dropped name
+ * is recorded as metadata[dropped] = kept, unless metadata (may be NULL;
+ * a JSON object) has that key already.  NULL with err on failure. */
+wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,
+                                                 json_t *metadata,
+                                                 wi_error_t *err);
+
+/* module.to(dtype) before state_dict(): a new state dict with sd's names
+ * in sd's order, each F32 tensor converted with wi_tensor_to_dtype (owned
+ * by the new dict), every other tensor (integer buffers) borrowed from sd,
+ * so sd's tensors must outlive the result.  A tensor under several names
+ * (tied weights) is converted once and stays shared.  dtype F32, F16 or
+ * BF16 (else WI_EUNSUPPORTED).  NULL with err on failure. */
+wi_state_dict_t *wi_state_dict_to_dtype(const wi_state_dict_t *sd,
+                                        wi_dtype_t dtype,
+                                        wi_rng_profile_t profile,
+                                        wi_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,155 @@
+/* float32 -> bfloat16 / float16 as torch 1.13 rounds them (convert.h). */
+#include <string.h>
+
+#include <weightinit/state_dict.h>
+#include <weightinit/tensor.h>
+
+#include "base/map.h"
+#include "tensor/convert.h"
+
+int wi_priv_convert_supported(wi_dtype_t dst)
+{
+    return dst == WI_DTYPE_F32 || dst == WI_DTYPE_F16 || dst == WI_DTYPE_BF16;
+}
+
+/* c10::detail::round_to_nearest_even: adding 0x7fff plus the kept lsb
+ * rounds the dropped half to nearest even, and carries into the exponent
+ * (max float -> inf).  NaN is the one special case, and torch's scalar
+ * and vector kernels disagree on it. */
+uint16_t wi_priv_f32_to_bf16(uint32_t u, wi_rng_profile_t profile)
+{
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return profile == WI_RNG_DEFAULT ? 0x7fc0 : 0xffff;
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* Keeps the top bits of m above `shift`, rounding the rest to nearest
+ * even; a carry out of the mantissa lands in the exponent field. */
+static uint32_t round_shift(uint32_t m, unsigned shift)
+{
+    uint32_t kept = m >> shift, rest = m & ((1u << shift) - 1u),
+             half = 1u << (shift - 1);
+    return kept + (rest > half || (rest == half && (kept & 1u)));
+}
+
+/* IEEE binary16, what c10::Half's fp16_ieee_from_fp32_value computes
+ * (with float arithmetic there, with integers here). */
+uint16_t wi_priv_f32_to_f16(uint32_t u)
+{
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    uint32_t a = u & 0x7fffffffu, e = a >> 23;
+    if (a > 0x7f800000u)
+        return sign | 0x7e00; /* quiet NaN, payload dropped */
+    if (e >= 143)             /* >= 65536 (and inf): beyond 65504 */
+        return sign | 0x7c00;
+    if (e >= 113) { /* a normal half: rebias 127 -> 15, 13 bits dropped */
+        uint32_t h = round_shift(a - (112u << 23), 13);
+        return sign | (uint16_t)(h >= 0x7c00 ? 0x7c00 : h);
+    }
+    if (e < 102) /* below 2^-25 (also float32 subnormals): +-0 */
+        return sign;
+    /* A half subnormal: the value in units of 2^-24; rounding up from
+     * the largest one gives 0x400, the smallest normal, as it should. */
+    uint32_t m = (a & 0x7fffffu) | 0x800000u;
+    return sign | (uint16_t)round_shift(m, 126 - e);
+}
+
+int wi_priv_convert_f32(wi_dtype_t dst, wi_rng_profile_t profile,
+                        const float *src, void *out, size_t n)
+{
+    uint16_t *o = out;
+    uint32_t u;
+    switch (dst) {
+    case WI_DTYPE_F32:
+        memcpy(out, src, n * sizeof *src);
+        return 0;
+    case WI_DTYPE_BF16:
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&u, src + i, 4);
+            o[i] = wi_priv_f32_to_bf16(u, profile);
+        }
+        return 0;
+    case WI_DTYPE_F16:
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&u, src + i, 4);
+            o[i] = wi_priv_f32_to_f16(u);
+        }
+        return 0;
+    default:
+        return WI_EUNSUPPORTED;
+    }
+}
+
+wi_tensor_t *wi_tensor_to_dtype(const wi_tensor_t *t, wi_dtype_t dtype,
+                                wi_rng_profile_t profile, wi_error_t *err)
+{
+    if (!t) {
+        wi_error_set(err, WI_EINVAL, NULL, NULL, "wi_tensor_to_dtype: no tensor");
+        return NULL;
+    }
+    wi_dtype_t from = wi_tensor_dtype(t);
+    if (from != dtype && (from != WI_DTYPE_F32 || !wi_priv_convert_supported(dtype))) {
+        wi_error_set(err, WI_EUNSUPPORTED, NULL, NULL,
+                     "converting %s to %s is not supported (F32 to F32, F16 "
+                     "or BF16 only)", wi_dtype_name(from),
+                     wi_dtype_name(dtype) ? wi_dtype_name(dtype) : "an unknown dtype");
+        return NULL;
+    }
+    wi_tensor_t *r = wi_tensor_new(dtype, wi_tensor_ndim(t), wi_tensor_shape(t), err);
+    if (!r)
+        return NULL;
+    const void *s = wi_tensor_const_data(t);
+    if (from == dtype)
+        memcpy(wi_tensor_data(r), s, (size_t)wi_tensor_nbytes(t));
+    else
+        wi_priv_convert_f32(dtype, profile, s, wi_tensor_data(r),
+                            (size_t)wi_tensor_numel(t));
+    return r;
+}
+
+/* Tensors that several names share (ties) are converted once and stay
+ * shared, as module.to(dtype) keeps a tied parameter one object. */
+static int add_converted(wi_state_dict_t *out, wi_priv_map_t *done,
+                         const char *name, const wi_tensor_t *t,
+                         wi_dtype_t dtype, wi_rng_profile_t profile,
+                         wi_error_t *err)
+{
+    size_t prev;
+    if (wi_tensor_dtype(t) != WI_DTYPE_F32) /* integer buffers stay */
+        return wi_state_dict_append(out, name, (wi_tensor_t *)t, err);
+    if (wi_priv_map_get_ptr(done, t, &prev))
+        return wi_state_dict_append(out, name, wi_state_dict_tensor(out, prev), err);
+    wi_tensor_t *c = wi_tensor_to_dtype(t, dtype, profile, err);
+    if (!c)
+        return err ? err->code : WI_ENOMEM;
+    if (wi_priv_map_put_ptr(done, t, wi_state_dict_size(out)) < 0) {
+        wi_tensor_free(c);
+        return wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
+    }
+    return wi_state_dict_append_new(out, name, c, err);
+}
+
+wi_state_dict_t *wi_state_dict_to_dtype(const wi_state_dict_t *sd,
+                                        wi_dtype_t dtype,
+                                        wi_rng_profile_t profile,
+                                        wi_error_t *err)
+{
+    if (!sd || !wi_priv_convert_supported(dtype)) {
+        wi_error_set(err, sd ? WI_EUNSUPPORTED : WI_EINVAL, NULL, NULL,
+                     sd ? "a state dict converts to F32, F16 or BF16 only"
+                        : "wi_state_dict_to_dtype: no state dict");
+        return NULL;
+    }
+    wi_state_dict_t *out = wi_state_dict_new();
+    wi_priv_map_t done = {0};
+    int rc = out ? 0 : wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
+        rc = add_converted(out, &done, wi_state_dict_name(sd, i),
+                           wi_state_dict_tensor(sd, i), dtype, profile, err);
+    wi_priv_map_clear(&done);
+    if (rc < 0) {
+        wi_state_dict_free(out);
+        return NULL;
+    }
+    return out;
+}
