@@ -2,11 +2,14 @@
 
 #include "base/suggest.h"
 
+/* Optimal string alignment: a swap of two neighbours ("haed") is one
+ * edit, as people make them. */
 size_t wi_priv_edit_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+    size_t la = strlen(a), lb = strlen(b), rows[3][64];
     if (la >= 64 || lb >= 64)
         return 64;
+    size_t *before = rows[0], *prev = rows[1], *cur = rows[2];
     for (size_t j = 0; j <= lb; j++)
         prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
@@ -14,9 +17,16 @@ size_t wi_priv_edit_distance(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             size_t sub = prev[j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
             size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            size_t d = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && (a[i - 1] | 32) == (b[j - 2] | 32) &&
+                (a[i - 2] | 32) == (b[j - 1] | 32) && before[j - 2] + 1 < d)
+                d = before[j - 2] + 1;
+            cur[j] = d;
         }
-        memcpy(prev, cur, (lb + 1) * sizeof *cur);
+        size_t *t = before;
+        before = prev;
+        prev = cur;
+        cur = t;
     }
     return prev[lb];
 }
@@ -32,10 +42,13 @@ void wi_priv_suggest_init(wi_priv_suggest_t *s, const char *want)
 void wi_priv_suggest_offer(wi_priv_suggest_t *s, const char *candidate,
                            const char *compared)
 {
-    size_t d = wi_priv_edit_distance(s->want, compared ? compared : candidate);
-    /* An exact match is no suggestion (it would be matched already), and
-     * a long candidate that does not fit is no candidate. */
-    if (d == 0 || d >= s->dist || strlen(candidate) >= sizeof s->best)
+    const char *want = compared ? compared : s->want;
+    size_t d = wi_priv_edit_distance(want, candidate);
+    /* An exact match is no suggestion (it would be matched already), one
+     * that differs only in case is the best; a long candidate that does
+     * not fit is no candidate. */
+    if (strcmp(want, candidate) == 0 || d >= s->dist ||
+        strlen(candidate) >= sizeof s->best)
         return;
     s->dist = d;
     memcpy(s->best, candidate, strlen(candidate) + 1);

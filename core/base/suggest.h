@@ -8,7 +8,8 @@
 
 #include "base/internal.h"
 
-/* Levenshtein distance ignoring ASCII case; 64 for names of 64+ bytes. */
+/* Edit distance (insert, delete, substitute, swap neighbours) ignoring
+ * ASCII case; 64 for names of 64+ bytes. */
 WI_INTERNAL size_t wi_priv_edit_distance(const char *a, const char *b);
 
 /* Keeps the best candidate offered so far that is close enough to want
@@ -21,7 +22,9 @@ typedef struct wi_priv_suggest {
 } wi_priv_suggest_t;
 
 WI_INTERNAL void wi_priv_suggest_init(wi_priv_suggest_t *s, const char *want);
-/* Offers candidate, compared as `compared` (NULL: candidate itself). */
+/* Offers candidate, compared with `compared` instead of want when not
+ * NULL (want as it reads for this candidate, e.g. a pattern's wildcards
+ * filled in from it). */
 WI_INTERNAL void wi_priv_suggest_offer(wi_priv_suggest_t *s,
                                        const char *candidate,
                                        const char *compared);
