@@ -111,7 +111,8 @@ static int64_t attribute_run(struct wi_priv_tracker *t, size_t begin,
     return seen;
 }
 
-/* Attributes every parameter written since the last call to `info`.
+/* Attributes every parameter written since the last call to `info`,
+ * adding the number of writes seen to *count (when not NULL).
  * Initializers and init_weights write inside the subtree of m they were
  * given, so only that run is compared; when the process-wide write count
  * says some write happened elsewhere (a plugin writing outside its
@@ -127,14 +128,11 @@ static int attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
     struct run run = {0, t->n};
     if (wi_priv_map_get_ptr(&t->subtrees, m, &r))
         run = t->runs[r];
-    int64_t seen = attribute_run(t, run.begin, run.end, info, err), more = 0;
-    if (seen >= 0 && (uint64_t)seen != writes - t->writes &&
-        (more = attribute_run(t, 0, run.begin, info, err)) >= 0) {
-        seen += more;
-        more = attribute_run(t, run.end, t->n, info, err);
-        seen = more < 0 ? more : seen + more;
-    } else if (more < 0) {
-        seen = more;
+    int64_t seen = attribute_run(t, run.begin, run.end, info, err);
+    if (seen >= 0 && (uint64_t)seen != writes - t->writes) {
+        int64_t before = attribute_run(t, 0, run.begin, info, err);
+        int64_t after = before < 0 ? before : attribute_run(t, run.end, t->n, info, err);
+        seen = before < 0 ? before : after < 0 ? after : seen + before + after;
     }
     t->writes = writes;
     if (seen >= 0 && count)
