@@ -316,6 +316,42 @@ START_TEST(names_globs)
 }
 END_TEST
 
+/* Many '**' against a deep name finish at once (a backtracking matcher
+ * takes C(40, 20) steps here). */
+START_TEST(names_glob_is_polynomial)
+{
+    char text[8000] = "", pattern[200] = "";
+    size_t len = 0;
+    for (int i = 0; i < 20; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len,
+                                "{\"type\": \"M\", \"params\": {\"w\": [1]}, "
+                                "\"children\": {\"c\": ");
+    len += (size_t)snprintf(text + len, sizeof text - len,
+                            "{\"type\": \"M\", \"params\": {\"w\": [1]}}");
+    for (int i = 0; i < 20; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "}}");
+    len = 0;
+    for (int i = 0; i < 20; i++)
+        len += (size_t)snprintf(pattern + len, sizeof pattern - len, "**.");
+    snprintf(pattern + len, sizeof pattern - len, "nope");
+    /* The init_cfg goes on the root: put it in front of "params". */
+    char with_cfg[9000];
+    snprintf(with_cfg, sizeof with_cfg,
+             "{\"init_cfg\": {\"type\": \"Constant\", \"val\": 1, \"names\": "
+             "[\"%s\", \"c.**.c.w\"]}, %s", pattern, text + 1);
+    struct fixture f;
+    wi_error_t err;
+    ck_assert_msg(run_model(&f, with_cfg, &err) == 0, "%s", err.text);
+    /* names[0] matches nothing; c.**.c.w every w from c.c.w down. */
+    ck_assert_uint_eq(wi_diagnostics_count(f.d), 3);
+    assert_diag(wi_diagnostics_get(f.d, 0), WI_DIAG_NAMES_UNMATCHED,
+                "init_cfg.names[0]", NULL);
+    assert_diag(wi_diagnostics_get(f.d, 1), WI_DIAG_CONSTRUCTION_ONLY, "w", NULL);
+    assert_diag(wi_diagnostics_get(f.d, 2), WI_DIAG_CONSTRUCTION_ONLY, "c.w", NULL);
+    fixture_free(&f);
+}
+END_TEST
+
 /* Malformed names entries are input errors naming the JSON path. */
 START_TEST(names_errors)
 {
@@ -458,6 +494,10 @@ int main(void)
     tcase_add_test(tc, api_without_list);
     tcase_add_test(tc, names_globs);
     tcase_add_test(tc, names_errors);
+    TCase *fast = tcase_create("polynomial");
+    tcase_set_timeout(fast, 20);
+    tcase_add_test(fast, names_glob_is_polynomial);
+    suite_add_tcase(s, fast);
     tcase_add_test(tc, old_abi_type);
     tcase_add_test(tc, override_did_you_mean);
     suite_add_tcase(s, tc);

@@ -424,29 +424,58 @@ static int glob_component(const char *p, size_t pn, const char *s, size_t sn)
     return pi == pn;
 }
 
-/* A dotted pattern against a dotted name: a component "**" matches any
- * number of whole components (zero or more; at the end, one or more). */
-static int glob_match(const char *p, const char *s)
+struct comp {
+    const char *s;
+    size_t n;
+};
+
+/* The dotted components of s into out (NULL: only counted). */
+static size_t split_dots(const char *s, struct comp *out)
 {
-    const char *pe = strchr(p, '.');
-    size_t pn = pe ? (size_t)(pe - p) : strlen(p);
-    if (pn == 2 && p[0] == '*' && p[1] == '*') {
-        if (!pe)
-            return 1;
-        for (const char *t = s;; t++) {
-            if (glob_match(pe + 1, t))
-                return 1;
-            if (!(t = strchr(t, '.')))
-                return 0;
-        }
+    for (size_t k = 0;; k++) {
+        const char *e = strchr(s, '.');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (out)
+            out[k] = (struct comp){s, n};
+        if (!e)
+            return k + 1;
+        s = e + 1;
     }
-    const char *se = strchr(s, '.');
-    size_t sn = se ? (size_t)(se - s) : strlen(s);
-    if (!glob_component(p, pn, s, sn))
-        return 0;
-    if (!pe || !se)
-        return !pe && !se;
-    return glob_match(pe + 1, se + 1);
+}
+
+/* A dotted pattern against a dotted name: a component "**" matches any
+ * number of whole components (zero or more; at the end, one or more).
+ * 1, 0, or WI_ENOMEM.  Dynamic programming over the components (row i:
+ * does pattern[i..] match name[j..]), so many '**' cost O(P * N) and can
+ * never take exponential time as backtracking would. */
+static int glob_match(const char *pattern, const char *name)
+{
+    size_t pc = split_dots(pattern, NULL), nc = split_dots(name, NULL);
+    struct comp *p = malloc((pc + nc) * sizeof *p);
+    unsigned char *rows = malloc(2 * (nc + 1)), *next = rows, *cur = rows + nc + 1;
+    int rc = WI_ENOMEM;
+    if (p && rows) {
+        struct comp *n = p + pc;
+        split_dots(pattern, p);
+        split_dots(name, n);
+        for (size_t j = 0; j <= nc; j++)
+            next[j] = j == nc;
+        for (size_t i = pc; i-- > 0;) {
+            int any = p[i].n == 2 && p[i].s[0] == '*' && p[i].s[1] == '*';
+            for (size_t j = nc + 1; j-- > 0;)
+                cur[j] = any && i == pc - 1 ? j < nc
+                         : any ? next[j] || (j < nc && cur[j + 1])
+                               : j < nc && next[j + 1] &&
+                                     glob_component(p[i].s, p[i].n, n[j].s, n[j].n);
+            unsigned char *t = next;
+            next = cur;
+            cur = t;
+        }
+        rc = next[0];
+    }
+    free(p);
+    free(rows);
+    return rc;
 }
 
 struct names_walk {
@@ -463,11 +492,17 @@ static int names_visit(const char *name, wi_module_t *owner, size_t i, void *ud)
 {
     struct names_walk *w = ud;
     int any = 0;
-    for (size_t k = 0; k < json_array_size(w->names); k++)
-        if (glob_match(json_string_value(json_array_get(w->names, k)), name)) {
+    for (size_t k = 0; k < json_array_size(w->names); k++) {
+        int m = glob_match(json_string_value(json_array_get(w->names, k)), name);
+        if (m < 0) {
+            w->rc = wi_error_set(w->err, WI_ENOMEM, NULL, NULL, "out of memory");
+            return 1;
+        }
+        if (m) {
             any = 1;
             w->matched[k] = 1;
         }
+    }
     if (!any)
         return 0;
     w->rc = w->in->type->init_tensor(w->in->self, wi_host(),
