@@ -27,9 +27,19 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
                               "leaky_relu", self->bias, "uniform", err);
 }
 
+/* The tensor function for `names` entries. */
+static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
+                       wi_context_t *ctx, wi_error_t *err)
+{
+    (void)self_;
+    return host->kaiming_uniform_(t, host->context_generator(ctx), 1.0,
+                                  "fan_in", "leaky_relu", err);
+}
+
 static const wi_initializer_type_t caffe2_xavier_type = {
     sizeof(wi_initializer_type_t), "Caffe2Xavier", WI_INIT_BASE_ARGS, create,
-    init_module, NULL, wi_init_self_info, wi_init_self_free};
+    init_module, NULL, wi_init_self_info, wi_init_self_free,
+    init_tensor};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

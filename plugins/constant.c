@@ -33,9 +33,19 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
     return host->constant_init(m, self->val, self->base.bias, err);
 }
 
+/* The tensor function for `names` entries. */
+static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
+                       wi_context_t *ctx, wi_error_t *err)
+{
+    const constant_t *self = self_;
+    (void)ctx;
+    return host->constant_(t, self->val, err);
+}
+
 static const wi_initializer_type_t constant_type = {
     sizeof(wi_initializer_type_t), "Constant", WI_INIT_BASE_ARGS, create,
-    init_module, NULL, wi_init_self_info, wi_init_self_free};
+    init_module, NULL, wi_init_self_info, wi_init_self_free,
+    init_tensor};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

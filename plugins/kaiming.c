@@ -68,9 +68,25 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
                               self->distribution, err);
 }
 
+/* The tensor function for `names` entries: kaiming_init's weight call. */
+static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
+                       wi_context_t *ctx, wi_error_t *err)
+{
+    const kaiming_t *self = self_;
+    wi_generator_t *g = host->context_generator(ctx);
+    if (wi_init_check_distribution(&self->base, host, "Kaiming",
+                                   self->distribution, err) < 0)
+        return WI_EINVAL;
+    return self->distribution[0] == 'u'
+               ? host->kaiming_uniform_(t, g, self->a, self->mode,
+                                        self->nonlinearity, err)
+               : host->kaiming_normal_(t, g, self->a, self->mode,
+                                       self->nonlinearity, err);
+}
+
 static const wi_initializer_type_t kaiming_type = {
     sizeof(wi_initializer_type_t), "Kaiming", WI_INIT_BASE_ARGS, create,
-    init_module, NULL, wi_init_self_info, destroy};
+    init_module, NULL, wi_init_self_info, destroy, init_tensor};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

@@ -76,7 +76,7 @@ static int apply(void *self_, const wi_host_t *host, wi_module_t *m,
 
 static const wi_initializer_type_t pretrained_type = {
     sizeof(wi_initializer_type_t), "Pretrained", 0, create, NULL, apply,
-    wi_init_self_info, destroy};
+    wi_init_self_info, destroy, NULL};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

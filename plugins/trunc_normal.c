@@ -39,14 +39,9 @@ static void *create(const wi_host_t *host, const wi_value_t *args,
     return self;
 }
 
-static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
-                       wi_context_t *ctx, wi_error_t *err)
+/* trunc_normal_ names a bad bound "a" or "b": make it the config key. */
+static int locate_bound(const trunc_normal_t *self, int rc, wi_error_t *err)
 {
-    const trunc_normal_t *self = self_;
-    int rc = host->trunc_normal_init(m, host->context_generator(ctx),
-                                     self->mean, self->std, self->a, self->b,
-                                     self->base.bias, err);
-    /* trunc_normal_ names a bad bound "a" or "b": make it the config key. */
     if (rc < 0 && err && (strcmp(err->path, "a") == 0 || strcmp(err->path, "b") == 0)) {
         char key[2] = {err->path[0], '\0'};
         snprintf(err->path, sizeof err->path, "%s%s%s", self->base.path,
@@ -56,9 +51,30 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
     return rc;
 }
 
+static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
+                       wi_context_t *ctx, wi_error_t *err)
+{
+    const trunc_normal_t *self = self_;
+    int rc = host->trunc_normal_init(m, host->context_generator(ctx),
+                                     self->mean, self->std, self->a, self->b,
+                                     self->base.bias, err);
+    return locate_bound(self, rc, err);
+}
+
+/* The tensor function for `names` entries. */
+static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
+                       wi_context_t *ctx, wi_error_t *err)
+{
+    const trunc_normal_t *self = self_;
+    int rc = host->trunc_normal_(t, host->context_generator(ctx), self->mean,
+                                 self->std, self->a, self->b, err);
+    return locate_bound(self, rc, err);
+}
+
 static const wi_initializer_type_t trunc_normal_type = {
     sizeof(wi_initializer_type_t), "TruncNormal", WI_INIT_BASE_ARGS, create,
-    init_module, NULL, wi_init_self_info, wi_init_self_free};
+    init_module, NULL, wi_init_self_info, wi_init_self_free,
+    init_tensor};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

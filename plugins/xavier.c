@@ -55,9 +55,23 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
                              self->base.bias, self->distribution, err);
 }
 
+/* The tensor function for `names` entries: xavier_init's weight call. */
+static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
+                       wi_context_t *ctx, wi_error_t *err)
+{
+    const xavier_t *self = self_;
+    wi_generator_t *g = host->context_generator(ctx);
+    if (wi_init_check_distribution(&self->base, host, "Xavier",
+                                   self->distribution, err) < 0)
+        return WI_EINVAL;
+    return self->distribution[0] == 'u'
+               ? host->xavier_uniform_(t, g, self->gain, err)
+               : host->xavier_normal_(t, g, self->gain, err);
+}
+
 static const wi_initializer_type_t xavier_type = {
     sizeof(wi_initializer_type_t), "Xavier", WI_INIT_BASE_ARGS, create,
-    init_module, NULL, wi_init_self_info, destroy};
+    init_module, NULL, wi_init_self_info, destroy, init_tensor};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

@@ -14,7 +14,8 @@
 START_TEST(struct_sizes)
 {
     ck_assert_uint_eq(sizeof(wi_plugin_descriptor_t), 40);
-    ck_assert_uint_eq(sizeof(wi_initializer_type_t), 64);
+    ck_assert_uint_eq(sizeof(wi_initializer_type_t), 72); /* 1.3: init_tensor */
+    ck_assert_uint_eq(WI_INITIALIZER_TYPE_SIZE_1_0, 64);
     ck_assert_uint_eq(sizeof(wi_module_type_t), 40);
     ck_assert_uint_eq(sizeof(wi_init_base_t), 48);
     ck_assert_uint_eq(sizeof(wi_error_t), 1036);

@@ -34,6 +34,10 @@ static const char init_usage[] =
     "                           faster; the rename stays atomic, but after a crash\n"
     "                           or power loss a file may be empty or partial\n"
     "      --report FILE        write the per-parameter report as JSON; - = stdout\n"
+    "      --strict             init_cfg rules that match or do nothing (a `layer`\n"
+    "                           or `names` matching nothing, an entry without\n"
+    "                           effect, an init_cfg never applied) are errors\n"
+    "                           (exit 2, nothing written) instead of warnings\n"
     "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
     "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
     "  -v, --verbose            debug messages too\n"
@@ -59,6 +63,7 @@ struct init_opts {
     int threads;                   /* 0 = all cores */
     int no_fsync;                  /* --no-fsync */
     wi_dtype_t dtype;              /* --dtype: F32, F16 or BF16 */
+    int strict;                    /* --strict: diagnostics are errors */
 };
 
 /* --dtype's names, and torch's name for each (the metadata's "dtype"). */
@@ -153,7 +158,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
            OPT_MAX_SHARD, OPT_THREADS, OPT_NO_FSYNC,
-           OPT_DTYPE };
+           OPT_DTYPE, OPT_STRICT };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -165,6 +170,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"no-fsync", no_argument, NULL, OPT_NO_FSYNC},
         {"dtype", required_argument, NULL, OPT_DTYPE},
+        {"strict", no_argument, NULL, OPT_STRICT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -182,6 +188,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         case OPT_INIT_CFG: o->init_cfg = optarg; break;
         case OPT_REPORT: o->report = optarg; break;
         case OPT_NO_FSYNC: o->no_fsync = 1; break;
+        case OPT_STRICT: o->strict = 1; break;
         case OPT_PLUGIN:
             if (o->n_plugins == 64) {
                 cli_errorf("--plugin: at most 64 plugins");
@@ -383,6 +390,51 @@ static void locate_cfg_error(wi_error_t *err, const struct init_opts *o)
     }
 }
 
+/* Which file a diagnostic's JSON path is in, and the path inside it (the
+ * root's init_cfg paths are the --init-cfg file's when one was given). */
+static const char *diag_source(const struct init_opts *o, const char *path,
+                               const char **inner)
+{
+    *inner = path;
+    if (o->init_cfg && strncmp(path, "init_cfg", 8) == 0) {
+        *inner = path[8] == '.' ? path + 9 : path + 8;
+        return o->init_cfg;
+    }
+    return o->model;
+}
+
+/* The run's diagnostics: warnings (errors with --strict, then the run
+ * fails with exit 2 before anything is written), and one note listing
+ * the parameters only construction wrote. */
+static int report_diagnostics(const struct init_opts *o, const wi_context_t *ctx,
+                              const wi_diagnostics_t *d)
+{
+    char names[400] = "";
+    size_t n_notes = 0, len = 0;
+    for (size_t i = 0; i < wi_diagnostics_count(d); i++) {
+        const wi_diagnostic_t *x = wi_diagnostics_get(d, i);
+        if (x->kind == WI_DIAG_CONSTRUCTION_ONLY) {
+            if (n_notes++ < 8 && len < sizeof names)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                        len ? ", " : "", x->path);
+            continue;
+        }
+        const char *inner, *src = diag_source(o, x->path, &inner);
+        if (o->strict)
+            cli_errorf("%s: %s: %s", src, *inner ? inner : "(top level)", x->message);
+        else
+            wi_context_log(ctx, WI_LOG_WARNING, "%s: %s: %s", src,
+                           *inner ? inner : "(top level)", x->message);
+    }
+    if (n_notes && !(o->strict && wi_diagnostics_mistakes(d)))
+        wi_context_log(ctx, WI_LOG_INFO, "%zu parameter%s keep%s the value%s "
+                       "construction gave (no init_cfg entry or init_weights "
+                       "wrote them): %s%s", n_notes, n_notes == 1 ? "" : "s",
+                       n_notes == 1 ? "s" : "", n_notes == 1 ? "" : "s", names,
+                       n_notes > 8 ? ", ..." : "");
+    return o->strict && wi_diagnostics_mistakes(d) ? EXIT_BAD_INPUT : 0;
+}
+
 /* --init-cfg on a plain or built-in root is MMEngine's initialize();
  * otherwise (or with no --init-cfg) init_weights on the root. */
 static int initialise(wi_module_t *root, json_t *cfg, wi_context_t *ctx,
@@ -522,9 +574,19 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         return status;
     }
     json_t *report = json_array();
-    if (initialise(root, cfg, ctx, &err) < 0) {
+    wi_diagnostics_t *diags = wi_diagnostics_new();
+    wi_context_set_diagnostics(ctx, diags);
+    if (!diags) {
+        json_decref(cfg);
+        cli_errorf("out of memory");
+        status = EXIT_INIT_FAILED;
+    } else if (initialise(root, cfg, ctx, &err) < 0) {
         locate_cfg_error(&err, o);
         status = cli_fail(&err, CLI_STAGE_WORK);
+    } else if (wi_diagnostics_check_tree(diags, root, &err) < 0) {
+        status = cli_fail(&err, CLI_STAGE_WORK);
+    } else if ((status = report_diagnostics(o, ctx, diags)) != 0) {
+        /* --strict: the errors are printed, nothing is written */
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
@@ -533,6 +595,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else {
         status = write_outputs(o, ctx, root, report, out);
     }
+    wi_context_set_diagnostics(ctx, NULL);
+    wi_diagnostics_free(diags);
     json_decref(report);
     json_decref(ties);
     wi_module_free(root);

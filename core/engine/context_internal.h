@@ -9,6 +9,7 @@
 #include "base/internal.h"
 
 struct wi_priv_tracker;
+struct wi_diagnostics;
 
 struct wi_context {
     wi_generator_t *generator;
@@ -21,6 +22,8 @@ struct wi_context {
     void *task_progress_data;
     /* Set during a top-level init_weights: who wrote what (engine.c). */
     struct wi_priv_tracker *tracker;
+    /* Borrowed; the engine appends what matched nothing (diagnostics.h). */
+    struct wi_diagnostics *diagnostics;
     char **inputs; /* wi_context_input */
     size_t n_inputs;
 };

@@ -17,6 +17,8 @@
 #include "base/jsonutil.h"
 #include "base/map.h"
 #include "base/pyrepr.h"
+#include "base/suggest.h"
+#include "engine/diagnostics_internal.h"
 #include "model/module_internal.h"
 #include "plugin/registry_internal.h"
 #include "tensor/tensor_internal.h"
@@ -109,13 +111,14 @@ static int64_t attribute_run(struct wi_priv_tracker *t, size_t begin,
     return seen;
 }
 
-/* Attributes every parameter written since the last call to `info`.
+/* Attributes every parameter written since the last call to `info`,
+ * adding the number of writes seen to *count (when not NULL).
  * Initializers and init_weights write inside the subtree of m they were
  * given, so only that run is compared; when the process-wide write count
  * says some write happened elsewhere (a plugin writing outside its
  * module, scratch tensors), the rest of the tree is compared too. */
 static int attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
-                     wi_error_t *err)
+                     int64_t *count, wi_error_t *err)
 {
     struct wi_priv_tracker *t = ctx->tracker;
     if (!t)
@@ -126,10 +129,14 @@ static int attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
     if (wi_priv_map_get_ptr(&t->subtrees, m, &r))
         run = t->runs[r];
     int64_t seen = attribute_run(t, run.begin, run.end, info, err);
-    if (seen >= 0 && (uint64_t)seen != writes - t->writes &&
-        (seen = attribute_run(t, 0, run.begin, info, err)) >= 0)
-        seen = attribute_run(t, run.end, t->n, info, err);
+    if (seen >= 0 && (uint64_t)seen != writes - t->writes) {
+        int64_t before = attribute_run(t, 0, run.begin, info, err);
+        int64_t after = before < 0 ? before : attribute_run(t, run.end, t->n, info, err);
+        seen = before < 0 ? before : after < 0 ? after : seen + before + after;
+    }
     t->writes = writes;
+    if (seen >= 0 && count)
+        *count += seen;
     return seen < 0 ? (int)seen : 0;
 }
 
@@ -194,30 +201,62 @@ static int parse_base(json_t *args, const char *path, wi_init_base_t *base,
     return 0;
 }
 
+static int is_pretrained(const json_t *cfg)
+{
+    const char *t = json_string_value(json_object_get(cfg, "type"));
+    return t && strcmp(t, "Pretrained") == 0;
+}
+
+/* What one init_cfg entry did, for the diagnostics.  NULL when they are
+ * not collected: no list on the context, or an initialize() nested in a
+ * user's init_weights, whose JSON paths are not the model file's. */
+struct entry_diag {
+    wi_diagnostics_t *list;
+    int64_t writes; /* parameter writes the entry made */
+    int explained;  /* a more specific diagnostic was added */
+};
+
 struct walk {
     const wi_initializer_type_t *type;
     void *self;
-    const json_t *layer; /* string or list; NULL matches nothing */
+    const json_t *layer;    /* string or list; NULL matches nothing */
+    unsigned char *matched; /* per layer name: matched some module */
     int wholemodule;
     wi_context_t *ctx;
     wi_error_t *err;
 };
 
-static int layer_matches(const wi_module_t *m, const json_t *layer)
+static size_t layer_count(const json_t *layer)
 {
-    if (json_is_string(layer))
-        return wi_module_matches_layer(m, json_string_value(layer));
-    for (size_t i = 0; i < json_array_size(layer); i++)
-        if (wi_module_matches_layer(m, json_string_value(json_array_get(layer, i))))
-            return 1;
-    return 0;
+    return json_is_string(layer) ? 1 : json_array_size(layer);
+}
+
+static const char *layer_at(const json_t *layer, size_t i)
+{
+    return json_string_value(json_is_string(layer) ? layer
+                                                   : json_array_get(layer, i));
+}
+
+/* Every name is tried (not just up to the first match) so that the
+ * diagnostics know which names matched. */
+static int layer_matches(const wi_module_t *m, const json_t *layer,
+                         unsigned char *matched)
+{
+    int any = 0;
+    for (size_t i = 0; i < layer_count(layer); i++)
+        if (wi_module_matches_layer(m, layer_at(layer, i))) {
+            any = 1;
+            if (matched)
+                matched[i] = 1;
+        }
+    return any;
 }
 
 /* MMEngine's inner init(m), applied children-first by module.apply. */
 static int visit(wi_module_t *m, void *ud)
 {
     struct walk *w = ud;
-    if (!w->wholemodule && !layer_matches(m, w->layer))
+    if (!w->wholemodule && !layer_matches(m, w->layer, w->matched))
         return 0;
     int rc = w->type->init_module(w->self, wi_host(), m, w->ctx, w->err);
     return rc < 0 ? rc : 0;
@@ -234,75 +273,408 @@ static void locate(wi_error_t *err, const char *path, const char *type)
     snprintf(err->path, sizeof err->path, "%s", path);
 }
 
-/* _initialize(module, cfg, wholemodule): builds the initializer from cfg
- * (which has no override) and runs it on m. */
-static int run_initializer(wi_module_t *m, const json_t *cfg, int wholemodule,
-                           const char *path, wi_context_t *ctx, wi_error_t *err)
+/* An initializer built from one config (which has no override). */
+struct instance {
+    const wi_initializer_type_t *type;
+    void *self;
+    json_t *args, *layer;
+};
+
+static void instance_free(struct instance *in)
 {
+    if (in->self)
+        in->type->destroy(in->self);
+    json_decref(in->layer);
+    json_decref(in->args);
+    memset(in, 0, sizeof *in);
+}
+
+static int instance_new(const json_t *cfg, const char *path, wi_context_t *ctx,
+                        struct instance *in, wi_error_t *err)
+{
+    memset(in, 0, sizeof *in);
     json_t *type_v = json_object_get(cfg, "type");
     if (!json_is_string(type_v))
         return cfg_error(path, "type", err, WI_EINVAL, "%s",
                          "every init_cfg needs a string 'type' naming an "
                          "initializer");
-    const char *name = json_string_value(type_v);
-    const wi_initializer_type_t *type =
-        wi_registry_find_initializer(wi_context_registry(ctx), name, err);
-    if (!type) {
+    in->type = wi_registry_find_initializer(wi_context_registry(ctx),
+                                            json_string_value(type_v), err);
+    if (!in->type) {
         char full[WI_PATH_MAX];
         wi_priv_path_key(full, sizeof full, path, "type");
         if (err)
             snprintf(err->path, sizeof err->path, "%s", full);
         return WI_ENOTFOUND;
     }
-    json_t *args = json_deep_copy(cfg), *layer = NULL;
-    json_object_del(args, "type");
+    in->args = json_deep_copy(cfg);
+    json_object_del(in->args, "type");
     wi_init_base_t base = {0.0, "0"};
     int rc = 0;
-    if (type->flags & WI_INIT_BASE_ARGS)
-        rc = parse_base(args, path, &base, &layer, err);
-    void *self = rc == 0 ? type->create(wi_host(), (const wi_value_t *)args,
-                                        &base, NULL, path, err)
-                         : NULL;
-    if (rc == 0 && !self)
+    if (in->type->flags & WI_INIT_BASE_ARGS)
+        rc = parse_base(in->args, path, &base, &in->layer, err);
+    if (rc == 0 && !(in->self = in->type->create(wi_host(), (const wi_value_t *)in->args,
+                                                 &base, NULL, path, err)))
         rc = err && err->code ? err->code : WI_EINVAL;
-    if (rc == 0) {
-        struct walk w = {type, self, layer, wholemodule, ctx, err};
-        rc = type->apply ? type->apply(self, wi_host(), m, ctx, err)
-                         : wi_module_apply(m, visit, &w);
-        if (rc < 0)
-            locate(err, path, name);
-        else
-            rc = attribute(ctx, m, type->info(self), err);
+    if (rc < 0)
+        instance_free(in);
+    return rc;
+}
+
+/* did-you-mean candidates for a layer name: every type and base in m. */
+static int offer_types(wi_module_t *m, void *ud)
+{
+    wi_priv_suggest_t *s = ud;
+    wi_priv_suggest_offer(s, wi_module_type(m), NULL);
+    for (size_t i = 0; i < wi_module_base_count(m); i++)
+        wi_priv_suggest_offer(s, wi_module_base(m, i), NULL);
+    return 0;
+}
+
+static void element_path(char *out, size_t size, const char *path,
+                         const char *key, const json_t *v, size_t i)
+{
+    char kpath[WI_PATH_MAX];
+    wi_priv_path_key(kpath, sizeof kpath, path, key);
+    if (json_is_array(v))
+        wi_priv_path_index(out, size, kpath, i);
+    else
+        snprintf(out, size, "%s", kpath);
+}
+
+static int report_layers(wi_module_t *m, const json_t *layer,
+                         const unsigned char *matched, const char *path,
+                         struct entry_diag *de)
+{
+    for (size_t i = 0; i < layer_count(layer); i++) {
+        if (matched[i])
+            continue;
+        char full[WI_PATH_MAX];
+        const char *name = layer_at(layer, i);
+        element_path(full, sizeof full, path, "layer", layer, i);
+        wi_priv_suggest_t s;
+        wi_priv_suggest_init(&s, name);
+        wi_module_apply(m, offer_types, &s);
+        const char *best = wi_priv_suggest_best(&s);
+        de->explained = 1;
+        if (wi_priv_diag_add(de->list, WI_DIAG_LAYER_UNMATCHED, full, best,
+                             "layer '%s' matches no module type or base class "
+                             "in %s%s%s%s", name, wi_module_type(m),
+                             best ? "; did you mean '" : "", best ? best : "",
+                             best ? "'?" : "") < 0)
+            return WI_ENOMEM;
     }
-    if (self)
-        type->destroy(self);
-    json_decref(layer);
-    json_decref(args);
+    return 0;
+}
+
+/* _initialize(module, cfg, wholemodule): builds the initializer from cfg
+ * (which has no override) and runs it on m. */
+static int run_initializer(wi_module_t *m, const json_t *cfg, int wholemodule,
+                           const char *path, wi_context_t *ctx,
+                           struct entry_diag *de, wi_error_t *err)
+{
+    struct instance in;
+    int rc = instance_new(cfg, path, ctx, &in, err);
+    if (rc < 0)
+        return rc;
+    size_t n = layer_count(in.layer);
+    unsigned char *matched = n ? calloc(n, 1) : NULL;
+    if (n && !matched)
+        rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    if (rc == 0) {
+        struct walk w = {in.type, in.self, in.layer, matched, wholemodule, ctx, err};
+        rc = in.type->apply ? in.type->apply(in.self, wi_host(), m, ctx, err)
+                            : wi_module_apply(m, visit, &w);
+        if (rc < 0)
+            locate(err, path, in.type->name);
+        else
+            rc = attribute(ctx, m, in.type->info(in.self),
+                           de ? &de->writes : NULL, err);
+    }
+    if (rc == 0 && de && !wholemodule && !in.type->apply)
+        rc = report_layers(m, in.layer, matched, path, de);
+    free(matched);
+    instance_free(&in);
     return rc < 0 ? rc : 0;
 }
+
+/* ---- names: parameters selected by dotted-name patterns ---------------- */
+
+/* One name component against one pattern component: '*' matches any run
+ * of characters (never a '.', components were split before). */
+static int glob_component(const char *p, size_t pn, const char *s, size_t sn)
+{
+    size_t pi = 0, si = 0, star = (size_t)-1, back = 0;
+    while (si < sn) {
+        if (pi < pn && p[pi] == '*') {
+            star = pi++;
+            back = si;
+        } else if (pi < pn && p[pi] == s[si]) {
+            pi++;
+            si++;
+        } else if (star != (size_t)-1) {
+            pi = star + 1;
+            si = ++back;
+        } else {
+            return 0;
+        }
+    }
+    while (pi < pn && p[pi] == '*')
+        pi++;
+    return pi == pn;
+}
+
+struct comp {
+    const char *s;
+    size_t n;
+};
+
+/* The dotted components of s into out (NULL: only counted). */
+static size_t split_dots(const char *s, struct comp *out)
+{
+    for (size_t k = 0;; k++) {
+        const char *e = strchr(s, '.');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (out)
+            out[k] = (struct comp){s, n};
+        if (!e)
+            return k + 1;
+        s = e + 1;
+    }
+}
+
+/* A dotted pattern against a dotted name: a component "**" matches any
+ * number of whole components (zero or more; at the end, one or more).
+ * 1, 0, or WI_ENOMEM.  Dynamic programming over the components (row i:
+ * does pattern[i..] match name[j..]), so many '**' cost O(P * N) and can
+ * never take exponential time as backtracking would. */
+static int glob_match(const char *pattern, const char *name)
+{
+    size_t pc = split_dots(pattern, NULL), nc = split_dots(name, NULL);
+    struct comp *p = malloc((pc + nc) * sizeof *p);
+    unsigned char *rows = malloc(2 * (nc + 1)), *next = rows, *cur = rows + nc + 1;
+    int rc = WI_ENOMEM;
+    if (p && rows) {
+        struct comp *n = p + pc;
+        split_dots(pattern, p);
+        split_dots(name, n);
+        for (size_t j = 0; j <= nc; j++)
+            next[j] = j == nc;
+        for (size_t i = pc; i-- > 0;) {
+            int any = p[i].n == 2 && p[i].s[0] == '*' && p[i].s[1] == '*';
+            for (size_t j = nc + 1; j-- > 0;)
+                cur[j] = any && i == pc - 1 ? j < nc
+                         : any ? next[j] || (j < nc && cur[j + 1])
+                               : j < nc && next[j + 1] &&
+                                     glob_component(p[i].s, p[i].n, n[j].s, n[j].n);
+            unsigned char *t = next;
+            next = cur;
+            cur = t;
+        }
+        rc = next[0];
+    }
+    free(p);
+    free(rows);
+    return rc;
+}
+
+struct names_walk {
+    struct instance *in;
+    const json_t *names;
+    unsigned char *matched;
+    const char *path;
+    wi_context_t *ctx;
+    wi_error_t *err;
+    int rc;
+};
+
+static int names_visit(const char *name, wi_module_t *owner, size_t i, void *ud)
+{
+    struct names_walk *w = ud;
+    int any = 0;
+    for (size_t k = 0; k < json_array_size(w->names); k++) {
+        int m = glob_match(json_string_value(json_array_get(w->names, k)), name);
+        if (m < 0) {
+            w->rc = wi_error_set(w->err, WI_ENOMEM, NULL, NULL, "out of memory");
+            return 1;
+        }
+        if (m) {
+            any = 1;
+            w->matched[k] = 1;
+        }
+    }
+    if (!any)
+        return 0;
+    w->rc = w->in->type->init_tensor(w->in->self, wi_host(),
+                                     wi_module_parameter(owner, i), w->ctx, w->err);
+    if (w->rc < 0 && w->err && !w->err->path[0]) {
+        size_t len = strlen(w->err->text);
+        snprintf(w->err->text + len, sizeof w->err->text - len,
+                 " (in %s, parameter '%s')", w->in->type->name, name);
+        wi_priv_path_key(w->err->path, sizeof w->err->path, w->path, "names");
+    }
+    return w->rc < 0;
+}
+
+/* Compares a pattern with a name as the name would be spelt if each of
+ * the pattern's wildcard components were the name's: "h.*.atn" vs
+ * "h.0.attn" is one letter off, not three. */
+static void offer_param(wi_priv_suggest_t *s, const char *name)
+{
+    char filled[256] = "";
+    const char *p = s->want, *n = name;
+    size_t len = 0;
+    while (*p && *n && len + 1 < sizeof filled) {
+        const char *pe = strchr(p, '.'), *ne = strchr(n, '.');
+        size_t pn = pe ? (size_t)(pe - p) : strlen(p);
+        size_t nn = ne ? (size_t)(ne - n) : strlen(n);
+        int wild = memchr(p, '*', pn) != NULL;
+        len += (size_t)snprintf(filled + len, sizeof filled - len, "%s%.*s",
+                                len ? "." : "", (int)(wild ? nn : pn),
+                                wild ? n : p);
+        p = pe ? pe + 1 : p + pn;
+        n = ne ? ne + 1 : n + nn;
+    }
+    wi_priv_suggest_offer(s, name, !*p && !*n && len < sizeof filled ? filled : NULL);
+}
+
+struct offer_names {
+    wi_priv_suggest_t *s;
+};
+
+static int offer_names_visit(const char *name, wi_module_t *owner, size_t i,
+                             void *ud)
+{
+    (void)owner;
+    (void)i;
+    offer_param(((struct offer_names *)ud)->s, name);
+    return 0;
+}
+
+static int report_names(wi_module_t *m, const json_t *names,
+                        const unsigned char *matched, const char *path,
+                        struct entry_diag *de)
+{
+    for (size_t k = 0; k < json_array_size(names); k++) {
+        if (matched[k])
+            continue;
+        char full[WI_PATH_MAX];
+        const char *pattern = json_string_value(json_array_get(names, k));
+        element_path(full, sizeof full, path, "names", names, k);
+        wi_priv_suggest_t s;
+        wi_priv_suggest_init(&s, pattern);
+        struct offer_names o = {&s};
+        wi_module_named_parameters(m, offer_names_visit, &o);
+        const char *best = wi_priv_suggest_best(&s);
+        de->explained = 1;
+        if (wi_priv_diag_add(de->list, WI_DIAG_NAMES_UNMATCHED, full, best,
+                             "names pattern '%s' matches no parameter of %s%s%s%s",
+                             pattern, wi_module_type(m),
+                             best ? "; did you mean '" : "", best ? best : "",
+                             best ? "'?" : "") < 0)
+            return WI_ENOMEM;
+    }
+    return 0;
+}
+
+/* `names` is weightinit's own key: a list of patterns, alone in its entry
+ * beside the initializer's arguments (what layer, override or a bias
+ * would mean next to it is ambiguous, so they are refused). */
+static int check_names(const json_t *cfg, const json_t *names, const char *path,
+                       wi_error_t *err)
+{
+    char full[WI_PATH_MAX], repr[80];
+    int ok = json_is_array(names) && json_array_size(names) > 0;
+    for (size_t i = 0; ok && i < json_array_size(names); i++) {
+        const char *s = json_string_value(json_array_get(names, i));
+        ok = s && *s;
+    }
+    if (!ok)
+        return cfg_error(path, "names", err, WI_EINVAL,
+                         "names must be a non-empty list of parameter name "
+                         "patterns (strings; '*' within a name component, "
+                         "'**' across components), got %s",
+                         wi_priv_json_repr(names, repr, sizeof repr));
+    static const char *const refused[] = {"layer", "override", "bias", "bias_prob"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        if (!json_object_get(cfg, refused[i]))
+            continue;
+        wi_priv_path_key(full, sizeof full, path, refused[i]);
+        return wi_error_set(err, WI_EINVAL, NULL, full,
+                            "an entry with `names` applies its initializer to "
+                            "the named parameters only and takes no `%s`; put "
+                            "the %s rule in an entry of its own",
+                            refused[i], i < 2 ? "module-wide" : "bias");
+    }
+    return 0;
+}
+
+/* The names entry: the initializer's tensor function on every parameter
+ * of m whose dotted name (relative to m) a pattern matches, in
+ * state_dict order. */
+static int run_names(wi_module_t *m, const json_t *cfg, const json_t *names,
+                     const char *path, wi_context_t *ctx, struct entry_diag *de,
+                     wi_error_t *err)
+{
+    struct instance in;
+    int rc = instance_new(cfg, path, ctx, &in, err);
+    if (rc < 0)
+        return rc;
+    if (!WI_INITIALIZER_HAS(in.type, init_tensor) || !in.type->init_tensor) {
+        rc = cfg_error(path, "names", err, WI_EINVAL,
+                       "%s cannot take `names`: it has no tensor function "
+                       "(it initialises whole modules only)", in.type->name);
+        instance_free(&in);
+        return rc;
+    }
+    unsigned char *matched = calloc(json_array_size(names), 1);
+    struct names_walk w = {&in, names, matched, path, ctx, err, 0};
+    if (!matched)
+        rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    else if (wi_module_named_parameters(m, names_visit, &w) != 0)
+        rc = w.rc;
+    if (rc == 0)
+        rc = attribute(ctx, m, in.type->info(in.self), de ? &de->writes : NULL, err);
+    if (rc == 0 && de)
+        rc = report_names(m, names, matched, path, de);
+    free(matched);
+    instance_free(&in);
+    return rc;
+}
+
+/* ---- overrides ----------------------------------------------------------- */
 
 static int no_child(const wi_module_t *m, const char *name, const char *path,
                     wi_error_t *err)
 {
-    char full[WI_PATH_MAX], names[300] = "";
+    char full[WI_PATH_MAX], names[300] = "", hint[200] = "";
     size_t len = 0;
-    for (size_t i = 0; i < wi_module_child_count(m) && len < sizeof names; i++)
-        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
-                                i ? ", " : "", wi_module_child_name(m, i));
+    wi_priv_suggest_t s;
+    wi_priv_suggest_init(&s, name);
+    for (size_t i = 0; i < wi_module_child_count(m); i++) {
+        wi_priv_suggest_offer(&s, wi_module_child_name(m, i), NULL);
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                    i ? ", " : "", wi_module_child_name(m, i));
+    }
+    if (wi_priv_suggest_best(&s))
+        snprintf(hint, sizeof hint, "; did you mean '%s'?", wi_priv_suggest_best(&s));
     wi_priv_path_key(full, sizeof full, path, "name");
     if (wi_module_find_parameter(m, name))
         return wi_error_set(err, WI_EINVAL, NULL, full,
                             "'%s' is a parameter of %s, not a child module; "
-                            "override needs a child's name (children: %s)",
+                            "override needs a child's name (children: %s); "
+                            "to pick parameters by name use `names`",
                             name, wi_module_type(m), len ? names : "none");
     return wi_error_set(err, WI_ENOTFOUND, NULL, full,
-                        "%s has no child '%s' (children: %s)",
-                        wi_module_type(m), name, len ? names : "none");
+                        "%s has no child '%s'%s (children: %s)",
+                        wi_module_type(m), name, hint, len ? names : "none");
 }
 
 /* _initialize_override(module, override, cfg). */
 static int run_override_one(wi_module_t *m, const json_t *ov, const json_t *cfg,
-                            const char *path, wi_context_t *ctx, wi_error_t *err)
+                            const char *path, wi_context_t *ctx,
+                            struct entry_diag *de, wi_error_t *err)
 {
     char repr[80];
     if (!json_is_object(ov))
@@ -328,41 +700,82 @@ static int run_override_one(wi_module_t *m, const json_t *ov, const json_t *cfg,
     if (rc == 0 && !child)
         rc = no_child(m, child_name, path, err);
     if (rc == 0)
-        rc = run_initializer(child, cp, 1, path, ctx, err);
+        rc = run_initializer(child, cp, 1, path, ctx, de, err);
     json_decref(cp);
     return rc;
 }
 
 static int run_overrides(wi_module_t *m, const json_t *override,
                          const json_t *cfg, const char *path, wi_context_t *ctx,
-                         wi_error_t *err)
+                         struct entry_diag *de, wi_error_t *err)
 {
     char opath[WI_PATH_MAX], ipath[WI_PATH_MAX];
     wi_priv_path_key(opath, sizeof opath, path, "override");
     if (!json_is_array(override))
-        return run_override_one(m, override, cfg, opath, ctx, err);
+        return run_override_one(m, override, cfg, opath, ctx, de, err);
     for (size_t i = 0; i < json_array_size(override); i++) {
         wi_priv_path_index(ipath, sizeof ipath, opath, i);
-        int rc = run_override_one(m, json_array_get(override, i), cfg, ipath, ctx, err);
+        int rc = run_override_one(m, json_array_get(override, i), cfg, ipath,
+                                  ctx, de, err);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
+/* An entry that wrote nothing and was not explained by an unmatched
+ * layer or names pattern. */
+static int report_no_effect(const wi_module_t *m, const json_t *cfg,
+                            const char *path, struct entry_diag *de)
+{
+    const char *type = json_string_value(json_object_get(cfg, "type"));
+    const json_t *layer = json_object_get(cfg, "layer");
+    int selects = (layer && !json_is_null(layer)) || json_object_get(cfg, "override");
+    if (!selects && !is_pretrained(cfg))
+        return wi_priv_diag_add(de->list, WI_DIAG_NO_EFFECT, path, NULL,
+                                "this %s entry has no `layer`, `override` or "
+                                "`names`, so it initialises nothing (MMEngine "
+                                "skips it silently, mmdetection#5318); add "
+                                "\"layer\" with the module types to initialise",
+                                type);
+    if (is_pretrained(cfg))
+        return wi_priv_diag_add(de->list, WI_DIAG_NO_EFFECT, path, NULL,
+                                "this Pretrained entry loaded no parameter of %s",
+                                wi_module_type(m));
+    return wi_priv_diag_add(de->list, WI_DIAG_NO_EFFECT, path, NULL,
+                            "this %s entry wrote no parameter of %s (the modules "
+                            "it selects have no weight or bias it initialises)",
+                            type, wi_module_type(m));
+}
+
 /* initialize(module, cfg) for one config object. */
 static int run_cfg(wi_module_t *m, const json_t *cfg, const char *path,
-                   wi_context_t *ctx, wi_error_t *err)
+                   wi_context_t *ctx, int collect, wi_error_t *err)
 {
+    struct entry_diag de = {ctx->diagnostics, 0, 0};
+    struct entry_diag *dp = collect && ctx->diagnostics && ctx->tracker ? &de : NULL;
     json_t *cp = json_deep_copy(cfg);
+    json_t *names = json_incref(json_object_get(cp, "names"));
     json_t *override = json_incref(json_object_get(cp, "override"));
-    json_object_del(cp, "override");
-    int rc = run_initializer(m, cp, 0, path, ctx, err);
-    if (rc == 0 && override) {
-        json_object_del(cp, "layer");
-        rc = run_overrides(m, override, cp, path, ctx, err);
+    int rc = 0;
+    if (names) {
+        rc = check_names(cp, names, path, err);
+        json_object_del(cp, "names");
+        if (rc == 0)
+            rc = run_names(m, cp, names, path, ctx, dp, err);
+    } else {
+        json_object_del(cp, "override");
+        rc = run_initializer(m, cp, 0, path, ctx, dp, err);
+        if (rc == 0 && override) {
+            json_object_del(cp, "layer");
+            rc = run_overrides(m, override, cp, path, ctx, dp, err);
+        }
     }
+    if (rc == 0 && dp && de.writes == 0 && !de.explained &&
+        report_no_effect(m, cfg, path, dp) < 0)
+        rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     json_decref(override);
+    json_decref(names);
     json_decref(cp);
     return rc;
 }
@@ -395,16 +808,11 @@ static int check_cfgs(const json_t *cfgs, const char *base, wi_error_t *err)
     return 0;
 }
 
-static int is_pretrained(const json_t *cfg)
-{
-    const char *t = json_string_value(json_object_get(cfg, "type"));
-    return t && strcmp(t, "Pretrained") == 0;
-}
-
 /* Runs the configs of one phase: want_pretrained selects MMEngine's split
  * (Pretrained last so loaded weights win). */
 static int run_cfgs(wi_module_t *m, const json_t *cfgs, const char *base,
-                    int want_pretrained, wi_context_t *ctx, wi_error_t *err)
+                    int want_pretrained, int collect, wi_context_t *ctx,
+                    wi_error_t *err)
 {
     char path[WI_PATH_MAX];
     size_t n = json_is_array(cfgs) ? json_array_size(cfgs) : 1;
@@ -416,7 +824,7 @@ static int run_cfgs(wi_module_t *m, const json_t *cfgs, const char *base,
             wi_priv_path_index(path, sizeof path, base, i);
         else
             snprintf(path, sizeof path, "%s", base);
-        int rc = run_cfg(m, c, path, ctx, err);
+        int rc = run_cfg(m, c, path, ctx, collect, err);
         if (rc < 0)
             return rc;
     }
@@ -452,7 +860,7 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
     wi_error_clear(&local);
     int rc = check_cfgs(init_cfg, "init_cfg", err);
     if (rc < 0 || ctx->tracker) /* nested: the caller attributes */
-        return rc < 0 ? rc : run_cfgs(m, init_cfg, "init_cfg", -1, ctx, err);
+        return rc < 0 ? rc : run_cfgs(m, init_cfg, "init_cfg", -1, 0, ctx, err);
     /* MMEngine's initialize() reports nothing; we attribute its writes as
      * init_weights' are, and say which call left a parameter unwritten. */
     struct wi_priv_tracker t;
@@ -466,15 +874,14 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
         rc = wi_module_set_parameter_info(t.items[k].owner, t.items[k].index,
                                           same, err);
     if (rc == 0)
-        rc = run_cfgs(m, init_cfg, "init_cfg", -1, ctx, err);
+        rc = run_cfgs(m, init_cfg, "init_cfg", -1, 1, ctx, err);
     stop_tracking(ctx, &t);
     return rc;
 }
 
 /* ---- init_weights ------------------------------------------------------ */
 
-/* The JSON path of m's init_cfg in the model file: children.a.children.b. */
-static void cfg_path(const wi_module_t *m, char *out, size_t size)
+void wi_priv_cfg_path(const wi_module_t *m, char *out, size_t size)
 {
     const wi_module_t *chain[64] = {NULL};
     size_t depth = 0;
@@ -512,7 +919,7 @@ static int init_children(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
         snprintf(info, sizeof info,
                  "Initialized by user-defined `init_weights` in %s",
                  wi_module_type(c));
-        if ((rc = attribute(ctx, c, info, err)) < 0)
+        if ((rc = attribute(ctx, c, info, NULL, err)) < 0)
             return rc;
     }
     return 0;
@@ -533,7 +940,7 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
                   !(json_is_object(cfgs) && json_object_size(cfgs) == 0) &&
                   !(json_is_array(cfgs) && json_array_size(cfgs) == 0);
     char base[WI_PATH_MAX];
-    cfg_path(m, base, sizeof base);
+    wi_priv_cfg_path(m, base, sizeof base);
     int rc = 0;
     if (has_cfg) {
         char *repr = wi_priv_python_repr(cfgs);
@@ -542,12 +949,12 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
         free(repr);
         rc = check_cfgs(cfgs, base, err);
         if (rc == 0)
-            rc = run_cfgs(m, cfgs, base, 0, ctx, err);
+            rc = run_cfgs(m, cfgs, base, 0, 1, ctx, err);
     }
     if (rc == 0)
         rc = init_children(m, ctx, err);
     if (rc == 0 && has_cfg)
-        rc = run_cfgs(m, cfgs, base, 1, ctx, err);
+        rc = run_cfgs(m, cfgs, base, 1, 1, ctx, err);
     if (rc == 0)
         wi_module_set_is_init(m, 1);
     return rc;
@@ -572,7 +979,7 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
         snprintf(info, sizeof info,
                  "Initialized by user-defined `init_weights` in %s",
                  wi_module_type(m));
-        rc = attribute(ctx, m, info, err);
+        rc = attribute(ctx, m, info, NULL, err);
     }
     stop_tracking(ctx, &t);
     return rc;

@@ -16,6 +16,7 @@
 
 #include <weightinit/registry.h>
 
+#include "base/suggest.h"
 #include "plugin/registry_internal.h"
 
 struct entry {
@@ -146,7 +147,7 @@ int wi_registry_add_initializer(wi_registry_t *reg,
                                 const wi_initializer_type_t *type,
                                 const char *origin, wi_error_t *err)
 {
-    if (!type || type->struct_size < sizeof(wi_initializer_type_t) ||
+    if (!type || type->struct_size < WI_INITIALIZER_TYPE_SIZE_1_0 ||
         !type->create || !type->info || !type->destroy ||
         !type->init_module == !type->apply)
         return wi_error_set(err, WI_EPLUGIN, origin, NULL,
@@ -508,25 +509,6 @@ int wi_registry_load_search_path(wi_registry_t *reg)
 
 /* ---- lookups ---------------------------------------------------------- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-    if (la >= 64 || lb >= 64)
-        return 64;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof *cur);
-    }
-    return prev[lb];
-}
-
 static int by_entry_name(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
@@ -554,7 +536,7 @@ static void not_found(const wi_registry_t *reg, const char *name,
         if (len < sizeof names)
             len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
                                     len ? ", " : "", e->name);
-        size_t d = edit_distance(name, e->name);
+        size_t d = wi_priv_edit_distance(name, e->name);
         if (d < best) {
             best = d;
             snprintf(hint, sizeof hint, "did you mean '%s'? ", e->name);

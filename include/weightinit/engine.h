@@ -17,7 +17,11 @@ extern "C" {
 /* The top-level init_weights() on m (MMEngine semantics: own init_cfg,
  * then children, then Pretrained entries).  Logs through ctx; a second
  * call on an initialised module only warns.  Errors name the module path
- * and the init_cfg JSON path. */
+ * and the init_cfg JSON path.  An init_cfg entry may also carry `names`
+ * (weightinit's extension: parameters by dotted-name pattern,
+ * docs/model-format.md).  With a wi_diagnostics_t lent to ctx
+ * (diagnostics.h), the rules that matched or did nothing are recorded;
+ * wi_initialize records them too. */
 int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err);
 
 /* MMEngine's initialize(module, init_cfg) for any module (cfg: an object

@@ -35,8 +35,9 @@ extern "C" {
  *      functional API, errors, logging.
  * 1.1: module types (register_module_type, base_init_weights,
  *      module_child_name).
- * 1.2: checkpoints (load_checkpoint). */
-#define WI_PLUGIN_ABI_MINOR 2
+ * 1.2: checkpoints (load_checkpoint).
+ * 1.3: wi_initializer_type_t.init_tensor (init_cfg `names` entries). */
+#define WI_PLUGIN_ABI_MINOR 3
 
 typedef struct wi_module wi_module_t;
 typedef int (*wi_init_weights_fn)(wi_module_t *m, wi_context_t *ctx,
@@ -89,7 +90,23 @@ typedef struct wi_initializer_type {
     /* MMEngine's _get_init_info(): "KaimingInit: a=0, ..." (owned by self). */
     const char *(*info)(void *self);
     void (*destroy)(void *self);
+    /* --- 1.3: members below are read only when struct_size covers them,
+     * so a type built against an older header stays valid. --- */
+    /* The initializer's function on one bare tensor (Normal: normal_(t,
+     * mean, std); Kaiming: kaiming_normal_/uniform_(t, ...)), used for an
+     * init_cfg entry's `names` (weightinit's extension: parameters picked
+     * by name).  No bias handling: `names` entries take no bias.  May be
+     * NULL: such a type cannot be used with `names`. */
+    int (*init_tensor)(void *self, const wi_host_t *host, wi_tensor_t *t,
+                       wi_context_t *ctx, wi_error_t *err);
 } wi_initializer_type_t;
+
+/* The size of an initializer type built against ABI 1.0 to 1.2. */
+#define WI_INITIALIZER_TYPE_SIZE_1_0 offsetof(wi_initializer_type_t, init_tensor)
+/* 1 when type (registered with its struct_size) has `member`. */
+#define WI_INITIALIZER_HAS(type, member)                                      \
+    ((type)->struct_size >=                                                  \
+     offsetof(wi_initializer_type_t, member) + sizeof((type)->member))
 
 typedef struct wi_module_type {
     uint32_t struct_size; /* sizeof(wi_module_type_t) */

@@ -7,6 +7,7 @@
 
 #include <weightinit/checkpoint.h>
 #include <weightinit/context.h>
+#include <weightinit/diagnostics.h>
 #include <weightinit/engine.h>
 #include <weightinit/error.h>
 #include <weightinit/functional.h>

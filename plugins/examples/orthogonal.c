@@ -236,7 +236,7 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
 
 static const wi_initializer_type_t orthogonal_type = {
     sizeof(wi_initializer_type_t), "Orthogonal", WI_INIT_BASE_ARGS, create,
-    init_module, NULL, info, destroy};
+    init_module, NULL, info, destroy, NULL};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

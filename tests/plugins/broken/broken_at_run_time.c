@@ -26,7 +26,7 @@ static void destroy(void *s) {}
 
 static const wi_initializer_type_t fail_type = {
     sizeof(wi_initializer_type_t), "FailAtRunTime", WI_INIT_BASE_ARGS,
-    create, init_module, NULL, info, destroy};
+    create, init_module, NULL, info, destroy, NULL};
 
 static int register_types(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err)

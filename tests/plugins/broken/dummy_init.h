@@ -32,7 +32,7 @@ static void dummy_destroy(void *self) {}
     }                                                                        \
     static const wi_initializer_type_t var = {                               \
         sizeof(wi_initializer_type_t), name, WI_INIT_BASE_ARGS,              \
-        var##_create, dummy_init_module, NULL, dummy_info, dummy_destroy}
+        var##_create, dummy_init_module, NULL, dummy_info, dummy_destroy, NULL}
 
 /* A plugin that registers one dummy type `type_name` behind a descriptor
  * written by hand with the given (possibly wrong) ABI fields. */
