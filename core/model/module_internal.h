@@ -20,4 +20,12 @@ WI_INTERNAL wi_module_t *wi_priv_module_find_child_n(const wi_module_t *m,
 WI_INTERNAL int wi_priv_module_has_state(const wi_module_t *m,
                                          const char *name, size_t len);
 
+/* A deep copy of m's subtree (copy.deepcopy of an nn.Module): new tensors
+ * with the same values, init_cfg, arguments, bases and init_weights; the
+ * copy has no parent.  A module whose plugin type keeps private data
+ * (wi_module_set_user_data) cannot be copied: WI_EUNSUPPORTED.  New
+ * reference, NULL with err filled. */
+WI_INTERNAL wi_module_t *wi_priv_module_clone(const wi_module_t *m,
+                                              wi_error_t *err);
+
 #endif
