@@ -399,7 +399,8 @@ static int apply_order(const struct wi_loader *l, const json_t *order,
             rc = order_error(l, ipath, "is not a parameter or child of this node",
                              json_string_value(e), ms);
         else if (json_is_null(at))
-            rc = order_error(l, ipath, "is listed twice", json_string_value(e), ms);
+            rc = wi_error_set(l->err, WI_EINVAL, l->source, ipath,
+                              "'%s' is listed twice", json_string_value(e));
         else {
             sorted[n++] = ms->items[json_integer_value(at)];
             if (json_object_set_new(index, json_string_value(e), json_null()) < 0)

@@ -228,13 +228,16 @@ def case_params_key_order():
 
 def case_clone_then_init():
     """Clones are separate tensors: an init_cfg Normal on every Linear after
-    construction gives each copy its own draws (MMEngine's NormalInit)."""
+    construction gives each copy its own draws (MMEngine's NormalInit);
+    BatchNorm buffers (float and int64) are copied too."""
     model = {
         "type": "Net",
         "children": {
             "layers": {"type": "ModuleList", "plain": True, "repeat": 3, "clone": True,
                        "child": {"type": "Layer", "plain": True,
-                                 "children": {"fc": lin(5, 5), "out": lin(5, 2)}}},
+                                 "children": {"fc": lin(5, 5),
+                                              "bn": {"type": "BatchNorm1d", "num_features": 5},
+                                              "out": lin(5, 2)}}},
             "extra": {"type": "ModuleList", "plain": True, "repeat": 2,
                       "child": lin(2, 2)},
         },
@@ -246,6 +249,7 @@ def case_clone_then_init():
             def __init__(self):
                 super().__init__()
                 self.fc = nn.Linear(5, 5)
+                self.bn = nn.BatchNorm1d(5)
                 self.out = nn.Linear(5, 2)
 
         class Net(nn.Module):
