@@ -151,9 +151,23 @@ static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
     return m;
 }
 
+int wi_priv_model_count_modules(const struct wi_loader *l, size_t n,
+                                const char *path)
+{
+    *l->modules += n;
+    if (*l->modules <= WI_MODEL_MAX_MODULES)
+        return 0;
+    return wi_error_set(l->err, WI_EINVAL, l->source, path,
+                        "the model has more than %d modules (through repeat "
+                        "and use); that is more than any real model, and "
+                        "would not fit in memory", WI_MODEL_MAX_MODULES);
+}
+
 static wi_module_t *build_resolved(const struct wi_loader *l, const json_t *node,
                                    const char *path)
 {
+    if (wi_priv_model_count_modules(l, 1, path) < 0)
+        return NULL;
     if (!json_is_object(node)) {
         wi_priv_model_node_error(l, path, "", node, "a module object with a \"type\"");
         return NULL;
@@ -223,7 +237,8 @@ static int load_model_plugins(const struct wi_loader *l, const json_t *list)
 int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
                           const char *source, wi_error_t *err)
 {
-    struct wi_loader l = {ctx, source, err, NULL};
+    size_t modules = 0;
+    struct wi_loader l = {ctx, source, err, NULL, &modules};
     const json_t *plugins = json_is_object(root) ? json_object_get(root, "plugins")
                                                   : NULL;
     return plugins ? load_model_plugins(&l, plugins) : 0;
@@ -237,7 +252,8 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
     if (!err) /* the loader reads back codes it set */
         err = &local;
     wi_error_clear(&local);
-    struct wi_loader l = {ctx, source, err, NULL};
+    size_t modules = 0;
+    struct wi_loader l = {ctx, source, err, NULL, &modules};
     int is_root = !path || !path[0];
     json_t *plugins = json_object_get(node, "plugins");
     if (plugins && is_root && load_model_plugins(&l, plugins) < 0)

@@ -21,7 +21,17 @@ struct wi_loader {
     const char *source;
     wi_error_t *err;
     const json_t *definitions;
+    size_t *modules; /* built so far, against WI_MODEL_MAX_MODULES */
 };
+
+/* A few nested repeats or definitions used twice at each of many levels
+ * make a tiny file describe billions of modules; the largest real models
+ * have well under 100000, so a build stops at this many. */
+#define WI_MODEL_MAX_MODULES 1000000
+
+/* Counts n more modules built at path; WI_EINVAL past the limit. */
+WI_INTERNAL int wi_priv_model_count_modules(const struct wi_loader *l,
+                                            size_t n, const char *path);
 
 /* Builds the node at JSON path `path` (model.c): resolves "use", then a
  * built-in layer or a custom module.  NULL with l->err filled. */

@@ -29,6 +29,7 @@ struct repeat {
     int64_t n;
     const json_t *child;
     int clone;
+    size_t size; /* modules in the clone's original */
 };
 
 struct members {
@@ -341,7 +342,7 @@ static int collect(const struct wi_loader *l, const json_t *node,
     json_object_foreach((json_t *)node, key, v) {
         if (rc == 0 && (strcmp(key, "params") == 0 ||
                         (r->n < 0 && strcmp(key, "children") == 0)))
-            rc = add_kind(l, ms, node, path, key, &(struct repeat){-1, NULL, 0});
+            rc = add_kind(l, ms, node, path, key, &(struct repeat){-1, NULL, 0, 0});
         else if (rc == 0 && r->n >= 0 && strcmp(key, "repeat") == 0)
             rc = add_kind(l, ms, node, path, key, r);
     }
@@ -452,6 +453,13 @@ static int build_child(const struct wi_loader *l, wi_module_t *m,
     return add_child(l, m, mb->name, c, full);
 }
 
+static int count_one(wi_module_t *m, void *ud)
+{
+    (void)m;
+    ++*(size_t *)ud;
+    return 0;
+}
+
 int wi_priv_model_build_members(const struct wi_loader *l, wi_module_t *m,
                                 const json_t *node, const char *path)
 {
@@ -471,6 +479,15 @@ int wi_priv_model_build_members(const struct wi_loader *l, wi_module_t *m,
     if (rc == 0 && r.clone &&
         !(original = wi_priv_model_build_node(l, r.child, cpath)))
         rc = l->err->code ? l->err->code : WI_EINVAL;
+    /* The copies (all but the last, which is the original) all at once:
+     * a count too large fails before any copy is made. */
+    if (original) {
+        wi_module_apply(original, count_one, &r.size);
+        if (r.n > 1 && r.size > WI_MODEL_MAX_MODULES / (size_t)(r.n - 1))
+            r.size = WI_MODEL_MAX_MODULES;
+        rc = wi_priv_model_count_modules(l, r.size * (size_t)(r.n > 1 ? r.n - 1 : 0),
+                                         cpath);
+    }
     int64_t clones_left = r.n;
     for (size_t i = 0; rc == 0 && i < ms.size; i++)
         rc = ms.items[i].is_param
