@@ -1,4 +1,6 @@
-/* The model JSON loader (model-format.md v1). */
+/* The model JSON loader (model-format.md): module nodes, built-in layers,
+ * custom modules, the root's plugins; definitions and members are in
+ * model_defs.c and model_members.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,16 +9,13 @@
 
 #include "base/input.h"
 #include "base/jsonutil.h"
+#include "model/model_internal.h"
 #include "plugin/registry_internal.h"
 
-struct loader {
-    wi_context_t *ctx;
-    const char *source;
-    wi_error_t *err;
-};
 
-static int node_error(const struct loader *l, const char *path,
-                      const char *key, const json_t *v, const char *expected)
+int wi_priv_model_node_error(const struct wi_loader *l, const char *path,
+                             const char *key, const json_t *v,
+                             const char *expected)
 {
     char full[WI_PATH_MAX], repr[80];
     wi_priv_path_key(full, sizeof full, path, key);
@@ -25,20 +24,21 @@ static int node_error(const struct loader *l, const char *path,
                         wi_priv_json_repr(v, repr, sizeof repr));
 }
 
-static wi_module_t *build_node(const struct loader *l, const json_t *node,
-                               const char *path);
 
 static const char *const custom_keys[] = {"type", "children", "params",
-                                          "init_cfg", "bases", "plain", NULL};
+                                          "init_cfg", "bases", "plain",
+                                          "repeat", "child", "clone", "order",
+                                          NULL};
 
-static int check_custom_keys(const struct loader *l, const json_t *node,
+static int check_custom_keys(const struct wi_loader *l, const json_t *node,
                              const char *path, int is_root)
 {
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)node, key, v) {
         int ok = is_root && (strcmp(key, "plugins") == 0 ||
-                             strcmp(key, "tie") == 0); /* model/tie.c */
+                             strcmp(key, "tie") == 0 || /* model/tie.c */
+                             strcmp(key, "definitions") == 0);
         for (size_t i = 0; custom_keys[i] && !ok; i++)
             ok = strcmp(custom_keys[i], key) == 0;
         if (!ok) {
@@ -47,8 +47,8 @@ static int check_custom_keys(const struct loader *l, const json_t *node,
             return wi_error_set(l->err, WI_EINVAL, l->source, full,
                                 "unknown key '%s' in custom module '%s' "
                                 "(accepted: type, children, params, init_cfg, "
-                                "bases, plain; '%s' is not a built-in layer "
-                                "type)", key,
+                                "bases, plain, repeat, child, clone, order; "
+                                "'%s' is not a built-in layer type)", key,
                                 json_string_value(json_object_get(node, "type")),
                                 json_string_value(json_object_get(node, "type")));
         }
@@ -56,54 +56,18 @@ static int check_custom_keys(const struct loader *l, const json_t *node,
     return 0;
 }
 
-static int add_params(const struct loader *l, wi_module_t *m,
-                      const json_t *params, const char *path)
-{
-    char ppath[WI_PATH_MAX], full[WI_PATH_MAX];
-    wi_priv_path_key(ppath, sizeof ppath, path, "params");
-    if (!json_is_object(params))
-        return node_error(l, path, "params", params,
-                          "an object of name -> shape");
-    const char *name;
-    json_t *shape;
-    json_object_foreach((json_t *)params, name, shape) {
-        int64_t dims[WI_MAX_DIMS];
-        size_t n = json_is_array(shape) ? json_array_size(shape) : 0;
-        int ok = json_is_array(shape) && n <= WI_MAX_DIMS;
-        for (size_t i = 0; ok && i < n; i++) {
-            json_t *d = json_array_get(shape, i);
-            ok = json_is_integer(d) && json_integer_value(d) >= 0;
-            dims[i] = ok ? json_integer_value(d) : 0;
-        }
-        if (!ok)
-            return node_error(l, ppath, name, shape,
-                              "a shape: a list of at most 8 non-negative ints");
-        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, (int)n, dims, l->err);
-        int rc = t ? wi_module_add_parameter_new(m, name, t, l->err) : WI_ENOMEM;
-        if (rc < 0) {
-            wi_priv_path_key(full, sizeof full, ppath, name);
-            if (l->err) {
-                snprintf(l->err->source, sizeof l->err->source, "%s", l->source ? l->source : "");
-                snprintf(l->err->path, sizeof l->err->path, "%s", full);
-            }
-            return rc;
-        }
-    }
-    return 0;
-}
-
-static int add_bases(const struct loader *l, wi_module_t *m,
+static int add_bases(const struct wi_loader *l, wi_module_t *m,
                      const json_t *bases, const char *path)
 {
     if (!bases)
         return wi_module_add_base(m, wi_module_is_base_module(m) ? "BaseModule" : "Module",
                                   l->err);
     if (!json_is_array(bases))
-        return node_error(l, path, "bases", bases, "a list of class names");
+        return wi_priv_model_node_error(l, path, "bases", bases, "a list of class names");
     for (size_t i = 0; i < json_array_size(bases); i++) {
         json_t *b = json_array_get(bases, i);
         if (!json_is_string(b))
-            return node_error(l, path, "bases", bases, "a list of class names");
+            return wi_priv_model_node_error(l, path, "bases", bases, "a list of class names");
         int rc = wi_module_add_base(m, json_string_value(b), l->err);
         if (rc < 0)
             return rc;
@@ -111,38 +75,11 @@ static int add_bases(const struct loader *l, wi_module_t *m,
     return 0;
 }
 
-static int add_children(const struct loader *l, wi_module_t *m,
-                        const json_t *children, const char *path)
-{
-    char cpath[WI_PATH_MAX], full[WI_PATH_MAX];
-    if (!json_is_object(children))
-        return node_error(l, path, "children", children,
-                          "an object of name -> module");
-    wi_priv_path_key(cpath, sizeof cpath, path, "children");
-    const char *name;
-    json_t *child;
-    json_object_foreach((json_t *)children, name, child) {
-        wi_priv_path_key(full, sizeof full, cpath, name);
-        wi_module_t *c = build_node(l, child, full);
-        if (!c)
-            return l->err ? l->err->code : WI_EINVAL;
-        int rc = wi_module_add_child_new(m, name, c, l->err);
-        if (rc < 0) {
-            if (l->err) {
-                snprintf(l->err->source, sizeof l->err->source, "%s", l->source ? l->source : "");
-                snprintf(l->err->path, sizeof l->err->path, "%s", full);
-            }
-            return rc;
-        }
-    }
-    return 0;
-}
-
-static int check_init_cfg(const struct loader *l, const json_t *cfg,
+static int check_init_cfg(const struct wi_loader *l, const json_t *cfg,
                           const char *path, int is_base)
 {
     if (!is_base)
-        return node_error(l, path, "init_cfg", cfg,
+        return wi_priv_model_node_error(l, path, "init_cfg", cfg,
                           "no init_cfg on a plain module (\"plain\": true)");
     if (json_is_object(cfg))
         return 0;
@@ -153,17 +90,17 @@ static int check_init_cfg(const struct loader *l, const json_t *cfg,
             char ipath[WI_PATH_MAX];
             wi_priv_path_index(ipath, sizeof ipath, apath, i);
             if (!json_is_object(json_array_get(cfg, i)))
-                return node_error(l, ipath, "", json_array_get(cfg, i),
+                return wi_priv_model_node_error(l, ipath, "", json_array_get(cfg, i),
                                   "an initializer config object with a 'type'");
         }
         return 0;
     }
-    return node_error(l, path, "init_cfg", cfg,
+    return wi_priv_model_node_error(l, path, "init_cfg", cfg,
                       "an object or a list of objects");
 }
 
 /* A module type from a plugin adds its own parameters and init_weights. */
-static int apply_module_type(const struct loader *l, wi_module_t *m,
+static int apply_module_type(const struct wi_loader *l, wi_module_t *m,
                              const wi_module_type_t *mt, const json_t *node,
                              const char *path)
 {
@@ -180,14 +117,14 @@ static int apply_module_type(const struct loader *l, wi_module_t *m,
     return rc;
 }
 
-static wi_module_t *build_custom(const struct loader *l, const json_t *node,
+static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
                                  const char *type, const char *path)
 {
     const wi_module_type_t *mt =
         wi_registry_find_module_type(wi_context_registry(l->ctx), type);
     json_t *plain = json_object_get(node, "plain");
     if (plain && !json_is_boolean(plain)) {
-        node_error(l, path, "plain", plain, "true or false");
+        wi_priv_model_node_error(l, path, "plain", plain, "true or false");
         return NULL;
     }
     int is_base = plain ? !json_is_true(plain) : mt ? mt->is_base_module : 1;
@@ -201,13 +138,11 @@ static wi_module_t *build_custom(const struct loader *l, const json_t *node,
     int rc = mt ? 0 : check_custom_keys(l, node, path, path[0] == '\0');
     if (rc == 0)
         rc = add_bases(l, m, json_object_get(node, "bases"), path);
-    if (rc == 0 && (v = json_object_get(node, "params")))
-        rc = add_params(l, m, v, path);
     if (rc == 0 && (v = json_object_get(node, "init_cfg")) &&
         (rc = check_init_cfg(l, v, path, is_base)) == 0)
         wi_module_set_init_cfg_new(m, json_deep_copy(v));
-    if (rc == 0 && (v = json_object_get(node, "children")))
-        rc = add_children(l, m, v, path);
+    if (rc == 0)
+        rc = wi_priv_model_build_members(l, m, node, path);
     if (rc == 0 && mt)
         rc = apply_module_type(l, m, mt, node, path);
     if (rc < 0) {
@@ -217,16 +152,30 @@ static wi_module_t *build_custom(const struct loader *l, const json_t *node,
     return m;
 }
 
-static wi_module_t *build_node(const struct loader *l, const json_t *node,
-                               const char *path)
+int wi_priv_model_count_modules(const struct wi_loader *l, size_t n,
+                                const char *path)
 {
+    *l->modules += n;
+    if (*l->modules <= WI_MODEL_MAX_MODULES)
+        return 0;
+    return wi_error_set(l->err, WI_EINVAL, l->source, path,
+                        "the model has more than %d modules (through repeat "
+                        "and use); that is more than any real model, and "
+                        "would not fit in memory", WI_MODEL_MAX_MODULES);
+}
+
+static wi_module_t *build_resolved(const struct wi_loader *l, const json_t *node,
+                                   const char *path)
+{
+    if (wi_priv_model_count_modules(l, 1, path) < 0)
+        return NULL;
     if (!json_is_object(node)) {
-        node_error(l, path, "", node, "a module object with a \"type\"");
+        wi_priv_model_node_error(l, path, "", node, "a module object with a \"type\"");
         return NULL;
     }
     json_t *type = json_object_get(node, "type");
     if (!json_is_string(type)) {
-        node_error(l, path, "type", type ? type : json_null(),
+        wi_priv_model_node_error(l, path, "type", type ? type : json_null(),
                    "a string naming the module's class");
         return NULL;
     }
@@ -236,13 +185,27 @@ static wi_module_t *build_node(const struct loader *l, const json_t *node,
     return build_custom(l, node, t, path);
 }
 
+wi_module_t *wi_priv_model_build_node(const struct wi_loader *l,
+                                      const json_t *node, const char *path)
+{
+    if (!json_is_object(node) || !json_object_get(node, "use"))
+        return build_resolved(l, node, path);
+    json_t *origin, *merged = wi_priv_model_resolve_use(l, node, path, &origin);
+    wi_module_t *m = merged ? build_resolved(l, merged, path) : NULL;
+    if (merged && !m)
+        wi_priv_model_blame_origin(l, path, origin);
+    json_decref(merged);
+    json_decref(origin);
+    return m;
+}
+
 /* The root's "plugins": native code the model file asks for, loaded
  * before anything is built, relative to the model file's folder; each
  * file loaded now is logged so that a user sees what a model runs. */
-static int load_model_plugins(const struct loader *l, const json_t *list)
+static int load_model_plugins(const struct wi_loader *l, const json_t *list)
 {
     if (!json_is_array(list))
-        return node_error(l, "", "plugins", list, "a list of plugin file paths");
+        return wi_priv_model_node_error(l, "", "plugins", list, "a list of plugin file paths");
     const char *slash = l->source ? strrchr(l->source, '/') : NULL;
     int dirlen = slash ? (int)(slash - l->source) : 0;
     for (size_t i = 0; i < json_array_size(list); i++) {
@@ -250,7 +213,7 @@ static int load_model_plugins(const struct loader *l, const json_t *list)
         char ipath[WI_PATH_MAX], file[4096];
         wi_priv_path_index(ipath, sizeof ipath, "plugins", i);
         if (!json_is_string(p) || !json_string_value(p)[0])
-            return node_error(l, ipath, "", p, "a plugin file path");
+            return wi_priv_model_node_error(l, ipath, "", p, "a plugin file path");
         const char *name = json_string_value(p);
         if (name[0] == '/' || !slash)
             snprintf(file, sizeof file, "%s", name);
@@ -275,7 +238,8 @@ static int load_model_plugins(const struct loader *l, const json_t *list)
 int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
                           const char *source, wi_error_t *err)
 {
-    struct loader l = {ctx, source, err};
+    size_t modules = 0;
+    struct wi_loader l = {ctx, source, err, NULL, &modules};
     const json_t *plugins = json_is_object(root) ? json_object_get(root, "plugins")
                                                   : NULL;
     return plugins ? load_model_plugins(&l, plugins) : 0;
@@ -289,11 +253,15 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
     if (!err) /* the loader reads back codes it set */
         err = &local;
     wi_error_clear(&local);
-    struct loader l = {ctx, source, err};
+    size_t modules = 0;
+    struct wi_loader l = {ctx, source, err, NULL, &modules};
+    int is_root = !path || !path[0];
     json_t *plugins = json_object_get(node, "plugins");
-    if (plugins && (!path || !path[0]) && load_model_plugins(&l, plugins) < 0)
+    if (plugins && is_root && load_model_plugins(&l, plugins) < 0)
         return NULL;
-    return build_node(&l, node, path ? path : "");
+    if (is_root && wi_priv_model_check_definitions(&l, node) < 0)
+        return NULL;
+    return wi_priv_model_build_node(&l, node, path ? path : "");
 }
 
 json_t *wi_model_read_file(const char *path, wi_error_t *err)

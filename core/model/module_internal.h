@@ -28,4 +28,12 @@ WI_INTERNAL void wi_priv_module_tie_parameter(wi_module_t *m, size_t i,
                                               wi_tensor_t *t);
 WI_INTERNAL int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i);
 
+/* A deep copy of m's subtree (copy.deepcopy of an nn.Module): new tensors
+ * with the same values, init_cfg, arguments, bases and init_weights; the
+ * copy has no parent.  A module whose plugin type keeps private data
+ * (wi_module_set_user_data) cannot be copied: WI_EUNSUPPORTED.  New
+ * reference, NULL with err filled. */
+WI_INTERNAL wi_module_t *wi_priv_module_clone(const wi_module_t *m,
+                                              wi_error_t *err);
+
 #endif

@@ -1,7 +1,8 @@
-/* The model description format (shared spec model-format.md, version 1):
+/* The model description format (docs/model-format.md, versions 1 and 2):
  * a JSON tree of module nodes.  Building a tree constructs every built-in
- * layer with PyTorch's default initialisation, drawing from the context's
- * generator in construction order (depth-first, keys in file order). */
+ * layer with PyTorch's default initialisation and draws every parameter
+ * with an "init", from the context's generator in construction order
+ * (depth-first, keys in file order or a node's "order"). */
 #ifndef WEIGHTINIT_MODEL_H
 #define WEIGHTINIT_MODEL_H
 
@@ -42,7 +43,9 @@ int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
                           const char *source, wi_error_t *err);
 
 /* Builds a tree from a parsed node (borrowed).  source names the file in
- * errors (may be NULL); path is the JSON path of node ("" for a root). */
+ * errors (may be NULL); path is the JSON path of node ("" for a root).
+ * Only a root (path "" or NULL) reads "plugins" and "definitions"; a
+ * "use" below a non-root node finds no definitions. */
 wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
                             const char *source, const char *path,
                             wi_error_t *err);
