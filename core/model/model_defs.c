@@ -4,28 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/suggest.h"
 #include "base/jsonutil.h"
 #include "model/model_internal.h"
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 64;
-    size_t prev[65], cur[65];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof *cur);
-    }
-    return prev[lb];
-}
 
 const char *wi_priv_model_suggest(const char *name, const char *const *names,
                                   size_t count)
@@ -33,7 +14,7 @@ const char *wi_priv_model_suggest(const char *name, const char *const *names,
     const char *best = NULL;
     size_t best_d = strlen(name) < 4 ? 2 : 4;
     for (size_t i = 0; i < count; i++) {
-        size_t d = edit_distance(name, names[i]);
+        size_t d = wi_priv_edit_distance(name, names[i]);
         if (d < best_d) {
             best_d = d;
             best = names[i];

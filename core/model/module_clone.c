@@ -3,16 +3,13 @@
 #include <weightinit/module.h>
 
 #include "model/module_internal.h"
+#include "tensor/tensor_internal.h"
 
+/* A deferred tensor's copy shares no storage and computes nothing: it
+ * gets a copy of the record. */
 static wi_tensor_t *copy_tensor(const wi_tensor_t *t, wi_error_t *err)
 {
-    wi_tensor_t *c = wi_tensor_new(wi_tensor_dtype(t), wi_tensor_ndim(t),
-                                   wi_tensor_shape(t), err);
-    if (c && wi_tensor_copy_(c, t, err) < 0) {
-        wi_tensor_free(c);
-        return NULL;
-    }
-    return c;
+    return wi_priv_tensor_clone(t, err);
 }
 
 /* Parameters (is_buffer 0) or buffers of m into c; a None slot stays None. */

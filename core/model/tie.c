@@ -8,6 +8,7 @@
 #include <weightinit/model.h>
 #include <weightinit/module.h>
 
+#include "base/suggest.h"
 #include "base/jsonutil.h"
 #include "model/module_internal.h"
 
@@ -33,29 +34,6 @@ static int resolve(wi_module_t *root, const char *name, wi_module_t **owner,
     return 0;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(b), row[256], diag;
-    if (n >= 256 || strlen(a) >= 256)
-        return (size_t)-1;
-    for (size_t j = 0; j <= n; j++)
-        row[j] = j;
-    for (size_t i = 1; a[i - 1]; i++) {
-        diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= n; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[n];
-}
-
 struct hint {
     const char *want;
     char best[200];
@@ -65,7 +43,7 @@ struct hint {
 static int closest(const char *name, wi_module_t *owner, size_t index, void *ud)
 {
     struct hint *h = ud;
-    size_t d = edit_distance(h->want, name);
+    size_t d = wi_priv_edit_distance(h->want, name);
     (void)owner;
     (void)index;
     if (d < h->dist) {

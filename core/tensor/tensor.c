@@ -317,3 +317,26 @@ char *wi_shape_format(int ndim, const int64_t *shape, char *buf, size_t size)
         snprintf(buf + used, size - used, "]");
     return buf;
 }
+
+wi_tensor_t *wi_priv_tensor_clone(const wi_tensor_t *t, wi_error_t *err)
+{
+    wi_tensor_t *c = wi_tensor_new(t->dtype, t->ndim, t->shape, err);
+    if (!c || !t->deferred || !c->deferred) {
+        if (c && wi_tensor_copy_(c, t, err) < 0) {
+            wi_tensor_free(c);
+            return NULL;
+        }
+        return c;
+    }
+    if (t->rec) {
+        c->rec = malloc(sizeof *c->rec);
+        if (!c->rec) {
+            wi_tensor_free(c);
+            wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+            return NULL;
+        }
+        *c->rec = *t->rec;
+    }
+    wi_tensor_bump_version(c); /* as copy_ would */
+    return c;
+}

@@ -27,6 +27,10 @@ WI_INTERNAL const struct wi_priv_rec *wi_priv_tensor_rec(const wi_tensor_t *t);
 WI_INTERNAL int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin,
                                     int64_t count, void *out, int threads,
                                     wi_error_t *err);
+/* A new tensor equal to t (copy.deepcopy): a deferred t's record is
+ * copied, nothing computed.  NULL with err. */
+WI_INTERNAL wi_tensor_t *wi_priv_tensor_clone(const wi_tensor_t *t,
+                                              wi_error_t *err);
 /* t's storage for a write of every element: a deferred t gets fresh
  * storage without computing values about to be overwritten.  NULL with
  * err when out of memory. */
