@@ -70,7 +70,20 @@ int cli_output_format(const char *path, wi_checkpoint_format_t *fmt,
  * path, "-", a FIFO or a device. */
 int cli_check_sharded_output(const char *path, const char *what);
 
+/* weightinit plan (cli_plan.c): the write observer's record of a run and
+ * its output (docs/plan.md). */
+typedef struct cli_plan cli_plan_t;
+cli_plan_t *cli_plan_new(void);
+void cli_plan_free(cli_plan_t *p);
+/* Notes every parameter's construction writes and installs the write
+ * observer on ctx; -1 when out of memory. */
+int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx);
+/* The plan of root after initialisation (new reference, NULL for OOM). */
+json_t *cli_plan_json(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d);
+void cli_plan_print(const json_t *plan, FILE *out);
+
 int cmd_init(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_convert(int argc, char **argv);

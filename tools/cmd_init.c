@@ -64,6 +64,7 @@ struct init_opts {
     int no_fsync;                  /* --no-fsync */
     wi_dtype_t dtype;              /* --dtype: F32, F16 or BF16 */
     int strict;                    /* --strict: diagnostics are errors */
+    int plan, json;                /* weightinit plan [--json] */
 };
 
 /* --dtype's names, and torch's name for each (the metadata's "dtype"). */
@@ -80,6 +81,36 @@ static const char *torch_dtype_name(wi_dtype_t dt)
         if (out_dtypes[i].dtype == dt)
             return out_dtypes[i].torch;
     return "float32";
+}
+
+static const char plan_usage[] =
+    "usage: weightinit plan MODEL.json [--init-cfg FILE] [--json] [--strict]\n"
+    "\n"
+    "What init would write, computing no value (instant for any size): every\n"
+    "parameter with its shape, its writes in order (construction, each init_cfg\n"
+    "entry by JSON path, init_weights), the write that gives its values and the\n"
+    "draws taken and skipped; then the rules that matched nothing.\n"
+    "\n"
+    "      --init-cfg FILE      as for init\n"
+    "      --seed N, --rng-profile P, --plugin PATH   as for init\n"
+    "      --json               the plan as JSON on standard output (docs/plan.md)\n"
+    "      --strict             diagnostics are errors (exit 2)\n"
+    "  -q, -v, -h               as for init\n";
+
+/* Options of one command only. */
+static int plan_options_bad(const struct init_opts *o)
+{
+    const char *bad = NULL;
+    if (o->plan)
+        bad = o->output ? "-o" : o->report ? "--report" : o->max_shard ? "--max-shard-size"
+              : o->dtype != WI_DTYPE_F32 ? "--dtype" : o->no_fsync ? "--no-fsync" : NULL;
+    else if (o->json)
+        bad = "--json";
+    if (bad)
+        cli_errorf(o->plan ? "plan writes no file: %s is an option of init"
+                           : "%s is an option of plan (weightinit plan --help)",
+                   bad);
+    return bad != NULL;
 }
 
 /* --threads / WEIGHTINIT_THREADS: 0 (all cores) to 256. */
@@ -158,7 +189,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
            OPT_MAX_SHARD, OPT_THREADS, OPT_NO_FSYNC,
-           OPT_DTYPE, OPT_STRICT };
+           OPT_DTYPE, OPT_STRICT, OPT_JSON };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -171,6 +202,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"no-fsync", no_argument, NULL, OPT_NO_FSYNC},
         {"dtype", required_argument, NULL, OPT_DTYPE},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -198,7 +230,8 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
             break;
         case 'q': cli_log_level = WI_LOG_ERROR; break;
         case 'v': cli_log_level = WI_LOG_DEBUG; break;
-        case 'h': fputs(init_usage, stdout); return 1;
+        case 'h': fputs(o->plan ? plan_usage : init_usage, stdout); return 1;
+        case OPT_JSON: o->json = 1; break;
         case OPT_SEED:
             if (parse_seed(optarg, &o->seed, o->seed_text,
                            sizeof o->seed_text) < 0) {
@@ -245,6 +278,8 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         return -1;
     }
     o->model = argv[optind];
+    if (plan_options_bad(o))
+        return -1;
     /* A WEIGHTINIT_ISA this CPU cannot honour is a bad setting (exit 2). */
     if (!wi_kernel_isa(&err)) {
         cli_error(&err);
@@ -559,6 +594,29 @@ static int apply_ties(wi_module_t *root, const json_t *ties,
     return rc;
 }
 
+/* weightinit plan's output: JSON or text on standard output. */
+static int print_plan(const struct init_opts *o, cli_plan_t *plan, wi_module_t *root,
+                      const wi_diagnostics_t *diags)
+{
+    json_t *j = cli_plan_json(plan, root, diags);
+    if (!j) {
+        cli_errorf("out of memory");
+        return EXIT_INIT_FAILED;
+    }
+    if (o->json) {
+        json_dumpf(j, stdout, JSON_INDENT(1));
+        fputc('\n', stdout);
+    } else {
+        cli_plan_print(j, stdout);
+    }
+    json_decref(j);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_errorf("standard output: cannot write the plan");
+        return EXIT_INIT_FAILED;
+    }
+    return 0;
+}
+
 /* Builds, initialises, reports, ties and saves; returns the exit status. */
 static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out)
 {
@@ -574,9 +632,15 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         return status;
     }
     json_t *report = json_array();
+    cli_plan_t *plan = NULL;
     wi_diagnostics_t *diags = wi_diagnostics_new();
     wi_context_set_diagnostics(ctx, diags);
     if (!diags) {
+        json_decref(cfg);
+        cli_errorf("out of memory");
+        status = EXIT_INIT_FAILED;
+    } else if (o->plan && (!(plan = cli_plan_new()) ||
+                           cli_plan_observe(plan, root, ctx) < 0)) {
         json_decref(cfg);
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
@@ -587,6 +651,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         status = cli_fail(&err, CLI_STAGE_WORK);
     } else if ((status = report_diagnostics(o, ctx, diags)) != 0) {
         /* --strict: the errors are printed, nothing is written */
+    } else if (o->plan) {
+        status = print_plan(o, plan, root, diags);
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
@@ -596,6 +662,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         status = write_outputs(o, ctx, root, report, out);
     }
     wi_context_set_diagnostics(ctx, NULL);
+    wi_context_set_write_observer(ctx, NULL, NULL);
+    cli_plan_free(plan);
     wi_diagnostics_free(diags);
     json_decref(report);
     json_decref(ties);
@@ -603,10 +671,11 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     return status;
 }
 
-int cmd_init(int argc, char **argv)
+static int init_or_plan(int argc, char **argv, int plan)
 {
     struct init_opts o = {0};
     o.profile = WI_RNG_AVX2;
+    o.plan = plan;
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : EXIT_BAD_INPUT;
@@ -633,3 +702,6 @@ int cmd_init(int argc, char **argv)
     wi_generator_free(g);
     return status;
 }
+
+int cmd_init(int argc, char **argv) { return init_or_plan(argc, argv, 0); }
+int cmd_plan(int argc, char **argv) { return init_or_plan(argc, argv, 1); }

@@ -10,6 +10,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  init MODEL.json [options]   build the model, run init_weights, write a checkpoint\n"
+    "  plan MODEL.json [--json]    what init would write, computing nothing\n"
     "  list                        registered initializer and module types\n"
     "  inspect FILE... [--json]    structure and tensors of checkpoints\n"
     "  convert IN OUT [--key K]    re-write a checkpoint's state dict (.safetensors, .pth)\n"
@@ -36,13 +37,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "init") == 0)
         return cmd_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "plan") == 0)
+        return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "convert") == 0)
         return cmd_convert(argc - 1, argv + 1);
-    cli_errorf("unknown command '%s' (commands: init, list, inspect, convert; "
+    cli_errorf("unknown command '%s' (commands: init, plan, list, inspect, convert; "
                "see weightinit --help)", cmd);
     return EXIT_BAD_INPUT;
 }

@@ -104,6 +104,13 @@ void wi_context_set_task_progress(wi_context_t *ctx, wi_task_progress_fn fn,
     ctx->task_progress_data = user_data;
 }
 
+void wi_context_set_write_observer(wi_context_t *ctx, wi_write_observer_fn fn,
+                                   void *user_data)
+{
+    ctx->write_observer = fn;
+    ctx->write_observer_data = user_data;
+}
+
 void wi_context_task_progress(const wi_context_t *ctx,
                               const wi_task_progress_t *p)
 {

@@ -24,6 +24,8 @@ struct wi_context {
     struct wi_priv_tracker *tracker;
     /* Borrowed; the engine appends what matched nothing (diagnostics.h). */
     struct wi_diagnostics *diagnostics;
+    wi_write_observer_fn write_observer;
+    void *write_observer_data;
     char **inputs; /* wi_context_input */
     size_t n_inputs;
 };

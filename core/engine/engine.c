@@ -93,9 +93,11 @@ static void tracker_free(struct wi_priv_tracker *t)
 
 /* Attributes the written parameters of items [begin, end) to info and
  * returns how many writes it saw (or a negative WI_E* code). */
-static int64_t attribute_run(struct wi_priv_tracker *t, size_t begin,
-                             size_t end, const char *info, wi_error_t *err)
+static int64_t attribute_run(const wi_context_t *ctx, size_t begin,
+                             size_t end, const char *info, const char *source,
+                             wi_error_t *err)
 {
+    struct wi_priv_tracker *t = ctx->tracker;
     int64_t seen = 0;
     for (size_t k = begin; k < end; k++) {
         struct tracked *p = &t->items[k];
@@ -107,6 +109,9 @@ static int64_t attribute_run(struct wi_priv_tracker *t, size_t begin,
         int rc = wi_module_set_parameter_info(p->owner, p->index, info, err);
         if (rc < 0)
             return rc;
+        if (ctx->write_observer)
+            ctx->write_observer(p->owner, p->index, source, info,
+                                ctx->write_observer_data);
     }
     return seen;
 }
@@ -118,7 +123,7 @@ static int64_t attribute_run(struct wi_priv_tracker *t, size_t begin,
  * says some write happened elsewhere (a plugin writing outside its
  * module, scratch tensors), the rest of the tree is compared too. */
 static int attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
-                     int64_t *count, wi_error_t *err)
+                     const char *source, int64_t *count, wi_error_t *err)
 {
     struct wi_priv_tracker *t = ctx->tracker;
     if (!t)
@@ -128,10 +133,11 @@ static int attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
     struct run run = {0, t->n};
     if (wi_priv_map_get_ptr(&t->subtrees, m, &r))
         run = t->runs[r];
-    int64_t seen = attribute_run(t, run.begin, run.end, info, err);
+    int64_t seen = attribute_run(ctx, run.begin, run.end, info, source, err);
     if (seen >= 0 && (uint64_t)seen != writes - t->writes) {
-        int64_t before = attribute_run(t, 0, run.begin, info, err);
-        int64_t after = before < 0 ? before : attribute_run(t, run.end, t->n, info, err);
+        int64_t before = attribute_run(ctx, 0, run.begin, info, source, err);
+        int64_t after = before < 0 ? before
+                                   : attribute_run(ctx, run.end, t->n, info, source, err);
         seen = before < 0 ? before : after < 0 ? after : seen + before + after;
     }
     t->writes = writes;
@@ -388,7 +394,7 @@ static int run_initializer(wi_module_t *m, const json_t *cfg, int wholemodule,
         if (rc < 0)
             locate(err, path, in.type->name);
         else
-            rc = attribute(ctx, m, in.type->info(in.self),
+            rc = attribute(ctx, m, in.type->info(in.self), path,
                            de ? &de->writes : NULL, err);
     }
     if (rc == 0 && de && !wholemodule && !in.type->apply)
@@ -634,7 +640,8 @@ static int run_names(wi_module_t *m, const json_t *cfg, const json_t *names,
     else if (wi_module_named_parameters(m, names_visit, &w) != 0)
         rc = w.rc;
     if (rc == 0)
-        rc = attribute(ctx, m, in.type->info(in.self), de ? &de->writes : NULL, err);
+        rc = attribute(ctx, m, in.type->info(in.self), path,
+                       de ? &de->writes : NULL, err);
     if (rc == 0 && de)
         rc = report_names(m, names, matched, path, de);
     free(matched);
@@ -919,7 +926,7 @@ static int init_children(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
         snprintf(info, sizeof info,
                  "Initialized by user-defined `init_weights` in %s",
                  wi_module_type(c));
-        if ((rc = attribute(ctx, c, info, NULL, err)) < 0)
+        if ((rc = attribute(ctx, c, info, "init_weights", NULL, err)) < 0)
             return rc;
     }
     return 0;
@@ -979,7 +986,7 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
         snprintf(info, sizeof info,
                  "Initialized by user-defined `init_weights` in %s",
                  wi_module_type(m));
-        rc = attribute(ctx, m, info, NULL, err);
+        rc = attribute(ctx, m, info, "init_weights", NULL, err);
     }
     stop_tracking(ctx, &t);
     return rc;

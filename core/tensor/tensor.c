@@ -23,6 +23,7 @@ struct wi_tensor {
      * a caller holds never dangles. */
     int deferred;
     wi_priv_rec_t *rec;
+    uint64_t skipped_draws; /* of records replaced before being computed */
 };
 
 static const struct {
@@ -250,8 +251,45 @@ int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
 
 void wi_priv_tensor_set_rec(wi_tensor_t *t, wi_priv_rec_t *rec)
 {
+    if (t->rec)
+        t->skipped_draws += wi_priv_rec_draws(t->rec);
     free(t->rec);
     t->rec = rec;
+}
+
+void wi_tensor_write_info(const wi_tensor_t *t, wi_tensor_write_info_t *info)
+{
+    static const char *const fills[] = {
+        [WI_FILL_UNIFORM] = "uniform", [WI_FILL_NORMAL] = "normal",
+        [WI_FILL_TRUNC] = "trunc_normal"};
+    memset(info, 0, sizeof *info);
+    info->skipped_draws = t->skipped_draws;
+    const wi_priv_rec_t *r = t->deferred ? t->rec : NULL;
+    if (!r) {
+        info->kind = t->deferred ? "zeros" : "memory";
+        return;
+    }
+    info->draws = wi_priv_rec_draws(r);
+    if (r->kind == WI_REC_CONST) {
+        info->kind = "constant";
+        info->p[0] = r->value;
+        return;
+    }
+    const wi_fill_t *f = &r->fill;
+    info->kind = fills[f->kind];
+    if (f->kind == WI_FILL_NORMAL) {
+        info->p[0] = f->mean;
+        info->p[1] = f->std;
+        return;
+    }
+    info->p[0] = f->from;
+    info->p[1] = f->range;
+    if (f->kind == WI_FILL_TRUNC) {
+        info->p[2] = f->scale;
+        info->p[3] = f->shift;
+        info->p[4] = f->lo;
+        info->p[5] = f->hi;
+    }
 }
 
 int wi_priv_tensor_records(const wi_tensor_t *t)
@@ -267,10 +305,9 @@ const wi_priv_rec_t *wi_priv_tensor_rec(const wi_tensor_t *t)
 void *wi_priv_tensor_overwrite_data(wi_tensor_t *t, wi_error_t *err)
 {
     if (t->deferred) {
-        free(t->rec);
-        t->rec = NULL;
         if (alloc_storage(t, err) < 0)
             return NULL;
+        wi_priv_tensor_set_rec(t, NULL);
     }
     return t->data;
 }

@@ -28,6 +28,7 @@ typedef void (*wi_log_fn)(wi_log_level_t level, const char *message,
 
 typedef struct wi_context wi_context_t;
 typedef struct wi_registry wi_registry_t;
+typedef struct wi_module wi_module_t;
 
 /* A new context borrowing g (which must outlive it) and using the
  * process-wide default registry.  NULL only when out of memory. */
@@ -80,6 +81,20 @@ typedef void (*wi_task_progress_fn)(const wi_task_progress_t *p,
  * independent. */
 void wi_context_set_task_progress(wi_context_t *ctx, wi_task_progress_fn fn,
                                   void *user_data);
+/* Told of each parameter write the init_cfg engine attributes during
+ * wi_init_weights / wi_initialize, in the order the writes happen:
+ * owner's parameter `index` was written by `source`, the JSON path of
+ * the init_cfg entry ("init_cfg[1]", "init_cfg[0].override") or
+ * "init_weights" for a module type's own init_weights, and `info` is the
+ * report's text for it.  Strings are borrowed for the call.  Writes at
+ * construction happen before and are not reported (a parameter's version
+ * counter says how many there were).  NULL = none. */
+typedef void (*wi_write_observer_fn)(const wi_module_t *owner, size_t index,
+                                     const char *source, const char *info,
+                                     void *user_data);
+void wi_context_set_write_observer(wi_context_t *ctx, wi_write_observer_fn fn,
+                                   void *user_data);
+
 /* Reports p to the task callback (nothing when ctx or the callback is
  * NULL); for a library's own long work and for plugins of the library. */
 void wi_context_task_progress(const wi_context_t *ctx,

@@ -103,6 +103,24 @@ const void *wi_tensor_const_data(const wi_tensor_t *t);
 int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err);
 /* 1 while t has no storage (its values are a recorded write or zeros). */
 int wi_tensor_is_deferred(const wi_tensor_t *t);
+
+/* What gives a tensor its values, for `weightinit plan` and provenance. */
+typedef struct wi_tensor_write_info {
+    /* "uniform", "normal", "trunc_normal", "constant": a recorded write;
+     * "zeros": deferred and never written; "memory": values in storage
+     * (computed when written, or read from a file).  Static string. */
+    const char *kind;
+    /* The recorded write's float32 parameters, as the kernel uses them:
+     * uniform: from, range (values from + u * range); normal: mean, std;
+     * trunc_normal: from, range of the uniform, then scale, shift and the
+     * clamp lo, hi; constant: value in p[0]. */
+    double p[6];
+    uint64_t draws;         /* the recorded write's 32-bit draws */
+    uint64_t skipped_draws; /* draws of earlier writes never computed */
+} wi_tensor_write_info_t;
+
+/* Fills *info for t (never fails). */
+void wi_tensor_write_info(const wi_tensor_t *t, wi_tensor_write_info_t *info);
 /* out[0 .. count) = elements [begin, begin + count) of t, in t's dtype,
  * computed (with the threads of t's recorded generator) when t is
  * deferred, which it stays.  out is the caller's, count * element size

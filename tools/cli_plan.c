@@ -1,0 +1,243 @@
+/* `weightinit plan`: what init would write, read off the write plan
+ * without computing a value (docs/plan.md documents the --json form).
+ * Every parameter in state_dict order with its writes in order (the
+ * construction, then each init_cfg entry or init_weights the engine
+ * attributed), the write that gives the values (primitive and float32
+ * parameters) and the draws taken and skipped; then the diagnostics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct event {
+    const wi_module_t *owner;
+    size_t index, seq;
+    char *source, *info;
+};
+
+struct start {
+    const wi_module_t *owner;
+    size_t index;
+    uint64_t version; /* writes made at construction */
+};
+
+struct cli_plan {
+    struct event *ev;
+    size_t n_ev, cap_ev;
+    struct start *st;
+    size_t n_st, cap_st;
+    int oom;
+};
+
+cli_plan_t *cli_plan_new(void) { return calloc(1, sizeof(cli_plan_t)); }
+
+void cli_plan_free(cli_plan_t *p)
+{
+    for (size_t i = 0; p && i < p->n_ev; i++) {
+        free(p->ev[i].source);
+        free(p->ev[i].info);
+    }
+    if (p) {
+        free(p->ev);
+        free(p->st);
+    }
+    free(p);
+}
+
+static int grow(void **a, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? 2 * *cap : 256;
+    void *q = realloc(*a, c * size);
+    if (!q)
+        return -1;
+    *a = q;
+    *cap = c;
+    return 0;
+}
+
+static void observe(const wi_module_t *owner, size_t index, const char *source,
+                    const char *info, void *ud)
+{
+    cli_plan_t *p = ud;
+    if (grow((void **)&p->ev, &p->cap_ev, p->n_ev, sizeof *p->ev) < 0) {
+        p->oom = 1;
+        return;
+    }
+    struct event *e = &p->ev[p->n_ev];
+    *e = (struct event){owner, index, p->n_ev, strdup(source ? source : ""),
+                        strdup(info ? info : "")};
+    p->oom |= !e->source || !e->info;
+    p->n_ev++;
+}
+
+static int note_start(const char *name, wi_module_t *owner, size_t index, void *ud)
+{
+    cli_plan_t *p = ud;
+    (void)name;
+    if (grow((void **)&p->st, &p->cap_st, p->n_st, sizeof *p->st) < 0)
+        return p->oom = 1;
+    wi_tensor_t *t = wi_module_parameter(owner, index);
+    p->st[p->n_st++] = (struct start){owner, index, t ? wi_tensor_version(t) : 0};
+    return 0;
+}
+
+int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx)
+{
+    wi_module_named_parameters(root, note_start, p);
+    wi_context_set_write_observer(ctx, observe, p);
+    return p->oom ? -1 : 0;
+}
+
+static int by_param(const void *a, const void *b)
+{
+    const struct event *x = a, *y = b;
+    if (x->owner != y->owner)
+        return (uintptr_t)x->owner < (uintptr_t)y->owner ? -1 : 1;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int start_cmp(const void *a, const void *b)
+{
+    const struct start *x = a, *y = b;
+    if (x->owner != y->owner)
+        return (uintptr_t)x->owner < (uintptr_t)y->owner ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The final write's parameters, named as the kernels use them. */
+static json_t *final_json(const wi_tensor_write_info_t *w)
+{
+    json_t *f = json_pack("{s:s, s:I, s:I}", "kind", w->kind, "draws",
+                          (json_int_t)w->draws, "skipped_draws",
+                          (json_int_t)w->skipped_draws);
+    static const char *const names[][6] = {
+        {"from", "range"}, {"mean", "std"}, {"from", "range", "scale", "shift", "lo", "hi"},
+        {"value"}};
+    static const char *const kinds[] = {"uniform", "normal", "trunc_normal", "constant"};
+    for (size_t k = 0; f && k < 4; k++) {
+        if (strcmp(w->kind, kinds[k]) != 0)
+            continue;
+        json_t *ps = json_object();
+        for (int i = 0; ps && i < 6 && names[k][i]; i++)
+            json_object_set_new(ps, names[k][i], json_real(w->p[i]));
+        json_object_set_new(f, "params", ps);
+    }
+    return f;
+}
+
+struct walk {
+    cli_plan_t *p;
+    json_t *params;
+    uint64_t draws, skipped, elements;
+};
+
+static int add_param(const char *name, wi_module_t *owner, size_t index, void *ud)
+{
+    struct walk *w = ud;
+    const wi_tensor_t *t = wi_module_parameter(owner, index);
+    if (!t)
+        return 0;
+    json_t *shape = json_array(), *writes = json_array();
+    for (int i = 0; i < wi_tensor_ndim(t); i++)
+        json_array_append_new(shape, json_integer(wi_tensor_shape(t)[i]));
+    struct start key = {owner, index, 0};
+    const struct start *s = bsearch(&key, w->p->st, w->p->n_st, sizeof key, start_cmp);
+    if (s && s->version)
+        json_array_append_new(writes, json_pack("{s:s, s:I}", "source", "construction",
+                                                "count", (json_int_t)s->version));
+    struct event ek = {owner, index, 0, NULL, NULL};
+    size_t lo = 0, hi = w->p->n_ev;
+    while (lo < hi) { /* the first event of (owner, index) */
+        size_t mid = (lo + hi) / 2;
+        if (by_param(&w->p->ev[mid], &ek) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < w->p->n_ev && w->p->ev[lo].owner == owner && w->p->ev[lo].index == index; lo++)
+        json_array_append_new(writes, json_pack("{s:s, s:s}", "source", w->p->ev[lo].source,
+                                                "info", w->p->ev[lo].info));
+    wi_tensor_write_info_t info;
+    wi_tensor_write_info(t, &info);
+    w->draws += info.draws;
+    w->skipped += info.skipped_draws;
+    w->elements += (uint64_t)wi_tensor_numel(t);
+    const char *writer = wi_module_parameter_info(owner, index);
+    json_t *e = json_pack("{s:s, s:o, s:I, s:o, s:s?, s:o}", "name", name, "shape", shape,
+                          "numel", (json_int_t)wi_tensor_numel(t), "writes", writes,
+                          "final_writer", writer, "final", final_json(&info));
+    return !e || json_array_append_new(w->params, e) < 0;
+}
+
+static json_t *diagnostics_json(const wi_diagnostics_t *d)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < wi_diagnostics_count(d); i++) {
+        const wi_diagnostic_t *x = wi_diagnostics_get(d, i);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s?}", "kind",
+                                           wi_diag_kind_name(x->kind), "path", x->path,
+                                           "message", x->message, "suggestion",
+                                           x->suggestion));
+    }
+    return a;
+}
+
+json_t *cli_plan_json(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d)
+{
+    if (p->oom)
+        return NULL;
+    qsort(p->ev, p->n_ev, sizeof *p->ev, by_param);
+    qsort(p->st, p->n_st, sizeof *p->st, start_cmp);
+    struct walk w = {p, json_array(), 0, 0, 0};
+    if (!w.params || wi_module_named_parameters(root, add_param, &w) != 0) {
+        json_decref(w.params);
+        return NULL;
+    }
+    return json_pack("{s:i, s:o, s:{s:I, s:I, s:I, s:I}, s:o}", "plan_version", 1,
+                     "parameters", w.params, "totals", "parameters",
+                     (json_int_t)json_array_size(w.params), "elements",
+                     (json_int_t)w.elements, "draws", (json_int_t)w.draws,
+                     "skipped_draws", (json_int_t)w.skipped, "diagnostics",
+                     diagnostics_json(d));
+}
+
+/* The text form: one block per parameter, then the totals. */
+void cli_plan_print(const json_t *plan, FILE *out)
+{
+    size_t i, k;
+    json_t *e, *wr;
+    json_array_foreach(json_object_get(plan, "parameters"), i, e) {
+        char *shape = json_dumps(json_object_get(e, "shape"), JSON_COMPACT);
+        json_t *f = json_object_get(e, "final");
+        fprintf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
+                shape ? shape : "?");
+        free(shape);
+        json_array_foreach(json_object_get(e, "writes"), k, wr) {
+            json_t *count = json_object_get(wr, "count");
+            if (count)
+                fprintf(out, "  write: construction (%lld)\n",
+                        (long long)json_integer_value(count));
+            else
+                fprintf(out, "  write: %s: %s\n",
+                        json_string_value(json_object_get(wr, "source")),
+                        json_string_value(json_object_get(wr, "info")));
+        }
+        char *ps = json_dumps(json_object_get(f, "params"), JSON_COMPACT);
+        fprintf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
+                json_string_value(json_object_get(f, "kind")), ps ? " " : "", ps ? ps : "",
+                (long long)json_integer_value(json_object_get(f, "draws")),
+                (long long)json_integer_value(json_object_get(f, "skipped_draws")));
+        free(ps);
+    }
+    json_t *t = json_object_get(plan, "totals");
+    fprintf(out, "%lld parameters, %lld elements; %lld draws computed when written, "
+            "%lld skipped (never computed)\n",
+            (long long)json_integer_value(json_object_get(t, "parameters")),
+            (long long)json_integer_value(json_object_get(t, "elements")),
+            (long long)json_integer_value(json_object_get(t, "draws")),
+            (long long)json_integer_value(json_object_get(t, "skipped_draws")));
+}
