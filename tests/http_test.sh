@@ -21,6 +21,18 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# tensors_of FILE: a safetensors file's tensor bytes (after its header):
+# what a load gave, whatever the metadata says of where it came from
+tensors_of() {
+    hlen=$(od -An -tu8 -N8 "$1" | tr -d ' ')
+    tail -c +$((9 + hlen)) "$1"
+}
+# same_values A B: equal tensor bytes
+same_values() {
+    tensors_of "$1" >"$tmp/va"
+    tensors_of "$2" >"$tmp/vb"
+    cmp -s "$tmp/va" "$tmp/vb"
+}
 
 mkdir "$tmp/www" "$tmp/www/a" "$tmp/www/b" "$tmp/cache" "$tmp/run"
 cp "$data/golden/tutorial_pretrained/pretrained.pth" "$tmp/www/"
@@ -69,7 +81,7 @@ cp "$tmp/www/pretrained.pth" "$tmp/run/"
 run ./pretrained.pth local.safetensors || fail "local load: $(cat "$tmp/err")"
 cp "$tmp/www/b/model.pth" "$tmp/run/b.pth"
 run ./b.pth local_b.safetensors || fail "local load of b: $(cat "$tmp/err")"
-! cmp -s "$tmp/run/local.safetensors" "$tmp/run/local_b.safetensors" || fail "a and b load the same values"
+! same_values "$tmp/run/local.safetensors" "$tmp/run/local_b.safetensors" || fail "a and b load the same values"
 
 url="http://127.0.0.1:$port/pretrained.pth"
 run "$url" first.safetensors || fail "download: $(cat "$tmp/err")"
@@ -77,13 +89,13 @@ name=$(entry "$url" pretrained.pth)
 [ -f "$tmp/cache/$name" ] || fail "not cached as $name: $(ls -A "$tmp/cache")"
 [ "$(ls -A "$tmp/cache")" = "$name" ] || fail "cache holds more than the entry: $(ls -A "$tmp/cache")"
 cmp -s "$tmp/cache/$name" "$tmp/www/pretrained.pth" || fail "cached copy differs"
-cmp -s "$tmp/run/local.safetensors" "$tmp/run/first.safetensors" || fail "URL load differs from local"
+same_values "$tmp/run/local.safetensors" "$tmp/run/first.safetensors" || fail "URL load differs from local"
 grep -q "PretrainedInit: load from $url" "$tmp/run/report.json" || fail "report lacks the URL"
 [ "$(requests)" -eq 1 ] || fail "expected 1 request, saw $(requests)"
 
 run "$url" second.safetensors || fail "cached run: $(cat "$tmp/err")"
 [ "$(requests)" -eq 1 ] || fail "second run made a request"
-cmp -s "$tmp/run/local.safetensors" "$tmp/run/second.safetensors" || fail "cached load differs"
+same_values "$tmp/run/local.safetensors" "$tmp/run/second.safetensors" || fail "cached load differs"
 
 # Same last path component, different files: two entries, each right.
 ua="http://127.0.0.1:$port/a/model.pth"
@@ -92,12 +104,12 @@ run "$ua" a.safetensors || fail "download a: $(cat "$tmp/err")"
 run "$ub" b.safetensors || fail "download b: $(cat "$tmp/err")"
 cmp -s "$tmp/cache/$(entry "$ua" model.pth)" "$tmp/www/a/model.pth" || fail "entry of a differs"
 cmp -s "$tmp/cache/$(entry "$ub" model.pth)" "$tmp/www/b/model.pth" || fail "entry of b differs"
-cmp -s "$tmp/run/local.safetensors" "$tmp/run/a.safetensors" || fail "a loads wrong values"
-cmp -s "$tmp/run/local_b.safetensors" "$tmp/run/b.safetensors" || fail "b loads wrong values"
+same_values "$tmp/run/local.safetensors" "$tmp/run/a.safetensors" || fail "a loads wrong values"
+same_values "$tmp/run/local_b.safetensors" "$tmp/run/b.safetensors" || fail "b loads wrong values"
 seen=$(requests)
 run "$ua" a2.safetensors || fail "cached a: $(cat "$tmp/err")"
 [ "$(requests)" -eq "$seen" ] || fail "cached a made a request"
-cmp -s "$tmp/run/local.safetensors" "$tmp/run/a2.safetensors" || fail "cached a after b differs"
+same_values "$tmp/run/local.safetensors" "$tmp/run/a2.safetensors" || fail "cached a after b differs"
 
 # The query is part of the key; odd bytes of the name become '_'.
 uq="$ua?download=1#frag"

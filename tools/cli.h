@@ -81,6 +81,13 @@ int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx);
 /* The plan of root after initialisation (new reference, NULL for OOM). */
 json_t *cli_plan_json(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d);
 void cli_plan_print(const json_t *plan, FILE *out);
+/* The checkpoint metadata's "weightinit.provenance": compact JSON of
+ * {name: {"source", "writer"}} for each parameter (malloc'd, NULL for
+ * OOM): the init_cfg path of the last write (or "construction",
+ * "init_weights") and the report's text for it.  Never what the plan
+ * computed lazily: the bytes stay the eager path's. */
+char *cli_plan_provenance(const json_t *plan);
+#define CLI_PROVENANCE_KEY "weightinit.provenance"
 
 int cmd_init(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

@@ -241,3 +241,23 @@ void cli_plan_print(const json_t *plan, FILE *out)
             (long long)json_integer_value(json_object_get(t, "draws")),
             (long long)json_integer_value(json_object_get(t, "skipped_draws")));
 }
+
+char *cli_plan_provenance(const json_t *plan)
+{
+    json_t *prov = json_object();
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(plan, "parameters"), i, e) {
+        json_t *writes = json_object_get(e, "writes");
+        json_t *last = json_array_get(writes, json_array_size(writes) - 1);
+        const char *writer = json_string_value(json_object_get(e, "final_writer"));
+        const char *source = last ? json_string_value(json_object_get(last, "source")) : NULL;
+        json_object_set_new(prov, json_string_value(json_object_get(e, "name")),
+                            json_pack("{s:s, s:s}",
+                                      "source", source ? source : "construction",
+                                      "writer", writer ? writer : "construction"));
+    }
+    char *text = prov ? json_dumps(prov, JSON_COMPACT) : NULL;
+    json_decref(prov);
+    return text;
+}

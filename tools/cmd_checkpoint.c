@@ -93,6 +93,21 @@ static void brief(const json_t *node, char *buf, size_t size)
     }
 }
 
+/* weightinit init's record of what wrote each tensor (metadata
+ * "weightinit.provenance"), one line per tensor. */
+static void print_provenance(const json_t *prov)
+{
+    const char *name;
+    json_t *e;
+    if (!json_is_object(prov))
+        return;
+    printf("  written by (weightinit init):\n");
+    json_object_foreach((json_t *)prov, name, e)
+        printf("    %-38s %s (%s)\n", name,
+               json_string_value(json_object_get(e, "writer")),
+               json_string_value(json_object_get(e, "source")));
+}
+
 static void print_header(const char *file, const json_t *info)
 {
     json_t *items = json_object_get(info, "items"), *meta = json_object_get(info, "metadata");
@@ -113,13 +128,22 @@ static void print_header(const char *file, const json_t *info)
         brief(node, b, sizeof b);
         printf("  %*s%-*s %s\n", 2 * depth, "", 38 - 2 * depth, path, b);
     }
-    if (json_object_size(meta)) {
-        char *text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *shown = json_deep_copy(meta), *prov = NULL;
+    const char *ptext = json_string_value(json_object_get(meta, CLI_PROVENANCE_KEY));
+    if (ptext && shown) {
+        prov = json_loads(ptext, 0, NULL);
+        json_object_del(shown, CLI_PROVENANCE_KEY);
+    }
+    if (json_object_size(shown)) {
+        char *text = json_dumps(shown, JSON_COMPACT | JSON_SORT_KEYS);
         printf("  %s %s\n", json_string_value(json_object_get(info, "format")) &&
                strcmp(json_string_value(json_object_get(info, "format")), "safetensors") == 0
                    ? "__metadata__" : "metadata", text ? text : "?");
         free(text);
     }
+    json_decref(shown);
+    print_provenance(prov);
+    json_decref(prov);
 }
 
 /* One file: its structure and tensors, printed or appended to files. */

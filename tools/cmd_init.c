@@ -338,14 +338,16 @@ struct written {
  * index opened now in g, beside the outputs opened before. */
 static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
                        wi_output_group_t *g, const wi_context_t *ctx,
-                       struct written *w, wi_error_t *err)
+                       const char *provenance, struct written *w, wi_error_t *err)
 {
-    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", "pt",
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:s*}", "format", "pt",
                              "seed", o->seed_text[0] ? o->seed_text : "0",
                              "rng_profile", wi_rng_profile_name(o->profile),
                              "weightinit_version", wi_version(),
                              "model", o->model,
-                             "dtype", torch_dtype_name(o->dtype));
+                             "dtype", torch_dtype_name(o->dtype),
+                             "init_cfg", o->init_cfg,
+                             CLI_PROVENANCE_KEY, provenance);
     wi_state_dict_t *sd = wi_module_state_dict(root, err);
     /* model.to(dtype) just before saving (values stay float32 until now);
      * the converted dict borrows sd's integer buffers, so sd lives on. */
@@ -561,14 +563,16 @@ static int open_outputs(struct init_opts *o, struct outputs *out)
 /* Writes and commits the outputs: all of them or none.  The checkpoints
  * the run read are inputs too, known only now. */
 static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
-                         wi_module_t *root, const json_t *report, struct outputs *out)
+                         wi_module_t *root, const json_t *report, const char *provenance,
+                         struct outputs *out)
 {
     wi_error_t err;
     struct written w = {0, 1, 0};
     for (size_t i = 0; i < wi_context_input_count(ctx); i++)
         if (wi_output_group_add_input(out->group, wi_context_input(ctx, i), &err) < 0)
             return cli_fail(&err, CLI_STAGE_OUTPUT);
-    if (o->output && save_output(o, root, out->checkpoint, out->group, ctx, &w, &err) < 0)
+    if (o->output &&
+        save_output(o, root, out->checkpoint, out->group, ctx, provenance, &w, &err) < 0)
         return cli_fail(&err, CLI_STAGE_OUTPUT);
     if (out->report && write_report(out->report, o->report, report) < 0)
         return EXIT_INIT_FAILED;
@@ -592,6 +596,16 @@ static int apply_ties(wi_module_t *root, const json_t *ties,
         wi_context_log(ctx, WI_LOG_INFO, "tie: %s is now %s (one tensor)", name,
                        json_string_value(target));
     return rc;
+}
+
+/* What init records of each tensor in the checkpoint's metadata. */
+static char *plan_provenance(cli_plan_t *plan, wi_module_t *root,
+                             const wi_diagnostics_t *diags)
+{
+    json_t *j = cli_plan_json(plan, root, diags);
+    char *text = j ? cli_plan_provenance(j) : NULL;
+    json_decref(j);
+    return text;
 }
 
 /* weightinit plan's output: JSON or text on standard output. */
@@ -633,14 +647,15 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     }
     json_t *report = json_array();
     cli_plan_t *plan = NULL;
+    char *provenance = NULL;
     wi_diagnostics_t *diags = wi_diagnostics_new();
     wi_context_set_diagnostics(ctx, diags);
     if (!diags) {
         json_decref(cfg);
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (o->plan && (!(plan = cli_plan_new()) ||
-                           cli_plan_observe(plan, root, ctx) < 0)) {
+    } else if ((o->plan || o->output) && (!(plan = cli_plan_new()) ||
+                                          cli_plan_observe(plan, root, ctx) < 0)) {
         json_decref(cfg);
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
@@ -656,11 +671,15 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if (!report || wi_init_report(root, report_entry, report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
+    } else if (plan && !(provenance = plan_provenance(plan, root, diags))) {
+        cli_errorf("out of memory");
+        status = EXIT_INIT_FAILED;
     } else if (apply_ties(root, ties, o, ctx, &err) < 0) {
         status = cli_fail(&err, CLI_STAGE_INPUT);
     } else {
-        status = write_outputs(o, ctx, root, report, out);
+        status = write_outputs(o, ctx, root, report, provenance, out);
     }
+    free(provenance);
     wi_context_set_diagnostics(ctx, NULL);
     wi_context_set_write_observer(ctx, NULL, NULL);
     cli_plan_free(plan);
