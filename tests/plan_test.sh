@@ -5,7 +5,7 @@
 # the plan (values computed as the file is written, in parallel pieces)
 # must give the same bytes as the eager path (WEIGHTINIT_DEFER=0, which
 # the golden suites check against torch): both profiles, 1 to 8 threads,
-# safetensors and .pth, one file and shards.
+# safetensors and .pth, one file and shards, --dtype bf16/f16.
 #   plan_test.sh WEIGHTINIT DATA
 set -eu
 exe=$1
@@ -111,6 +111,20 @@ for t in 1 2 8; do
     [ "$(ls "$tmp/sp" | wc -l)" -ge 3 ] || fail "expected several shards: $(ls "$tmp/sp")"
     same "$tmp/se" "$tmp/sp"
     rm -rf "$tmp/se" "$tmp/sp"
+done
+
+# --dtype: converted piece by piece as written (a deferred view), the
+# same bytes as converting the eager tensors; both profiles (bf16 NaN
+# rules differ), a file and a pipe.
+for dt in bf16 f16; do
+    for profile in avx2 default; do
+        WEIGHTINIT_DEFER=0 run "$tmp/odd.json" "$tmp/e.safetensors" --dtype "$dt" --rng-profile "$profile"
+        run "$tmp/odd.json" "$tmp/p.safetensors" --dtype "$dt" --rng-profile "$profile" --threads 3
+        same "$tmp/e.safetensors" "$tmp/p.safetensors"
+    done
+    "$exe" init "$tmp/odd.json" -q -o - --dtype "$dt" | cat >"$tmp/p.safetensors"
+    WEIGHTINIT_DEFER=0 run "$tmp/odd.json" "$tmp/e.safetensors" --dtype "$dt"
+    same "$tmp/e.safetensors" "$tmp/p.safetensors"
 done
 
 # Standard output (a pipe: written in order, not at offsets) too.

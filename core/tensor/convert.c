@@ -6,6 +6,7 @@
 
 #include "base/map.h"
 #include "tensor/convert.h"
+#include "tensor/tensor_internal.h"
 
 int wi_priv_convert_supported(wi_dtype_t dst)
 {
@@ -119,7 +120,11 @@ static int add_converted(wi_state_dict_t *out, wi_priv_map_t *done,
         return wi_state_dict_append(out, name, (wi_tensor_t *)t, err);
     if (wi_priv_map_get_ptr(done, t, &prev))
         return wi_state_dict_append(out, name, wi_state_dict_tensor(out, prev), err);
-    wi_tensor_t *c = wi_tensor_to_dtype(t, dtype, profile, err);
+    /* A deferred tensor is converted as it is written: no memory. */
+    wi_tensor_t *c = wi_tensor_is_deferred(t) && wi_tensor_dtype(t) == WI_DTYPE_F32 &&
+                             dtype != WI_DTYPE_F32
+                         ? wi_priv_tensor_convert_view(t, dtype, profile, err)
+                         : wi_tensor_to_dtype(t, dtype, profile, err);
     if (!c)
         return err ? err->code : WI_ENOMEM;
     if (wi_priv_map_put_ptr(done, t, wi_state_dict_size(out)) < 0) {

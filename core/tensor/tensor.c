@@ -6,6 +6,7 @@
 #include <weightinit/tensor.h>
 
 #include "plan/record.h"
+#include "tensor/convert.h"
 #include "tensor/tensor_internal.h"
 
 struct wi_tensor {
@@ -24,6 +25,10 @@ struct wi_tensor {
     int deferred;
     wi_priv_rec_t *rec;
     uint64_t skipped_draws; /* of records replaced before being computed */
+    /* A deferred view: view_of's values converted to dtype (as torch's
+     * .to(dtype) rounds under view_profile), computed as they are read. */
+    const wi_tensor_t *view_of;
+    wi_rng_profile_t view_profile;
 };
 
 static const struct {
@@ -188,13 +193,32 @@ wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t) { return t->dtype; }
 int wi_tensor_ndim(const wi_tensor_t *t) { return t->ndim; }
 const int64_t *wi_tensor_shape(const wi_tensor_t *t) { return t->shape; }
 int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
+/* Elements [begin, begin + count) of a view: its source's float32
+ * values, then converted. */
+static int read_view(const wi_tensor_t *t, int64_t begin, int64_t count,
+                     void *out, int threads, wi_error_t *err)
+{
+    float *f = malloc((size_t)(count ? count : 1) * sizeof *f);
+    if (!f)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "out of memory converting %lld elements",
+                            (long long)count);
+    int rc = wi_priv_tensor_read(t->view_of, begin, count, f, threads, err);
+    if (rc == 0)
+        rc = wi_priv_convert_f32(t->dtype, t->view_profile, f, out, (size_t)count);
+    free(f);
+    return rc;
+}
+
 int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err)
 {
     if (!t->deferred)
         return 0;
     wi_priv_rec_t *rec = t->rec;
     int rc = alloc_storage(t, err);
-    if (rc == 0 && rec)
+    if (rc == 0 && t->view_of)
+        rc = read_view(t, 0, t->numel, t->data, 0, err);
+    else if (rc == 0 && rec)
         rc = wi_priv_rec_eval(rec, t->data, 0, t->numel, 0, err);
     if (rc < 0) {
         free(t->data);
@@ -242,6 +266,8 @@ int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
                (size_t)count * es);
         return 0;
     }
+    if (t->view_of)
+        return read_view(t, begin, count, out, threads, err);
     if (!t->rec) {
         memset(out, 0, (size_t)count * es);
         return 0;
@@ -376,4 +402,33 @@ wi_tensor_t *wi_priv_tensor_clone(const wi_tensor_t *t, wi_error_t *err)
     }
     wi_tensor_bump_version(c); /* as copy_ would */
     return c;
+}
+
+wi_tensor_t *wi_priv_tensor_convert_view(const wi_tensor_t *src, wi_dtype_t dtype,
+                                         wi_rng_profile_t profile, wi_error_t *err)
+{
+    wi_tensor_t *t = wi_tensor_new(dtype, src->ndim, src->shape, err);
+    if (!t)
+        return NULL;
+    if (!t->deferred) { /* WEIGHTINIT_DEFER=0: converted now */
+        const void *s = wi_tensor_const_data(src);
+        if (!s || wi_priv_convert_f32(dtype, profile, s, t->data, (size_t)src->numel) < 0) {
+            wi_tensor_free(t);
+            wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+            return NULL;
+        }
+        return t;
+    }
+    t->view_of = src;
+    t->view_profile = profile;
+    return t;
+}
+
+const wi_tensor_t *wi_priv_tensor_view_source(const wi_tensor_t *t,
+                                              wi_rng_profile_t *profile)
+{
+    if (!t->deferred || !t->view_of)
+        return NULL;
+    *profile = t->view_profile;
+    return t->view_of;
 }

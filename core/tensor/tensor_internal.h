@@ -11,6 +11,7 @@
  * subtree was written, without looking at every other tensor. */
 WI_INTERNAL uint64_t wi_priv_tensor_writes(void);
 
+#include <weightinit/rng.h>
 #include <weightinit/tensor.h>
 
 struct wi_priv_rec;
@@ -31,6 +32,17 @@ WI_INTERNAL int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin,
  * copied, nothing computed.  NULL with err. */
 WI_INTERNAL wi_tensor_t *wi_priv_tensor_clone(const wi_tensor_t *t,
                                               wi_error_t *err);
+/* A new deferred tensor whose values are src's (F32) converted to dtype
+ * as torch's .to(dtype) rounds under profile, computed as read: src is
+ * borrowed and must outlive it (or its materialisation).  Eager (values
+ * converted now) under WEIGHTINIT_DEFER=0.  NULL with err. */
+WI_INTERNAL wi_tensor_t *wi_priv_tensor_convert_view(const wi_tensor_t *src,
+                                                     wi_dtype_t dtype,
+                                                     wi_rng_profile_t profile,
+                                                     wi_error_t *err);
+/* The source of a deferred view (and its profile), else NULL. */
+WI_INTERNAL const wi_tensor_t *wi_priv_tensor_view_source(const wi_tensor_t *t,
+                                                          wi_rng_profile_t *profile);
 /* t's storage for a write of every element: a deferred t gets fresh
  * storage without computing values about to be overwritten.  NULL with
  * err when out of memory. */

@@ -16,6 +16,7 @@
 
 #include "kernels/parallel.h"
 #include "plan/record.h"
+#include "tensor/convert.h"
 #include "tensor/tensor_internal.h"
 #include "write/write_internal.h"
 
@@ -82,21 +83,28 @@ static int pwrite_all(int fd, const void *data, size_t len, uint64_t at)
     return 0;
 }
 
-/* A deferred piece, SUB elements at a time through buf. */
-static int computed_piece(job_t *j, const piece_t *p, float *buf,
+/* A deferred piece, SUB elements at a time through buf: computed from
+ * its record (or its view's source's record, then converted). */
+static int computed_piece(job_t *j, const piece_t *p, void *buf, float *fbuf,
                           wi_error_t *err, int *io_errno)
 {
-    const wi_priv_rec_t *r = wi_priv_tensor_rec(p->t); /* F32, or zeros */
+    wi_rng_profile_t profile = WI_RNG_AVX2;
+    const wi_tensor_t *src = wi_priv_tensor_view_source(p->t, &profile);
+    const wi_priv_rec_t *r = wi_priv_tensor_rec(src ? src : p->t); /* F32, or zeros */
     size_t es = wi_dtype_size(wi_tensor_dtype(p->t));
+    float *vals = src ? fbuf : buf;
     wi_priv_rec_cursor_t c;
     if (r && wi_priv_rec_cursor_start(&c, r, p->begin, 1, err) < 0)
         return -1;
-    if (!r)
+    if (!r) /* zeros in any dtype (a view's too) */
         memset(buf, 0, (size_t)SUB * es);
     for (int64_t done = 0; done < p->count; done += SUB) {
         int64_t cnt = p->count - done < SUB ? p->count - done : SUB;
-        if (r && wi_priv_rec_cursor_next(&c, buf, cnt, err) < 0)
+        if (r && wi_priv_rec_cursor_next(&c, vals, cnt, err) < 0)
             return -1;
+        if (r && src &&
+            wi_priv_convert_f32(wi_tensor_dtype(p->t), profile, vals, buf, (size_t)cnt) < 0)
+            return wi_error_set(err, WI_EUNSUPPORTED, NULL, NULL, "unsupported dtype"), -1;
         *io_errno = pwrite_all(j->fd, buf, (size_t)cnt * es,
                                p->at + (uint64_t)done * es);
         if (*io_errno)
@@ -106,11 +114,11 @@ static int computed_piece(job_t *j, const piece_t *p, float *buf,
 }
 
 /* One piece, outside the lock. */
-static int do_piece(job_t *j, const piece_t *p, float *buf, wi_error_t *err,
-                    int *io_errno)
+static int do_piece(job_t *j, const piece_t *p, void *buf, float *fbuf,
+                    wi_error_t *err, int *io_errno)
 {
     if (wi_tensor_is_deferred(p->t))
-        return computed_piece(j, p, buf, err, io_errno);
+        return computed_piece(j, p, buf, fbuf, err, io_errno);
     size_t es = wi_dtype_size(wi_tensor_dtype(p->t));
     const char *data = (const char *)wi_tensor_const_data(p->t) + (size_t)p->begin * es;
     *io_errno = pwrite_all(j->fd, data, (size_t)p->count * es, p->at);
@@ -121,15 +129,17 @@ static void worker(int task, void *arg)
 {
     (void)task;
     job_t *j = arg;
-    /* A deferred tensor that is not float32 is zeros: as wide as needed. */
-    float *buf = malloc((size_t)SUB * 8);
+    /* Bytes as wide as any dtype; a view's float32 values before
+     * conversion. */
+    void *buf = malloc((size_t)SUB * 8);
+    float *fbuf = malloc((size_t)SUB * sizeof *fbuf);
     piece_t p;
     pthread_mutex_lock(&j->lock);
     while (!j->failed && next_piece(j, &p)) {
         pthread_mutex_unlock(&j->lock);
         wi_error_t err = {0};
         int io = 0;
-        int rc = buf ? do_piece(j, &p, buf, &err, &io)
+        int rc = buf && fbuf ? do_piece(j, &p, buf, fbuf, &err, &io)
                      : wi_error_set(&err, WI_ENOMEM, NULL, NULL,
                                     "out of memory for a write buffer");
         pthread_mutex_lock(&j->lock);
@@ -145,6 +155,7 @@ static void worker(int task, void *arg)
     }
     pthread_mutex_unlock(&j->lock);
     free(buf);
+    free(fbuf);
 }
 
 int wi_priv_pwrite_tensors(int fd, uint64_t base, const wi_state_dict_t *sd,

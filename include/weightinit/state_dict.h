@@ -55,8 +55,10 @@ wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,
 
 /* module.to(dtype) before state_dict(): a new state dict with sd's names
  * in sd's order, each F32 tensor converted with wi_tensor_to_dtype (owned
- * by the new dict), every other tensor (integer buffers) borrowed from sd,
- * so sd's tensors must outlive the result.  A tensor under several names
+ * by the new dict; a deferred tensor (tensor.h) gets a deferred converted
+ * tensor that reads it, so writing the result streams and converts piece
+ * by piece), every other tensor (integer buffers) borrowed from sd, so
+ * sd's tensors must outlive the result.  A tensor under several names
  * (tied weights) is converted once and stays shared.  dtype F32, F16 or
  * BF16 (else WI_EUNSUPPORTED).  NULL with err on failure. */
 wi_state_dict_t *wi_state_dict_to_dtype(const wi_state_dict_t *sd,
