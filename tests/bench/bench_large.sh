@@ -24,6 +24,8 @@
 #                e.g. "--layers 4" for a smoke run
 #   LLAMA_ARGS   the same for llama [] (= 7B shape, 27 GB); e.g. "--layers 8"
 #   SHARD        --max-shard-size [5GB]
+#   LLAMA_TORCH  0: llama without the torch runs (torch needs the whole model
+#                in memory; the full 7B shape does not fit in 24 GB) [1]
 #   TORCH_FORMAT pth (torch.save) or safetensors (a stdlib writer) [pth]
 #   WI_FSYNC_CMD, WI_PAGE_CMD, WI_SHARD_CMD, DD_CMD, TORCH_CMD,
 #   TORCH_SHARD_CMD  the commands, run by sh -c with $WI $PY $here $model
@@ -49,6 +51,7 @@ export here
 : "${GPT2_ARGS=}"
 : "${LLAMA_ARGS=}"
 : "${SHARD:=5GB}"
+: "${LLAMA_TORCH:=1}"
 : "${TORCH_FORMAT:=pth}"
 case $WI in /*) ;; *) WI=$(pwd)/$WI ;; esac
 export WI PY GPT2_ARGS LLAMA_ARGS SHARD TORCH_FORMAT
@@ -221,20 +224,26 @@ do_llama() {
     gen llama "$LLAMA_ARGS" "$model"
     need_disk "$model_bytes" llama
     mem=$(mem_kb)
-    if [ $((model_bytes / 1024)) -gt $((mem * 9 / 10)) ]; then
-        die "llama: torch holds the whole model ($((model_bytes / 1000000)) MB) in memory, $((mem / 1024)) MB available: set LLAMA_ARGS (e.g. --layers 8)"
+    if [ "$LLAMA_TORCH" != 0 ] && [ $((model_bytes / 1024)) -gt $((mem * 9 / 10)) ]; then
+        die "llama: torch holds the whole model ($((model_bytes / 1000000)) MB) in memory, $((mem / 1024)) MB available: set LLAMA_ARGS (e.g. --layers 8) or LLAMA_TORCH=0"
     fi
     rm -f "$BENCH_DIR"/*.times
     i=0
     while [ $i -lt "$REPS" ]; do
         out_name=model.safetensors run weightinit "$WI_SHARD_CMD"
         export bytes="$(col weightinit '$5' | tail -n 1)"
-        out_name=pytorch_model.$TORCH_FORMAT run torch "$TORCH_SHARD_CMD"
+        if [ "$LLAMA_TORCH" != 0 ]; then
+            out_name=pytorch_model.$TORCH_FORMAT run torch "$TORCH_SHARD_CMD"
+        fi
         out_name=zeros run dd "$DD_CMD"
         i=$((i + 1))
     done
-    report weightinit torch dd
-    ratios weightinit torch dd
+    refs="torch dd"
+    [ "$LLAMA_TORCH" != 0 ] || refs=dd
+    # shellcheck disable=SC2086
+    report weightinit $refs
+    # shellcheck disable=SC2086
+    ratios weightinit $refs
 }
 
 [ $# -gt 0 ] || set -- check fsync page llama
