@@ -111,7 +111,7 @@ run() {
         cat "$BENCH_DIR/time" >&2
         die "$1 failed: $2"
     fi
-    size=$(find "$out_dir" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { print s + 0 }')
+    size=$(find "$out_dir" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f\n", s }')
     echo "$(tail -n 1 "$BENCH_DIR/time") $size" >>"$BENCH_DIR/$1.times"
     rm -rf "$out_dir"
     printf '  %-12s %s\n' "$1" "$(tail -n 1 "$BENCH_DIR/$1.times")"
