@@ -48,36 +48,6 @@ static void collect(void)
     initialize_cases = list_cases("initialize_report", &n_initialize_cases);
 }
 
-struct run {
-    char *dir;
-    int status;
-    char *err;
-};
-
-/* Runs weightinit with args in a fresh folder. */
-static struct run run(const char *const *args)
-{
-    struct run r = {wi_test_mkdtemp(), 0, NULL};
-    char errpath[512];
-    snprintf(errpath, sizeof errpath, "%s.stderr", r.dir);
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
-    for (; *args && argc < 31; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
-    r.status = wi_test_run(r.dir, argv, errpath);
-    r.err = wi_test_read_file(errpath, NULL);
-    remove(errpath);
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    wi_test_rmtree(r->dir);
-    free(r->dir);
-    free(r->err);
-}
 
 /* Exactly one line on stderr, starting with "weightinit: error: ". */
 static void assert_one_error_line(const char *err, const char *label)
@@ -98,7 +68,7 @@ START_TEST(malformed_model)
     char *model = wi_test_data_path(rel);
     const char *args[] = {"init", model, "-o", "out.safetensors", "--report",
                           "report.json", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 2, "%s: exit %d, want 2 (%s)", name, r.status, r.err);
     assert_one_error_line(r.err, name);
     ck_assert_msg(strstr(r.err, "model.json"), "%s: file not named: %s", name, r.err);
@@ -112,7 +82,7 @@ START_TEST(malformed_model)
     const char *words = json_string_value(json_object_get(expect, "mentions"));
     ck_assert_msg(strstr(r.err, words), "%s: '%s' not in: %s", name, words, r.err);
     ck_assert_msg(wi_test_count_entries(r.dir) == 0, "%s: output left behind", name);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     free(model);
     json_decref(expect);
 }
@@ -126,12 +96,12 @@ static char *example(const char *rel)
 START_TEST(missing_model_file)
 {
     const char *args[] = {"init", "/nonexistent/model.json", "-o", "out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_int_eq(r.status, 2);
     assert_one_error_line(r.err, "missing");
     ck_assert(strstr(r.err, "/nonexistent/model.json"));
     ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
-    run_free(&r);
+    wi_test_cmd_free(&r);
 }
 END_TEST
 
@@ -164,10 +134,10 @@ START_TEST(bad_options)
         {"explode", NULL, NULL, NULL, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct run r = run(cases[i]);
+        wi_test_cmd_t r = wi_test_cmd(cases[i]);
         ck_assert_msg(r.status == 2, "case %zu: exit %d", i, r.status);
         assert_one_error_line(r.err, "option");
-        run_free(&r);
+        wi_test_cmd_free(&r);
     }
     free(model);
 }
@@ -186,14 +156,14 @@ START_TEST(bad_environment)
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         setenv(env[i][0], env[i][1], 1);
         const char *args[] = {"init", model, "-o", "out.safetensors", NULL};
-        struct run r = run(args);
+        wi_test_cmd_t r = wi_test_cmd(args);
         unsetenv(env[i][0]);
         ck_assert_msg(r.status == 2, "%s=%s: exit %d", env[i][0], env[i][1],
                       r.status);
         assert_one_error_line(r.err, env[i][0]);
         ck_assert_msg(strstr(r.err, env[i][2]), "%s", r.err);
         ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
-        run_free(&r);
+        wi_test_cmd_free(&r);
     }
     free(model);
 }
@@ -213,7 +183,7 @@ START_TEST(threads_same_output)
         const char *args[] = {"init", model, "-q", "-o", "out.safetensors",
                               i < 5 ? "--threads" : NULL, i < 5 ? counts[i] : NULL,
                               NULL};
-        struct run r = run(args);
+        wi_test_cmd_t r = wi_test_cmd(args);
         unsetenv("WEIGHTINIT_THREADS");
         ck_assert_msg(r.status == 0, "%s", r.err);
         char path[600];
@@ -229,7 +199,7 @@ START_TEST(threads_same_output)
                           "run %zu differs from --threads 1", i);
             free(bytes);
         }
-        run_free(&r);
+        wi_test_cmd_free(&r);
     }
     free(first);
     free(model);
@@ -240,15 +210,15 @@ START_TEST(help_and_version)
 {
     const char *v[] = {"--version", NULL}, *h[] = {"--help", NULL},
                *ih[] = {"init", "--help", NULL};
-    struct run r = run(v);
+    wi_test_cmd_t r = wi_test_cmd(v);
     ck_assert_int_eq(r.status, 0);
-    run_free(&r);
-    r = run(h);
+    wi_test_cmd_free(&r);
+    r = wi_test_cmd(h);
     ck_assert_int_eq(r.status, 0);
-    run_free(&r);
-    r = run(ih);
+    wi_test_cmd_free(&r);
+    r = wi_test_cmd(ih);
     ck_assert_int_eq(r.status, 0);
-    run_free(&r);
+    wi_test_cmd_free(&r);
 }
 END_TEST
 
@@ -263,7 +233,7 @@ START_TEST(seed_semantics)
         for (int j = 0; j < 2; j++) {
             const char *args[] = {"init", model, "-q", "--seed", seeds[k][j], "-o",
                                   "out.safetensors", NULL};
-            struct run r = run(args);
+            wi_test_cmd_t r = wi_test_cmd(args);
             ck_assert_msg(r.status == 0, "%s", r.err);
             char path[600];
             snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
@@ -276,7 +246,7 @@ START_TEST(seed_semantics)
             memmove(files[j], files[j] + 8 + h, n - 8 - h);
             files[j][n - 8 - h] = '\0';
             ck_assert(n - 8 - h > 100);
-            run_free(&r);
+            wi_test_cmd_free(&r);
         }
         ck_assert(memcmp(files[0], files[1], 100) == 0);
         free(files[0]);
@@ -315,7 +285,7 @@ START_TEST(seed_metadata_canonical)
     for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
         const char *args[] = {"init", model, "-q", "--seed", seeds[k][0], "-o",
                               "out.safetensors", NULL};
-        struct run r = run(args);
+        wi_test_cmd_t r = wi_test_cmd(args);
         ck_assert_msg(r.status == 0, "%s: %s", seeds[k][0], r.err);
         json_t *header = output_header(r.dir);
         const char *got = json_string_value(
@@ -324,7 +294,7 @@ START_TEST(seed_metadata_canonical)
                       "--seed %s recorded as '%s', want '%s'", seeds[k][0],
                       got ? got : "(none)", seeds[k][1]);
         json_decref(header);
-        run_free(&r);
+        wi_test_cmd_free(&r);
     }
     free(model);
 }
@@ -338,7 +308,7 @@ START_TEST(layernorm_0d)
     char *model = example("models/layernorm_0d.json");
     const char *args[] = {"init", model, "-q", "-o", "out.safetensors",
                           "--report", "report.json", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "%s", r.err);
     json_t *header = output_header(r.dir);
     static const char *const names[] = {"ln0.weight", "ln0.bias", "ln1.weight",
@@ -370,7 +340,7 @@ START_TEST(layernorm_0d)
     ck_assert_str_eq(json_string_value(json_object_get(first, "name")), "ln0.weight");
     ck_assert(json_array_size(json_object_get(first, "shape")) == 0);
     json_decref(report);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     free(model);
 }
 END_TEST
@@ -379,11 +349,11 @@ START_TEST(unwritable_output)
 {
     char *model = example("cases/layer_defaults/model.json");
     const char *args[] = {"init", model, "-q", "-o", "/nonexistent/dir/out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_int_eq(r.status, 1);
     assert_one_error_line(r.err, "unwritable");
     ck_assert(strstr(r.err, "/nonexistent/dir/out.safetensors"));
-    run_free(&r);
+    wi_test_cmd_free(&r);
     free(model);
 }
 END_TEST
@@ -393,11 +363,11 @@ END_TEST
 START_TEST(list_types)
 {
     const char *args[] = {"list", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_int_eq(r.status, 0);
     char out[600];
     snprintf(out, sizeof out, "%s.out", r.dir);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     static const char *const want[] = {
         "initializer  Caffe2Xavier", "wi_caffe2_xavier.so", "initializer  Constant",
         "wi_constant.so", "initializer  Kaiming", "wi_kaiming.so",
@@ -570,7 +540,7 @@ START_TEST(initialize_report)
     json_t *doc = wi_test_load_json(rel), *want = json_object_get(doc, "report");
     const char *args[] = {"init", model, "--init-cfg", cfg, "-o", "out.safetensors",
                           "--report", "report.json", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "%s: exit %d: %s", name, r.status, r.err);
     char path[600];
     snprintf(path, sizeof path, "%s/report.json", r.dir);
@@ -588,7 +558,7 @@ START_TEST(initialize_report)
                   "%s: listing lacks the info: %s", name, r.err);
     json_decref(got);
     json_decref(doc);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     free(model);
     free(cfg);
 }
@@ -628,7 +598,7 @@ START_TEST(summary_line_and_quiet)
 {
     char *model = example("cases/layer_defaults/model.json");
     const char *args[] = {"init", model, "-o", "out.safetensors", "--report", "r.json", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "%s", r.err);
     char path[600], want[300];
     snprintf(path, sizeof path, "%s/out.safetensors", r.dir);
@@ -650,7 +620,7 @@ START_TEST(summary_line_and_quiet)
     ck_assert_msg(strstr(last, " s\n") && !strchr(last, '\n')[1], "%s", last);
     ck_assert_msg(strstr(r.err, "INFO - \nconv3d.weight - torch.Size([3, 2, 2, 3, 1]): "),
                   "no per-parameter listing: %s", r.err);
-    run_free(&r);
+    wi_test_cmd_free(&r);
 
     /* -q: a broken plugin's warning and the summary are silenced too. */
     char dirs[1200];
@@ -658,16 +628,16 @@ START_TEST(summary_line_and_quiet)
              getenv("WI_TEST_BROKEN_PLUGINDIR"));
     setenv("WEIGHTINIT_PLUGIN_PATH", dirs, 1);
     const char *noisy[] = {"init", model, "-o", "out.safetensors", NULL};
-    r = run(noisy);
+    r = wi_test_cmd(noisy);
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(strstr(r.err, "WARNING - ") && strstr(r.err, "weightinit: wrote "),
                   "%s", r.err);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     const char *quiet[] = {"init", model, "-q", "-o", "out.safetensors", NULL};
-    r = run(quiet);
+    r = wi_test_cmd(quiet);
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(r.err[0] == '\0', "-q printed: %s", r.err);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     free(model);
 }
 END_TEST
@@ -681,13 +651,13 @@ START_TEST(output_format_from_extension)
     char *model = wi_test_data_path("cases/mmengine_foomodel/model.json");
     const char *names[] = {"a.safetensors", "a.pth", "b.PT", "c.bin"};
     char paths[4][700];
-    struct run r = {wi_test_mkdtemp(), 0, NULL};
+    wi_test_cmd_t r = {wi_test_mkdtemp(), 0, NULL};
     for (int k = 0; k < 4; k++) {
         snprintf(paths[k], sizeof paths[k], "%s/%s", r.dir, names[k]);
         const char *args[] = {"init", model, "-q", "-o", paths[k], NULL};
-        struct run one = run(args);
+        wi_test_cmd_t one = wi_test_cmd(args);
         ck_assert_msg(one.status == 0, "%s: exit %d: %s", names[k], one.status, one.err);
-        run_free(&one);
+        wi_test_cmd_free(&one);
     }
     wi_error_t err;
     wi_state_dict_t *want = wi_checkpoint_load(paths[0], &err);
@@ -712,7 +682,7 @@ START_TEST(output_format_from_extension)
         wi_state_dict_free(got);
     }
     wi_state_dict_free(want);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     free(model);
 }
 END_TEST

@@ -166,35 +166,6 @@ START_TEST(state_dict_keeps_ties_and_integers)
 }
 END_TEST
 
-struct run {
-    char *dir;
-    int status;
-    char *err;
-};
-
-static struct run run(const char *const *args)
-{
-    struct run r = {wi_test_mkdtemp(), 0, NULL};
-    char errpath[512];
-    snprintf(errpath, sizeof errpath, "%s.stderr", r.dir);
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
-    for (; *args && argc < 31; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
-    r.status = wi_test_run(r.dir, argv, errpath);
-    r.err = wi_test_read_file(errpath, NULL);
-    remove(errpath);
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    wi_test_rmtree(r->dir);
-    free(r->dir);
-    free(r->err);
-}
 
 /* __metadata__.dtype of a safetensors file (copied into out). */
 static void file_dtype_meta(const char *path, char *out, size_t size)
@@ -228,7 +199,7 @@ START_TEST(cli_dtype_matches_torch)
     const char *args[] = {"init", model, "--seed", "1234", "--rng-profile",
                           cli_cases[_i].profile, "--dtype", cli_cases[_i].cli, "-q",
                           "-o", "out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     char rel[128], meta[32];
     snprintf(rel, sizeof rel, "dtype/layer_defaults.%s.%s.json", cli_cases[_i].ref,
@@ -242,7 +213,7 @@ START_TEST(cli_dtype_matches_torch)
     const char *pargs[] = {"init", model, "--seed", "1234", "--rng-profile",
                            cli_cases[_i].profile, "--dtype", cli_cases[_i].cli, "-q",
                            "-o", "out.pth", NULL};
-    struct run p = run(pargs);
+    wi_test_cmd_t p = wi_test_cmd(pargs);
     ck_assert_msg(p.status == 0, "exit %d: %s", p.status, p.err);
     char *pth = wi_test_join(p.dir, "out.pth");
     wi_error_t err;
@@ -264,8 +235,8 @@ START_TEST(cli_dtype_matches_torch)
     free(pth);
     free(out);
     free(model);
-    run_free(&p);
-    run_free(&r);
+    wi_test_cmd_free(&p);
+    wi_test_cmd_free(&r);
 }
 END_TEST
 
@@ -274,7 +245,7 @@ START_TEST(cli_default_dtype_is_f32)
 {
     char *model = wi_test_data_path("cases/layer_defaults/model.json");
     const char *args[] = {"init", model, "--seed", "1234", "-q", "-o", "out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     json_t *manifest = wi_test_load_manifest("layer_defaults", 1);
     char *out = wi_test_join(r.dir, "out.safetensors"), meta[32];
@@ -284,7 +255,7 @@ START_TEST(cli_default_dtype_is_f32)
     json_decref(manifest);
     free(out);
     free(model);
-    run_free(&r);
+    wi_test_cmd_free(&r);
 }
 END_TEST
 
@@ -293,14 +264,14 @@ START_TEST(cli_bad_dtype)
     static const char *const bad[] = {"bfloat16", "F16", "f64", "", "bf16 "};
     char *model = wi_test_data_path("cases/layer_defaults/model.json");
     const char *args[] = {"init", model, "--dtype", bad[_i], "-o", "out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strncmp(r.err, "weightinit: error: --dtype: expected f32, bf16 or f16", 53) == 0,
                   "%s", r.err);
     ck_assert_msg(strchr(r.err, '\n') && strchr(r.err, '\n')[1] == '\0', "%s", r.err);
     ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
     free(model);
-    run_free(&r);
+    wi_test_cmd_free(&r);
 }
 END_TEST
 

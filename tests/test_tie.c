@@ -16,35 +16,6 @@
 static const char *const cases[] = {"lm_head", "reversed"};
 static const char *const profiles[] = {"avx2", "default"};
 
-struct run {
-    char *dir;
-    int status;
-    char *err;
-};
-
-static struct run run(const char *const *args)
-{
-    struct run r = {wi_test_mkdtemp(), 0, NULL};
-    char errpath[512];
-    snprintf(errpath, sizeof errpath, "%s.stderr", r.dir);
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
-    for (; *args && argc < 31; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
-    r.status = wi_test_run(r.dir, argv, errpath);
-    r.err = wi_test_read_file(errpath, NULL);
-    remove(errpath);
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    wi_test_rmtree(r->dir);
-    free(r->dir);
-    free(r->err);
-}
 
 static json_t *expect(int i)
 {
@@ -118,7 +89,7 @@ static void check_pth(int i, const char *dtype, const char *key)
     char *model = wi_test_data_path(rel);
     const char *args[] = {"init", model, "--seed", "7", "--rng-profile", profiles[i % 2],
                           "--dtype", dtype, "-q", "-o", "out.pth", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     char *out = wi_test_join(r.dir, "out.pth");
     wi_error_t err;
@@ -130,7 +101,7 @@ static void check_pth(int i, const char *dtype, const char *key)
     wi_state_dict_free(sd);
     free(out);
     free(model);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     json_decref(want);
 }
 
@@ -149,7 +120,7 @@ START_TEST(safetensors_as_save_model)
     char *model = wi_test_data_path(rel);
     const char *args[] = {"init", model, "--seed", "7", "--rng-profile", profiles[_i % 2],
                           "-q", "-o", "out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     char *out = wi_test_join(r.dir, "out.safetensors");
     wi_test_assert_safetensors(out, json_object_get(want, "safetensors"), rel);
@@ -171,7 +142,7 @@ START_TEST(safetensors_as_save_model)
     free(b);
     free(out);
     free(model);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     json_decref(want);
 }
 END_TEST
@@ -271,7 +242,7 @@ START_TEST(bad_tie)
     snprintf(rel, sizeof rel, "tie/errors/%s/model.json", error_cases[_i]);
     char *model = wi_test_data_path(rel);
     const char *args[] = {"init", model, "-o", "out.safetensors", NULL};
-    struct run r = run(args);
+    wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_int_eq(r.status, json_integer_value(json_object_get(want, "status")));
     ck_assert_msg(strncmp(r.err, "weightinit: error: ", 19) == 0, "%s", r.err);
     ck_assert_msg(strchr(r.err, '\n') && strchr(r.err, '\n')[1] == '\0', "%s", r.err);
@@ -286,7 +257,7 @@ START_TEST(bad_tie)
                       error_cases[_i], json_string_value(c), r.err);
     ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
     free(model);
-    run_free(&r);
+    wi_test_cmd_free(&r);
     json_decref(want);
 }
 END_TEST

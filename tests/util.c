@@ -280,3 +280,27 @@ char *wi_test_join(const char *dir, const char *name)
     snprintf(p, n, "%s/%s", dir, name);
     return p;
 }
+
+wi_test_cmd_t wi_test_cmd(const char *const *args)
+{
+    wi_test_cmd_t r = {wi_test_mkdtemp(), 0, NULL};
+    char errpath[512];
+    snprintf(errpath, sizeof errpath, "%s.stderr", r.dir);
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
+    for (; *args && argc < 31; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    r.status = wi_test_run(r.dir, argv, errpath);
+    r.err = wi_test_read_file(errpath, NULL);
+    remove(errpath);
+    return r;
+}
+
+void wi_test_cmd_free(wi_test_cmd_t *r)
+{
+    wi_test_rmtree(r->dir);
+    free(r->dir);
+    free(r->err);
+}

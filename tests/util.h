@@ -26,6 +26,18 @@ char *wi_test_read_file(const char *path, size_t *len);
  * to errpath; returns the exit status, failing the test on a signal. */
 int wi_test_run(const char *dir, char *const argv[], const char *errpath);
 
+/* A weightinit command run in a fresh temporary folder: its exit status
+ * and stderr.  wi_test_cmd runs $WI_TEST_WEIGHTINIT with args (NULL-
+ * terminated, at most 30); free with wi_test_cmd_free, which removes the
+ * folder. */
+typedef struct wi_test_cmd {
+    char *dir;
+    int status;
+    char *err;
+} wi_test_cmd_t;
+wi_test_cmd_t wi_test_cmd(const char *const *args);
+void wi_test_cmd_free(wi_test_cmd_t *r);
+
 /* Entries in a folder, hidden ones included (for "no file left behind"). */
 int wi_test_count_entries(const char *dir);
 
