@@ -28,7 +28,8 @@ done
     "$src"/core/init/init.c "$src"/core/kernels/dispatch.c "$src"/core/kernels/fill.c \
     "$src"/core/kernels/parallel.c "$src"/core/kernels/scalar.c $isa_objs \
     "$src"/core/kernels/mathfun.c "$src"/core/math/*.c \
-    "$src"/core/tensor/tensor.c "$src"/core/tensor/tensor_copy.c "$src"/core/plan/record.c "$src"/core/base/error.c \
+    "$src"/core/tensor/tensor.c "$src"/core/tensor/tensor_copy.c "$src"/core/tensor/convert.c \
+    "$src"/core/plan/record.c "$src"/core/base/error.c \
     "$src"/core/base/pyfloat.c "$src"/core/model/layer_reset.c \
     "$src"/tests/musl/conformance.c "$src"/tests/musl/sha256.c
 # It must not have linked glibc: a static binary, no dynamic section.
