@@ -43,13 +43,14 @@ static json_t *load_ref(const char *name)
     return wi_test_load_json(rel);
 }
 
-/* weightinit init MODEL -o DIR/out.safetensors with PROFILE; asserts exit 0
+/* weightinit init MODEL -o DIR/out.safetensors --strict with PROFILE (a rule
+ * that matches nothing fails); asserts exit 0
  * and returns the output path (malloc'd). */
 static char *init_model(const char *dir, const char *model, const char *profile)
 {
     char *out = wi_test_join(dir, "out.safetensors");
     char *err = wi_test_join(dir, "stderr.txt");
-    char *argv[] = {(char *)exe(), "init", (char *)model, "-o", out, "--no-fsync", "-q",
+    char *argv[] = {(char *)exe(), "init", (char *)model, "-o", out, "--no-fsync", "-q", "--strict",
                     "--rng-profile", (char *)profile, NULL};
     int rc = wi_test_run(dir, argv, err);
     char *msg = wi_test_read_file(err, NULL);
