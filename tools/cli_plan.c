@@ -145,7 +145,8 @@ static int add_param(const char *name, wi_module_t *owner, size_t index, void *u
     for (int i = 0; i < wi_tensor_ndim(t); i++)
         json_array_append_new(shape, json_integer(wi_tensor_shape(t)[i]));
     struct start key = {owner, index, 0};
-    const struct start *s = bsearch(&key, w->p->st, w->p->n_st, sizeof key, start_cmp);
+    const struct start *s =
+        w->p->n_st ? bsearch(&key, w->p->st, w->p->n_st, sizeof key, start_cmp) : NULL;
     if (s && s->version)
         json_array_append_new(writes, json_pack("{s:s, s:I}", "source", "construction",
                                                 "count", (json_int_t)s->version));
@@ -190,8 +191,10 @@ json_t *cli_plan_json(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *
 {
     if (p->oom)
         return NULL;
-    qsort(p->ev, p->n_ev, sizeof *p->ev, by_param);
-    qsort(p->st, p->n_st, sizeof *p->st, start_cmp);
+    if (p->n_ev) /* qsort and bsearch take no NULL array, even empty */
+        qsort(p->ev, p->n_ev, sizeof *p->ev, by_param);
+    if (p->n_st)
+        qsort(p->st, p->n_st, sizeof *p->st, start_cmp);
     struct walk w = {p, json_array(), 0, 0, 0};
     if (!w.params || wi_module_named_parameters(root, add_param, &w) != 0) {
         json_decref(w.params);
