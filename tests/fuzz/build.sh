@@ -27,8 +27,10 @@ libs="$(pkg-config --libs jansson libzip libcurl) -ldl -lpthread -lm"
 # jump-ahead tables, and the per-ISA objects below.
 srcs=$(sed -n "/^core_sources = files(/,/^)/s/^ *'\([^']*\.c\)',\{0,1\} *$/\1/p" \
   "$top/core/meson.build")
-if [ -z "$srcs" ]; then
-  echo "build.sh: no core_sources list in $top/core/meson.build" >&2
+# Every .c named in the list must have been read (one per line).
+named=$(sed -n "/^core_sources = files(/,/^)/p" "$top/core/meson.build" | grep -o "'[^']*\.c'" | wc -l)
+if [ -z "$srcs" ] || [ "$(echo "$srcs" | wc -l)" -ne "$named" ]; then
+  echo "build.sh: cannot read the core_sources list of $top/core/meson.build" >&2
   exit 1
 fi
 # The generator is a build tool: no sanitizer, no fuzzer main.
