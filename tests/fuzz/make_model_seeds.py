@@ -33,7 +33,13 @@ for case in sorted((top / "tests/data/cases").iterdir()):
         doc["init_twice"] = True
     write(case.name, doc)
 
-for i, example in enumerate(sorted((top / "examples").glob("*.json"))):
+# The full-size examples (GPT-2, LLaMA-7B, ResNet-50, ViT-B/16) take
+# seconds per run under the sanitizers, most of it recording writes the
+# harness's memory cap then refuses to compute: as seeds they would only
+# slow the fuzzer and the fuzz_build test down.
+full_size = {"gpt2-small", "gpt2-xl", "llama-7b", "resnet50", "vit-b16"}
+examples = [e for e in sorted((top / "examples").glob("*.json")) if e.stem not in full_size]
+for i, example in enumerate(examples):
     doc = {"model": json.loads(example.read_text()), "seed": i}
     if i % 2:
         doc["rng_profile"] = "default"
@@ -61,6 +67,14 @@ extra = {
         "0": {"type": "LayerNorm", "normalized_shape": [2, 3]},
         "1": {"type": "GroupNorm", "num_groups": 2, "num_channels": 4}}},
         "init_cfg": {"type": "Constant", "val": 2, "bias": 1, "layer": ["LayerNorm", "GroupNorm"]}},
+    # Found by fuzz_model: a deferred (write plan) tensor over the harness's
+    # 4 MiB calloc cap first gets storage when the report reads it, and the
+    # documented NULL (out of memory) from wi_tensor_const_data must be
+    # handled there.
+    "regress_deferred_oom": {"model": {"type": "Net", "init_cfg": {
+        "type": "Normal", "layer": "Vec", "mean": 0.1, "std": 2},
+        "children": {"small": {"type": "Vec", "params": {"weight": [16]}},
+                     "big": {"type": "Vec", "params": {"weight": [2000000]}}}}, "seed": 1},
 }
 for name, doc in extra.items():
     write(name, doc)
