@@ -26,6 +26,7 @@ struct wi_context {
     struct wi_diagnostics *diagnostics;
     char **inputs; /* wi_context_input */
     size_t n_inputs;
+    int headers_only; /* wi_context_set_headers_only */
 };
 
 /* Records a local file the library read (once).  WI_ENOMEM or 0. */
