@@ -612,13 +612,14 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
 static int mpi_outputs(struct init_opts *o, struct outputs *out)
 {
     wi_error_t err;
-    int status = cli_mpi_rank() == 0 ? open_outputs(o, out)
+    int dash = o->output && strcmp(o->output, "-") == 0;
+    int status = dash                 ? 0
+                 : cli_mpi_rank() == 0 ? open_outputs(o, out)
                  : !(out->group = wi_output_group_new()) ? EXIT_INIT_FAILED
                  : o->output && cli_output_format(o->output, &o->format, &err) < 0
                      ? cli_fail(&err, CLI_STAGE_ARGS)
                      : 0;
-    if (status == 0 && o->output &&
-        (strcmp(o->output, "-") == 0 || o->format != WI_CHECKPOINT_SAFETENSORS)) {
+    if (status == 0 && o->output && (dash || o->format != WI_CHECKPOINT_SAFETENSORS)) {
         cli_errorf("%s: under mpirun -o must be a .safetensors file (each rank "
                    "writes its share at offsets; torch.save's format is one "
                    "stream): write .safetensors, or run without mpirun",

@@ -155,12 +155,15 @@ static uint64_t cut(uint64_t total, int r, int size)
 }
 
 /* The first element of a tensor of es-byte elements, starting at global
- * byte `start`, whose first byte is at or after global byte `at`. */
+ * byte `start`, whose first byte is at or after global byte `at`, rounded
+ * up to a multiple of 16: a normal fill computes blocks of 16, and a
+ * piece's later parts must start on one (plan/record.h). */
 static int64_t first_at(uint64_t at, uint64_t start, size_t es, int64_t n)
 {
     if (at <= start)
         return 0;
     uint64_t e = (at - start + es - 1) / es;
+    e = (e + 15) & ~(uint64_t)15;
     return e > (uint64_t)n ? n : (int64_t)e;
 }
 
@@ -203,7 +206,8 @@ int wi_partition(const wi_extent_t *ext, size_t n_ext, int rank, int size,
         const wi_tensor_t *t = ext[i].tensor;
         size_t es = wi_dtype_size(wi_tensor_dtype(t));
         int64_t numel = wi_tensor_numel(t);
-        /* An element belongs to the rank whose range holds its first byte. */
+        /* An element belongs to the rank whose range holds its first
+         * byte (moved to the next multiple of 16). */
         int64_t a = first_at(lo, start, es, numel), b = first_at(hi, start, es, numel);
         if (rank == size - 1)
             b = numel;

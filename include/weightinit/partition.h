@@ -78,8 +78,10 @@ int wi_extents_from_safetensors(int fd, const char *name,
 
 /* *pieces = a new array (free()) of rank's share of the extents' bytes:
  * the bytes of all extents, in order, are cut into `size` contiguous
- * ranges of nearly equal size (at element boundaries), and rank's range
- * into pieces of at most 2^24 elements of one tensor.  Every element of
+ * ranges of nearly equal size (within 16 elements: a cut inside a tensor
+ * is at a multiple of 16 of its elements, where a normal fill's blocks
+ * start), and rank's range into pieces of at most 2^24 elements of one
+ * tensor.  Every element of
  * every extent is in exactly one rank's pieces; a rank may get none
  * (*n_pieces = 0, *pieces NULL).  0, WI_EINVAL (rank outside
  * [0, size)), WI_ENOMEM. */
