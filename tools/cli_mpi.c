@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mpi.h>
@@ -264,6 +265,29 @@ static int files_close(files_t *f, const char *list, int sync, int rc,
     return rc;
 }
 
+static double seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* WEIGHTINIT_MPI_STATS=1: one line per rank on what it wrote (for
+ * tests/bench/bench_mpi.sh and docs/mpi.md's cost model). */
+static void stats(const wi_extent_t *ext, const wi_piece_t *p, size_t n,
+                  double wall, double cpu)
+{
+    const char *on = getenv("WEIGHTINIT_MPI_STATS");
+    if (!on || strcmp(on, "1") != 0)
+        return;
+    uint64_t bytes = 0;
+    for (size_t k = 0; k < n; k++)
+        bytes += (uint64_t)p[k].count * wi_dtype_size(wi_tensor_dtype(ext[p[k].extent].tensor));
+    fprintf(stderr, "weightinit: rank %d of %d: %llu bytes in %zu pieces, "
+            "%.3f s wall, %.3f s cpu\n", mpi.rank, mpi.size,
+            (unsigned long long)bytes, n, wall, cpu);
+}
+
 /* This rank's share of every file's tensor bytes. */
 static int write_share(files_t *f, const char *list, const wi_state_dict_t *sd,
                        int threads, wi_error_t *err)
@@ -277,12 +301,16 @@ static int write_share(files_t *f, const char *list, const wi_state_dict_t *sd,
         rc = wi_extents_from_safetensors(f->fd[k], p, sd, (size_t)k, &ext, &n_ext, err);
     if (rc == 0)
         rc = wi_partition(ext, n_ext, mpi.rank, mpi.size, &pieces, &n_pieces, err);
+    double wall = seconds(CLOCK_MONOTONIC), cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
     if (rc == 0 && f->posix)
         rc = wi_pieces_pwrite(ext, pieces, n_pieces, threads, f->fd, (size_t)f->n, err);
     else if (rc == 0)
         rc = wi_pieces_write(ext, pieces, n_pieces, threads, mpi_sink, f, err);
     if (rc == WI_EIO && f->why[0])
         snprintf(err->text, sizeof err->text, "cannot write: %s", f->why);
+    if (rc == 0)
+        stats(ext, pieces, n_pieces, seconds(CLOCK_MONOTONIC) - wall,
+              seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu);
     free(pieces);
     free(ext);
     return rc;

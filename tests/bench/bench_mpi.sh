@@ -4,8 +4,9 @@
 # thread per rank so that ranks = cores used, by one plain process and by
 # mpirun -np 1, 2, 4; best of REPS runs each.  Prints wall time, CPU time
 # (user + sys of mpirun and every rank), speedup over -np 1 and MB/s, and
-# checks every output equals the single process's.  Then the jump-ahead
-# cost per piece (bench_skip).
+# checks every output equals the single process's.  Then each rank's
+# share with 2 ranks (WEIGHTINIT_MPI_STATS=1) and the jump-ahead cost per
+# piece (bench_skip).
 #   tests/bench/bench_mpi.sh [BUILDDIR [OUTDIR [REPS]]]
 #     BUILDDIR  a build with -Dmpi (default: build)
 #     OUTDIR    where the outputs go (default: a temporary folder; the
@@ -70,5 +71,8 @@ for n in 0 1 2 4; do
     sp=$( [ -n "$base" ] && awk "BEGIN {printf \"%.2f\", $base / $2}" || echo -)
     printf '%-12s %8s %8s %8s %8.0f\n' "$1" "$2" "$3" "$sp" "$(awk "BEGIN {print $bytes / 1e6 / $2}")"
 done
+# What each rank computes: bytes, pieces, the time of its write phase.
+WEIGHTINIT_MPI_STATS=1 $mpirun -x WEIGHTINIT_MPI_STATS -np 2 "$exe" $common \
+    -o "$out/m.safetensors"
 [ -x "$build/tests/bench/bench_skip" ] && "$build/tests/bench/bench_skip"
 exit 0
