@@ -299,6 +299,13 @@ static int write_share(files_t *f, const char *list, const wi_state_dict_t *sd,
     const char *p = list;
     for (int k = 0; rc == 0 && k < f->n; k++, p += strlen(p) + 1)
         rc = wi_extents_from_safetensors(f->fd[k], p, sd, (size_t)k, &ext, &n_ext, err);
+    /* Each header tensor is one of ours; all of ours must be there, or
+     * this rank built another model than rank 0 (a different file). */
+    if (rc == 0 && n_ext != wi_state_dict_size(sd))
+        rc = wi_error_set(err, WI_EFORMAT, list, NULL,
+                          "rank 0's headers name %zu tensors, this rank's model "
+                          "has %zu: every rank must read the same model files",
+                          n_ext, wi_state_dict_size(sd));
     if (rc == 0)
         rc = wi_partition(ext, n_ext, mpi.rank, mpi.size, &pieces, &n_pieces, err);
     double wall = seconds(CLOCK_MONOTONIC), cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
