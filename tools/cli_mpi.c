@@ -55,8 +55,9 @@ void cli_mpi_start(void)
 int cli_mpi_size(void) { return mpi.size; }
 int cli_mpi_rank(void) { return mpi.rank; }
 
-/* The status agreement before writing: 0 when every rank got there,
- * else the lowest failing rank in *who. */
+/* The status agreement before writing (every rank makes it once): 0
+ * when every rank got there well, else 1 with the lowest failing rank
+ * in *who. */
 static int agree_ready(int status, int *who)
 {
     int mine = status ? mpi.rank : mpi.size, first;
