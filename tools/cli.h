@@ -23,6 +23,8 @@ int cli_fail(const wi_error_t *err, cli_stage_t stage);
 
 /* Set by -q / -v: the lowest level printed. */
 extern wi_log_level_t cli_log_level;
+/* 1: cli_error / cli_errorf print nothing (ranks but 0 under mpirun). */
+extern int cli_quiet_errors;
 
 /* The log callback: "MM/DD HH:MM:SS - weightinit - LEVEL - message". */
 void cli_log(wi_log_level_t level, const char *message, void *ud);

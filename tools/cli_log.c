@@ -43,9 +43,15 @@ void cli_log(wi_log_level_t level, const char *message, void *ud)
             colour ? "\033[0m" : "", message);
 }
 
+/* Ranks but 0 under mpirun (cli_mpi.c): their copies of rank 0's
+ * messages are not printed. */
+int cli_quiet_errors;
+
 void cli_error(const wi_error_t *err)
 {
     char line[1200];
+    if (cli_quiet_errors)
+        return;
     cli_progress_clear();
     fprintf(stderr, "weightinit: error: %s\n",
             wi_error_format(err, line, sizeof line));
@@ -54,6 +60,8 @@ void cli_error(const wi_error_t *err)
 void cli_errorf(const char *fmt, ...)
 {
     va_list ap;
+    if (cli_quiet_errors)
+        return;
     va_start(ap, fmt);
     cli_progress_clear();
     fputs("weightinit: error: ", stderr);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_mpi.h"
 
 static const char init_usage[] =
     "usage: weightinit init MODEL.json [options]\n"
@@ -337,7 +338,7 @@ struct written {
 /* -o: one file through fp, or (--max-shard-size) the shards and their
  * index opened now in g, beside the outputs opened before. */
 static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
-                       wi_output_group_t *g, const wi_context_t *ctx,
+                       wi_output_group_t *g, wi_context_t *ctx,
                        const char *provenance, struct written *w, wi_error_t *err)
 {
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:s*}", "format", "pt",
@@ -369,6 +370,9 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     }
     int rc = !sd   ? -1 /* err filled */
              : !meta ? wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory")
+             : cli_mpi_size()
+                 ? cli_mpi_save(g, o->output, fp, o->format, sd, meta, o->max_shard,
+                                ctx, o->threads, !o->no_fsync, &w->files, err)
              : o->max_shard
                  ? wi_checkpoint_write_sharded(g, o->output, o->format, sd, meta,
                                                o->max_shard, ctx, &w->files, err)
@@ -690,7 +694,29 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     return status;
 }
 
-static int init_or_plan(int argc, char **argv, int plan)
+/* Under mpirun, ranks but 0 open no outputs (rank 0 names its
+ * temporaries to them when writing: cli_mpi.c); only safetensors. */
+static int mpi_outputs(struct init_opts *o, struct outputs *out)
+{
+    wi_error_t err;
+    int dash = o->output && strcmp(o->output, "-") == 0;
+    int status = dash                 ? 0
+                 : cli_mpi_rank() == 0 ? open_outputs(o, out)
+                 : !(out->group = wi_output_group_new()) ? EXIT_INIT_FAILED
+                 : o->output && cli_output_format(o->output, &o->format, &err) < 0
+                     ? cli_fail(&err, CLI_STAGE_ARGS)
+                     : 0;
+    if (status == 0 && o->output && (dash || o->format != WI_CHECKPOINT_SAFETENSORS)) {
+        cli_errorf("%s: under mpirun -o must be a .safetensors file (each rank "
+                   "writes its share at offsets; torch.save's format is one "
+                   "stream): write .safetensors, or run without mpirun",
+                   cli_output_name(o->output));
+        status = EXIT_BAD_INPUT;
+    }
+    return status;
+}
+
+static int init_main(int argc, char **argv, int plan)
 {
     struct init_opts o = {0};
     o.profile = WI_RNG_AVX2;
@@ -698,6 +724,8 @@ static int init_or_plan(int argc, char **argv, int plan)
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : EXIT_BAD_INPUT;
+    if (cli_mpi_rank() > 0)
+        cli_log_level = (wi_log_level_t)(WI_LOG_ERROR + 1); /* rank 0 logs */
     wi_generator_t *g = wi_generator_new(o.seed, o.profile);
     wi_context_t *ctx = g ? wi_context_new(g) : NULL;
     if (!ctx) {
@@ -711,7 +739,7 @@ static int init_or_plan(int argc, char **argv, int plan)
         wi_context_set_task_progress(ctx, cli_task_progress, NULL);
     struct outputs out = {0};
     wi_error_t err;
-    int status = open_outputs(&o, &out);
+    int status = cli_mpi_size() ? mpi_outputs(&o, &out) : open_outputs(&o, &out);
     if (status == 0)
         status = cli_load_plugins(o.plugins, o.n_plugins, &err) < 0
                      ? cli_fail(&err, CLI_STAGE_INPUT)
@@ -722,5 +750,12 @@ static int init_or_plan(int argc, char **argv, int plan)
     return status;
 }
 
-int cmd_init(int argc, char **argv) { return init_or_plan(argc, argv, 0); }
-int cmd_plan(int argc, char **argv) { return init_or_plan(argc, argv, 1); }
+/* Under mpirun every rank runs the same init; they agree on the status.
+ * plan writes nothing: one process is enough. */
+int cmd_init(int argc, char **argv)
+{
+    cli_mpi_start();
+    return cli_mpi_end(init_main(argc, argv, 0));
+}
+
+int cmd_plan(int argc, char **argv) { return init_main(argc, argv, 1); }

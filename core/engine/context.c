@@ -34,6 +34,11 @@ void wi_context_set_threads(wi_context_t *ctx, int threads)
     wi_generator_set_threads(ctx->generator, threads);
 }
 
+void wi_context_set_headers_only(wi_context_t *ctx, int on)
+{
+    ctx->headers_only = on != 0;
+}
+
 void wi_context_set_registry(wi_context_t *ctx, wi_registry_t *reg)
 {
     ctx->registry = reg;

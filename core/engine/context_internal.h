@@ -28,6 +28,7 @@ struct wi_context {
     void *write_observer_data;
     char **inputs; /* wi_context_input */
     size_t n_inputs;
+    int headers_only; /* wi_context_set_headers_only */
 };
 
 /* Records a local file the library read (once).  WI_ENOMEM or 0. */

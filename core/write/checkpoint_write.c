@@ -50,6 +50,7 @@ void wi_priv_progress_start(wi_priv_progress_t *pr, const wi_context_t *ctx,
 {
     memset(pr, 0, sizeof *pr);
     pr->threads = ctx && ctx->generator ? ctx->generator->threads : -1;
+    pr->headers_only = ctx && ctx->headers_only;
     if (!ctx || !ctx->task_progress)
         return;
     pr->ctx = ctx;
@@ -92,6 +93,10 @@ int wi_priv_checkpoint_write(FILE *fp, const char *name,
     case WI_CHECKPOINT_SAFETENSORS:
         return wi_priv_safetensors_write(fp, name, sd, metadata, pr, err);
     case WI_CHECKPOINT_PTH:
+        if (pr && pr->headers_only)
+            return wi_error_set(err, WI_EUNSUPPORTED, name, NULL,
+                                "torch.save's format cannot be written by "
+                                "several processes; write .safetensors");
         return wi_priv_pth_write(fp, name, sd, pr, err);
     }
     return wi_error_set(err, WI_EINVAL, name, NULL,

@@ -98,6 +98,21 @@ wi_output_group_t *wi_output_group_new(void)
     return calloc(1, sizeof(wi_output_group_t));
 }
 
+size_t wi_output_group_size(const wi_output_group_t *g)
+{
+    return g ? g->n_outs : 0;
+}
+
+const char *wi_output_group_name(const wi_output_group_t *g, size_t i)
+{
+    return g && i < g->n_outs ? g->outs[i].label : NULL;
+}
+
+const char *wi_output_group_temp(const wi_output_group_t *g, size_t i)
+{
+    return g && i < g->n_outs ? g->outs[i].tmp : NULL;
+}
+
 static int same_id(const struct id *a, const struct id *b)
 {
     if (a->dev != b->dev || a->ino != b->ino || !a->name != !b->name)

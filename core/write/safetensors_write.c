@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <weightinit/checkpoint.h>
 
@@ -130,6 +131,21 @@ static int write_tensors_at(FILE *fp, const char *name,
     return rc;
 }
 
+/* Headers only: the file gets its full size, the tensor bytes a hole
+ * that other writers fill (wi_context_set_headers_only). */
+static int leave_hole(FILE *fp, const wi_state_dict_t *sd)
+{
+    off_t base, end;
+    if (!seekable(fp)) {
+        errno = ESPIPE;
+        return 1;
+    }
+    if (fflush(fp) != 0 || (base = ftello(fp)) < 0)
+        return 1;
+    end = base + (off_t)wi_priv_state_dict_bytes(sd);
+    return ftruncate(fileno(fp), end) != 0 || fseeko(fp, end, SEEK_SET) != 0;
+}
+
 int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
                          const json_t *metadata, wi_error_t *err)
 {
@@ -174,7 +190,9 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     }
     errno = 0;
     rc = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
-    if (rc == 0 && seekable(fp))
+    if (rc == 0 && pr && pr->headers_only)
+        rc = leave_hole(fp, sd);
+    else if (rc == 0 && seekable(fp))
         rc = write_tensors_at(fp, name, sd, pr, err);
     for (size_t i = 0; rc == 0 && !seekable(fp) && i < wi_state_dict_size(sd); i++)
         rc = write_tensor(fp, wi_state_dict_tensor(sd, i), scratch, pr, err);

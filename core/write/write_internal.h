@@ -45,6 +45,7 @@ typedef struct wi_priv_progress {
     /* Writer threads: the context generator's setting (0: all cores), -1
      * without a context (WEIGHTINIT_THREADS, else all cores). */
     int threads;
+    int headers_only; /* the context's wi_context_set_headers_only */
 } wi_priv_progress_t;
 
 /* Writes the bytes of sd's tensors, packed in order from byte `base` of

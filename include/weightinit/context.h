@@ -44,6 +44,14 @@ wi_registry_t *wi_context_registry(const wi_context_t *ctx);
  * generator): 0 = all cores, -1 = WEIGHTINIT_THREADS or all cores. */
 void wi_context_set_threads(wi_context_t *ctx, int threads);
 
+/* 1: the writers given ctx (wi_checkpoint_write_progress,
+ * wi_checkpoint_write_sharded) write each safetensors file's header, and
+ * a shard index, but none of its tensor bytes: the file gets its full
+ * size with the data left a hole, for the caller to fill at the offsets
+ * of wi_extents_from_safetensors (partition.h), from this process or
+ * others (docs/mpi.md).  .pth is then WI_EUNSUPPORTED.  Default 0. */
+void wi_context_set_headers_only(wi_context_t *ctx, int on);
+
 /* Installs the log callback (NULL = discard everything). */
 void wi_context_set_log(wi_context_t *ctx, wi_log_fn fn, void *user_data);
 void wi_context_log(const wi_context_t *ctx, wi_log_level_t level,

@@ -62,6 +62,16 @@ FILE *wi_output_group_open(wi_output_group_t *g, const char *path,
 int wi_output_group_add_stream(wi_output_group_t *g, FILE *fp,
                                const char *name, wi_error_t *err);
 
+/* The outputs opened so far, in the order they were opened; for output
+ * i (< wi_output_group_size): the path it was opened as, and the
+ * temporary it is being written to (NULL for a direct output: a FIFO, a
+ * device, a stream).  Borrowed strings, valid until the group is
+ * committed or freed.  For other processes that write parts of the same
+ * files (partition.h, docs/mpi.md). */
+size_t wi_output_group_size(const wi_output_group_t *g);
+const char *wi_output_group_name(const wi_output_group_t *g, size_t i);
+const char *wi_output_group_temp(const wi_output_group_t *g, size_t i);
+
 /* Flushes and fsyncs every output and checks for write errors (the
  * message carries strerror: "No space left on device"); only when all
  * succeeded renames every temporary onto its place, then fsyncs each

@@ -15,6 +15,7 @@
 #include <weightinit/model.h>
 #include <weightinit/module.h>
 #include <weightinit/output.h>
+#include <weightinit/partition.h>
 #include <weightinit/plugin.h>
 #include <weightinit/registry.h>
 #include <weightinit/rng.h>
