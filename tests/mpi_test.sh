@@ -86,7 +86,19 @@ done
 
 check "$tmp/big.json" 42 ""
 check "$tmp/big.json" 42 40MB
+
 [ "$(ls "$tmp/m" | wc -l)" -ge 3 ] || fail "expected several shards: $(ls "$tmp/m")"
+
+# --dtype: each rank converts its share as it writes (deferred views of
+# the float32 tensors), the bytes the eager single process converts.
+for dt in bf16 f16; do
+    rm -rf "$tmp/e" "$tmp/m" && mkdir "$tmp/e" "$tmp/m"
+    WEIGHTINIT_DEFER=0 "$exe" init "$tmp/big.json" -q --no-fsync --dtype "$dt" --threads 1 \
+        -o "$tmp/e/m.safetensors" || fail "one process --dtype $dt"
+    $mpirun -np 3 "$exe" init "$tmp/big.json" -q --no-fsync --dtype "$dt" \
+        -o "$tmp/m/m.safetensors" || fail "mpirun -np 3 --dtype $dt"
+    same "$tmp/e" "$tmp/m"
+done
 
 # A deterministic error (a missing Pretrained checkpoint): every rank
 # meets it; one line, the single-process status, nothing written.

@@ -13,11 +13,10 @@
 #include <weightinit/partition.h>
 
 #include "kernels/parallel.h"
-#include "plan/record.h"
+#include "plan/piece.h"
 #include "tensor/tensor_internal.h"
 
 #define CHUNK ((int64_t)1 << 24) /* elements of one piece: one jump */
-#define SUB ((int64_t)1 << 16)   /* elements computed, then handed on */
 #define MAX_HEADER (100u * 1000u * 1000u)
 
 static int grow(wi_extent_t **out, size_t *n, size_t more, wi_error_t *err)
@@ -234,64 +233,44 @@ typedef struct {
     wi_error_t error;
 } job_t;
 
-/* One piece of a deferred tensor, SUB elements at a time through buf. */
-static int computed_piece(job_t *j, const wi_piece_t *p, float *buf,
-                          wi_error_t *err, int *io)
+/* Hands the piece's bytes to the caller's sink at their file offset. */
+struct emit_ctx {
+    job_t *j;
+    const wi_piece_t *p;
+};
+
+static int emit(void *ud, uint64_t at, const void *data, size_t len)
 {
-    const wi_tensor_t *t = j->ext[p->extent].tensor;
-    const wi_priv_rec_t *r = wi_priv_tensor_rec(t); /* F32, or zeros */
-    size_t es = wi_dtype_size(wi_tensor_dtype(t));
-    wi_priv_rec_cursor_t c;
-    if (r && wi_priv_rec_cursor_start(&c, r, p->begin, 1, err) < 0)
-        return -1;
-    if (!r)
-        memset(buf, 0, (size_t)SUB * es);
-    for (int64_t done = 0; done < p->count; done += SUB) {
-        int64_t cnt = p->count - done < SUB ? p->count - done : SUB;
-        if (r && wi_priv_rec_cursor_next(&c, buf, cnt, err) < 0)
-            return -1;
-        *io = j->sink(j->ud, p->file, p->offset + (uint64_t)done * es, buf,
-                      (size_t)cnt * es);
-        if (*io)
-            return -1;
-    }
-    return 0;
+    struct emit_ctx *e = ud;
+    return e->j->sink(e->j->ud, e->p->file, e->p->offset + at, data, len);
 }
 
-static int do_piece(job_t *j, const wi_piece_t *p, float *buf,
+static int do_piece(job_t *j, const wi_piece_t *p, void *buf, float *fbuf,
                     wi_error_t *err, int *io)
 {
     const wi_tensor_t *t = j->ext[p->extent].tensor;
     if (p->begin < 0 || p->count < 0 || p->begin + p->count > wi_tensor_numel(t))
         return wi_error_set(err, WI_EINVAL, NULL, NULL,
                             "a piece outside its tensor");
-    if (wi_tensor_is_deferred(t))
-        return computed_piece(j, p, buf, err, io);
-    size_t es = wi_dtype_size(wi_tensor_dtype(t));
-    const char *data = (const char *)wi_tensor_const_data(t) + (size_t)p->begin * es;
-    for (int64_t done = 0; done < p->count; done += SUB) {
-        int64_t cnt = p->count - done < SUB ? p->count - done : SUB;
-        *io = j->sink(j->ud, p->file, p->offset + (uint64_t)done * es,
-                      data + (size_t)done * es, (size_t)cnt * es);
-        if (*io)
-            return -1;
-    }
-    return 0;
+    struct emit_ctx e = {j, p};
+    return wi_priv_compute_piece(t, p->begin, p->count, buf, fbuf, emit, &e, err, io);
 }
 
 static void worker(int task, void *arg)
 {
     (void)task;
     job_t *j = arg;
-    /* A deferred tensor that is not float32 is zeros: as wide as needed. */
-    float *buf = malloc((size_t)SUB * 8);
+    /* Bytes as wide as any dtype; a view's float32 values before
+     * conversion (plan/piece.h). */
+    void *buf = malloc((size_t)WI_PIECE_SUB * 8);
+    float *fbuf = malloc((size_t)WI_PIECE_SUB * sizeof *fbuf);
     pthread_mutex_lock(&j->lock);
     while (!j->failed && j->next < j->n) {
         const wi_piece_t *p = &j->pieces[j->next++];
         pthread_mutex_unlock(&j->lock);
         wi_error_t err = {0};
         int io = 0;
-        int rc = buf ? do_piece(j, p, buf, &err, &io)
+        int rc = buf && fbuf ? do_piece(j, p, buf, fbuf, &err, &io)
                      : wi_error_set(&err, WI_ENOMEM, NULL, NULL,
                                     "out of memory for a write buffer");
         pthread_mutex_lock(&j->lock);
@@ -303,6 +282,7 @@ static void worker(int task, void *arg)
     }
     pthread_mutex_unlock(&j->lock);
     free(buf);
+    free(fbuf);
 }
 
 int wi_pieces_write(const wi_extent_t *ext, const wi_piece_t *pieces,

@@ -15,13 +15,10 @@
 #include <weightinit/state_dict.h>
 
 #include "kernels/parallel.h"
-#include "plan/record.h"
-#include "tensor/convert.h"
-#include "tensor/tensor_internal.h"
+#include "plan/piece.h"
 #include "write/write_internal.h"
 
 #define CHUNK ((int64_t)1 << 24) /* elements of one piece: one jump */
-#define SUB ((int64_t)1 << 16)   /* elements computed, then written */
 
 typedef struct {
     int fd;
@@ -83,46 +80,25 @@ static int pwrite_all(int fd, const void *data, size_t len, uint64_t at)
     return 0;
 }
 
-/* A deferred piece, SUB elements at a time through buf: computed from
- * its record (or its view's source's record, then converted). */
-static int computed_piece(job_t *j, const piece_t *p, void *buf, float *fbuf,
-                          wi_error_t *err, int *io_errno)
+/* pwrites the piece's bytes at their place in the file. */
+struct emit_ctx {
+    int fd;
+    uint64_t at;
+};
+
+static int emit(void *ud, uint64_t at, const void *data, size_t len)
 {
-    wi_rng_profile_t profile = WI_RNG_AVX2;
-    const wi_tensor_t *src = wi_priv_tensor_view_source(p->t, &profile);
-    const wi_priv_rec_t *r = wi_priv_tensor_rec(src ? src : p->t); /* F32, or zeros */
-    size_t es = wi_dtype_size(wi_tensor_dtype(p->t));
-    float *vals = src ? fbuf : buf;
-    wi_priv_rec_cursor_t c;
-    if (r && wi_priv_rec_cursor_start(&c, r, p->begin, 1, err) < 0)
-        return -1;
-    if (!r) /* zeros in any dtype (a view's too) */
-        memset(buf, 0, (size_t)SUB * es);
-    for (int64_t done = 0; done < p->count; done += SUB) {
-        int64_t cnt = p->count - done < SUB ? p->count - done : SUB;
-        if (r && wi_priv_rec_cursor_next(&c, vals, cnt, err) < 0)
-            return -1;
-        if (r && src &&
-            wi_priv_convert_f32(wi_tensor_dtype(p->t), profile, vals, buf, (size_t)cnt) < 0)
-            return wi_error_set(err, WI_EUNSUPPORTED, NULL, NULL, "unsupported dtype"), -1;
-        *io_errno = pwrite_all(j->fd, buf, (size_t)cnt * es,
-                               p->at + (uint64_t)done * es);
-        if (*io_errno)
-            return -1;
-    }
-    return 0;
+    struct emit_ctx *e = ud;
+    return pwrite_all(e->fd, data, len, e->at + at);
 }
 
 /* One piece, outside the lock. */
 static int do_piece(job_t *j, const piece_t *p, void *buf, float *fbuf,
                     wi_error_t *err, int *io_errno)
 {
-    if (wi_tensor_is_deferred(p->t))
-        return computed_piece(j, p, buf, fbuf, err, io_errno);
-    size_t es = wi_dtype_size(wi_tensor_dtype(p->t));
-    const char *data = (const char *)wi_tensor_const_data(p->t) + (size_t)p->begin * es;
-    *io_errno = pwrite_all(j->fd, data, (size_t)p->count * es, p->at);
-    return *io_errno ? -1 : 0;
+    struct emit_ctx e = {j->fd, p->at};
+    return wi_priv_compute_piece(p->t, p->begin, p->count, buf, fbuf, emit, &e, err,
+                                 io_errno);
 }
 
 static void worker(int task, void *arg)
@@ -131,8 +107,8 @@ static void worker(int task, void *arg)
     job_t *j = arg;
     /* Bytes as wide as any dtype; a view's float32 values before
      * conversion. */
-    void *buf = malloc((size_t)SUB * 8);
-    float *fbuf = malloc((size_t)SUB * sizeof *fbuf);
+    void *buf = malloc((size_t)WI_PIECE_SUB * 8);
+    float *fbuf = malloc((size_t)WI_PIECE_SUB * sizeof *fbuf);
     piece_t p;
     pthread_mutex_lock(&j->lock);
     while (!j->failed && next_piece(j, &p)) {
