@@ -317,20 +317,7 @@ static int pwrite_sink(void *ud, size_t file, uint64_t offset,
                        const void *data, size_t len)
 {
     const struct fds *f = ud;
-    if (file >= f->n)
-        return EBADF;
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = pwrite(f->fd[file], p, len, (off_t)offset);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : EIO;
-        p += w;
-        len -= (size_t)w;
-        offset += (uint64_t)w;
-    }
-    return 0;
+    return file < f->n ? wi_priv_pwrite_all(f->fd[file], data, len, offset) : EBADF;
 }
 
 int wi_pieces_pwrite(const wi_extent_t *ext, const wi_piece_t *pieces,

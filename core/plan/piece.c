@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plan/piece.h"
 #include "plan/record.h"
@@ -49,6 +51,23 @@ int wi_priv_compute_piece(const wi_tensor_t *t, int64_t begin, int64_t count,
         if ((*io = emit(ud, (uint64_t)done * es, data + (size_t)done * es,
                         (size_t)cnt * es)) != 0)
             return -1;
+    }
+    return 0;
+}
+
+int wi_priv_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
+{
+    const char *p = data;
+    while (len > 0) {
+        size_t chunk = len > (1u << 30) ? (1u << 30) : len;
+        ssize_t w = pwrite(fd, p, chunk, (off_t)at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : EIO;
+        p += w;
+        len -= (size_t)w;
+        at += (uint64_t)w;
     }
     return 0;
 }

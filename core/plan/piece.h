@@ -31,4 +31,9 @@ WI_INTERNAL int wi_priv_compute_piece(const wi_tensor_t *t, int64_t begin,
                                       wi_priv_emit_fn emit, void *ud,
                                       wi_error_t *err, int *io);
 
+/* pwrite until all len bytes are at `at` of fd (EINTR retried): 0 or
+ * an errno value. */
+WI_INTERNAL int wi_priv_pwrite_all(int fd, const void *data, size_t len,
+                                   uint64_t at);
+
 #endif

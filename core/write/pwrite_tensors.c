@@ -63,23 +63,6 @@ static int next_piece(job_t *j, piece_t *p)
     return 0;
 }
 
-static int pwrite_all(int fd, const void *data, size_t len, uint64_t at)
-{
-    const char *p = data;
-    while (len > 0) {
-        size_t chunk = len > (1u << 30) ? (1u << 30) : len;
-        ssize_t w = pwrite(fd, p, chunk, (off_t)at);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : EIO;
-        p += w;
-        len -= (size_t)w;
-        at += (uint64_t)w;
-    }
-    return 0;
-}
-
 /* pwrites the piece's bytes at their place in the file. */
 struct emit_ctx {
     int fd;
@@ -89,7 +72,7 @@ struct emit_ctx {
 static int emit(void *ud, uint64_t at, const void *data, size_t len)
 {
     struct emit_ctx *e = ud;
-    return pwrite_all(e->fd, data, len, e->at + at);
+    return wi_priv_pwrite_all(e->fd, data, len, e->at + at);
 }
 
 /* One piece, outside the lock. */
