@@ -181,8 +181,11 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
         free(header);
         return rc;
     }
-    int none;
-    void *scratch = wi_priv_piece_buffer(sd, &none);
+    /* A regular file gets its tensors at offsets from every thread; only
+     * a stream (pipe, FIFO, device) needs the in-order piece buffer. */
+    int holes = pr && pr->headers_only, at_offsets = !holes && seekable(fp);
+    int none = 1;
+    void *scratch = holes || at_offsets ? NULL : wi_priv_piece_buffer(sd, &none);
     if (!scratch && !none) {
         free(header);
         return wi_error_set(err, WI_ENOMEM, name, NULL,
@@ -190,11 +193,11 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     }
     errno = 0;
     rc = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
-    if (rc == 0 && pr && pr->headers_only)
+    if (rc == 0 && holes)
         rc = leave_hole(fp, sd);
-    else if (rc == 0 && seekable(fp))
+    else if (rc == 0 && at_offsets)
         rc = write_tensors_at(fp, name, sd, pr, err);
-    for (size_t i = 0; rc == 0 && !seekable(fp) && i < wi_state_dict_size(sd); i++)
+    for (size_t i = 0; rc == 0 && !holes && !at_offsets && i < wi_state_dict_size(sd); i++)
         rc = write_tensor(fp, wi_state_dict_tensor(sd, i), scratch, pr, err);
     int e = errno; /* fwrite's, before free or abort can change it */
     free(header);
