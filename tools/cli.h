@@ -80,15 +80,17 @@ void cli_plan_free(cli_plan_t *p);
 /* Notes every parameter's construction writes and installs the write
  * observer on ctx; -1 when out of memory. */
 int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx);
-/* The plan of root after initialisation (new reference, NULL for OOM). */
-json_t *cli_plan_json(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d);
-void cli_plan_print(const json_t *plan, FILE *out);
+/* Prints the plan of root after initialisation on out, as JSON (json)
+ * or text, one parameter at a time (a model of millions of parameters
+ * never holds the whole document); -1 when out of memory. */
+int cli_plan_print(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d,
+                   int json, FILE *out);
 /* The checkpoint metadata's "weightinit.provenance": compact JSON of
  * {name: {"source", "writer"}} for each parameter (malloc'd, NULL for
  * OOM): the init_cfg path of the last write (or "construction",
  * "init_weights") and the report's text for it.  Never what the plan
  * computed lazily: the bytes stay the eager path's. */
-char *cli_plan_provenance(const json_t *plan);
+char *cli_plan_provenance(cli_plan_t *p, wi_module_t *root);
 #define CLI_PROVENANCE_KEY "weightinit.provenance"
 
 int cmd_init(int argc, char **argv);

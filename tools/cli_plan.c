@@ -124,15 +124,22 @@ static json_t *final_json(const wi_tensor_write_info_t *w)
         json_t *ps = json_object();
         for (int i = 0; ps && i < 6 && names[k][i]; i++)
             json_object_set_new(ps, names[k][i], json_real(w->p[i]));
+        if (ps && k < 2 && w->p[2] != 1.0) /* a scaled draw */
+            json_object_set_new(ps, "times", json_real(w->p[2]));
         json_object_set_new(f, "params", ps);
     }
     return f;
 }
 
+/* One parameter's plan entry at a time, to a sink given the walk. */
+struct walk;
+typedef int (*entry_fn)(const json_t *entry, struct walk *w);
+
 struct walk {
     cli_plan_t *p;
-    json_t *params;
-    uint64_t draws, skipped, elements;
+    entry_fn fn;
+    void *ud;
+    uint64_t params, draws, skipped, elements;
 };
 
 static int add_param(const char *name, wi_module_t *owner, size_t index, void *ud)
@@ -164,6 +171,7 @@ static int add_param(const char *name, wi_module_t *owner, size_t index, void *u
                                                 "info", w->p->ev[lo].info));
     wi_tensor_write_info_t info;
     wi_tensor_write_info(t, &info);
+    w->params++;
     w->draws += info.draws;
     w->skipped += info.skipped_draws;
     w->elements += (uint64_t)wi_tensor_numel(t);
@@ -171,7 +179,9 @@ static int add_param(const char *name, wi_module_t *owner, size_t index, void *u
     json_t *e = json_pack("{s:s, s:o, s:I, s:o, s:s?, s:o}", "name", name, "shape", shape,
                           "numel", (json_int_t)wi_tensor_numel(t), "writes", writes,
                           "final_writer", writer, "final", final_json(&info));
-    return !e || json_array_append_new(w->params, e) < 0;
+    int rc = !e || w->fn(e, w) < 0;
+    json_decref(e);
+    return rc;
 }
 
 static json_t *diagnostics_json(const wi_diagnostics_t *d)
@@ -187,80 +197,141 @@ static json_t *diagnostics_json(const wi_diagnostics_t *d)
     return a;
 }
 
-json_t *cli_plan_json(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d)
+/* Calls fn on each parameter's entry in state_dict order; w->params and
+ * the totals count them.  -1 when out of memory or fn failed. */
+static int each_param(cli_plan_t *p, wi_module_t *root, struct walk *w)
 {
     if (p->oom)
-        return NULL;
+        return -1;
     if (p->n_ev) /* qsort and bsearch take no NULL array, even empty */
         qsort(p->ev, p->n_ev, sizeof *p->ev, by_param);
     if (p->n_st)
         qsort(p->st, p->n_st, sizeof *p->st, start_cmp);
-    struct walk w = {p, json_array(), 0, 0, 0};
-    if (!w.params || wi_module_named_parameters(root, add_param, &w) != 0) {
-        json_decref(w.params);
+    w->p = p;
+    return wi_module_named_parameters(root, add_param, w) != 0 ? -1 : 0;
+}
+
+/* --json: the document json_dumpf(plan, JSON_INDENT(1)) would print,
+ * an entry at a time: each is dumped on its own and indented by two. */
+static int print_json_entry(const json_t *e, struct walk *w)
+{
+    FILE *out = (FILE *)w->ud;
+    char *text = json_dumps(e, JSON_INDENT(1));
+    if (!text)
+        return -1;
+    fputs(w->params > 1 ? ",\n  " : "\n  ", out);
+    for (const char *c = text; *c; c++)
+        if (putc(*c, out) == '\n')
+            fputs("  ", out);
+    free(text);
+    return 0;
+}
+
+/* The text form: one block per parameter. */
+static int print_text_entry(const json_t *e, struct walk *w)
+{
+    FILE *out = (FILE *)w->ud;
+    size_t k;
+    json_t *wr;
+    char *shape = json_dumps(json_object_get(e, "shape"), JSON_COMPACT);
+    json_t *f = json_object_get(e, "final");
+    fprintf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
+            shape ? shape : "?");
+    free(shape);
+    json_array_foreach(json_object_get(e, "writes"), k, wr) {
+        json_t *count = json_object_get(wr, "count");
+        if (count)
+            fprintf(out, "  write: construction (%lld)\n",
+                    (long long)json_integer_value(count));
+        else
+            fprintf(out, "  write: %s: %s\n",
+                    json_string_value(json_object_get(wr, "source")),
+                    json_string_value(json_object_get(wr, "info")));
+    }
+    char *ps = json_dumps(json_object_get(f, "params"), JSON_COMPACT);
+    fprintf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
+            json_string_value(json_object_get(f, "kind")), ps ? " " : "", ps ? ps : "",
+            (long long)json_integer_value(json_object_get(f, "draws")),
+            (long long)json_integer_value(json_object_get(f, "skipped_draws")));
+    free(ps);
+    return 0;
+}
+
+/* What follows "parameters" in the JSON form: the totals and the
+ * diagnostics, dumped as an object whose opening brace is dropped. */
+static int print_json_tail(const struct walk *w, const wi_diagnostics_t *d, FILE *out)
+{
+    json_t *tail = json_pack("{s:{s:I, s:I, s:I, s:I}, s:o}", "totals", "parameters",
+                             (json_int_t)w->params, "elements", (json_int_t)w->elements,
+                             "draws", (json_int_t)w->draws, "skipped_draws",
+                             (json_int_t)w->skipped, "diagnostics", diagnostics_json(d));
+    char *text = tail ? json_dumps(tail, JSON_INDENT(1)) : NULL;
+    json_decref(tail);
+    if (!text)
+        return -1;
+    fprintf(out, "%s,\n%s\n", w->params ? "\n ]" : "]", text + 2);
+    free(text);
+    return 0;
+}
+
+int cli_plan_print(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d,
+                   int json, FILE *out)
+{
+    struct walk w = {0};
+    w.ud = out;
+    /* The entry printers get the walk itself (the count so far). */
+    w.fn = json ? print_json_entry : print_text_entry;
+    if (json)
+        fputs("{\n \"plan_version\": 1,\n \"parameters\": [", out);
+    if (each_param(p, root, &w) < 0)
+        return -1;
+    if (json)
+        return print_json_tail(&w, d, out);
+    fprintf(out, "%llu parameters, %llu elements; %llu draws computed when written, "
+            "%llu skipped (never computed)\n",
+            (unsigned long long)w.params, (unsigned long long)w.elements,
+            (unsigned long long)w.draws, (unsigned long long)w.skipped);
+    return 0;
+}
+
+/* One "name": {"source", "writer"} member, as json_dumps(JSON_COMPACT)
+ * of the whole object would write it. */
+static int provenance_entry(const json_t *e, struct walk *w)
+{
+    FILE *out = (FILE *)w->ud;
+    json_t *writes = json_object_get(e, "writes");
+    json_t *last = json_array_get(writes, json_array_size(writes) - 1);
+    const char *writer = json_string_value(json_object_get(e, "final_writer"));
+    const char *source = last ? json_string_value(json_object_get(last, "source")) : NULL;
+    json_t *v = json_pack("{s:s, s:s}", "source", source ? source : "construction",
+                          "writer", writer ? writer : "construction");
+    char *key = json_dumps(json_object_get(e, "name"), JSON_ENCODE_ANY);
+    char *val = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    int rc = key && val ? 0 : -1;
+    if (rc == 0)
+        fprintf(out, "%s%s:%s", w->params > 1 ? "," : "", key, val);
+    free(key);
+    free(val);
+    return rc;
+}
+
+char *cli_plan_provenance(cli_plan_t *p, wi_module_t *root)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out)
+        return NULL;
+    struct walk w = {0};
+    w.ud = out;
+    w.fn = provenance_entry;
+    fputc('{', out);
+    int rc = each_param(p, root, &w);
+    fputc('}', out);
+    if (fclose(out) != 0 || rc < 0) {
+        free(text);
         return NULL;
     }
-    return json_pack("{s:i, s:o, s:{s:I, s:I, s:I, s:I}, s:o}", "plan_version", 1,
-                     "parameters", w.params, "totals", "parameters",
-                     (json_int_t)json_array_size(w.params), "elements",
-                     (json_int_t)w.elements, "draws", (json_int_t)w.draws,
-                     "skipped_draws", (json_int_t)w.skipped, "diagnostics",
-                     diagnostics_json(d));
-}
-
-/* The text form: one block per parameter, then the totals. */
-void cli_plan_print(const json_t *plan, FILE *out)
-{
-    size_t i, k;
-    json_t *e, *wr;
-    json_array_foreach(json_object_get(plan, "parameters"), i, e) {
-        char *shape = json_dumps(json_object_get(e, "shape"), JSON_COMPACT);
-        json_t *f = json_object_get(e, "final");
-        fprintf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
-                shape ? shape : "?");
-        free(shape);
-        json_array_foreach(json_object_get(e, "writes"), k, wr) {
-            json_t *count = json_object_get(wr, "count");
-            if (count)
-                fprintf(out, "  write: construction (%lld)\n",
-                        (long long)json_integer_value(count));
-            else
-                fprintf(out, "  write: %s: %s\n",
-                        json_string_value(json_object_get(wr, "source")),
-                        json_string_value(json_object_get(wr, "info")));
-        }
-        char *ps = json_dumps(json_object_get(f, "params"), JSON_COMPACT);
-        fprintf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
-                json_string_value(json_object_get(f, "kind")), ps ? " " : "", ps ? ps : "",
-                (long long)json_integer_value(json_object_get(f, "draws")),
-                (long long)json_integer_value(json_object_get(f, "skipped_draws")));
-        free(ps);
-    }
-    json_t *t = json_object_get(plan, "totals");
-    fprintf(out, "%lld parameters, %lld elements; %lld draws computed when written, "
-            "%lld skipped (never computed)\n",
-            (long long)json_integer_value(json_object_get(t, "parameters")),
-            (long long)json_integer_value(json_object_get(t, "elements")),
-            (long long)json_integer_value(json_object_get(t, "draws")),
-            (long long)json_integer_value(json_object_get(t, "skipped_draws")));
-}
-
-char *cli_plan_provenance(const json_t *plan)
-{
-    json_t *prov = json_object();
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(plan, "parameters"), i, e) {
-        json_t *writes = json_object_get(e, "writes");
-        json_t *last = json_array_get(writes, json_array_size(writes) - 1);
-        const char *writer = json_string_value(json_object_get(e, "final_writer"));
-        const char *source = last ? json_string_value(json_object_get(last, "source")) : NULL;
-        json_object_set_new(prov, json_string_value(json_object_get(e, "name")),
-                            json_pack("{s:s, s:s}",
-                                      "source", source ? source : "construction",
-                                      "writer", writer ? writer : "construction"));
-    }
-    char *text = prov ? json_dumps(prov, JSON_COMPACT) : NULL;
-    json_decref(prov);
     return text;
 }

@@ -289,11 +289,59 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
     return 0;
 }
 
-/* One report entry: the MMEngine-layout log record and the JSON line. */
+/* The --report JSON, written entry by entry as the engine reports (a
+ * model of a million parameters never holds the whole array): straight
+ * into the report's temporary file, or, for --report -, into memory
+ * until everything else succeeded. */
+struct report {
+    FILE *fp;           /* where entries go; NULL: counted only */
+    char *mem;          /* --report -: the open_memstream buffer */
+    size_t mem_size, n;
+    int is_mem;         /* fp is the memstream */
+    int bad;            /* a write failed (errno kept in err_no) */
+    int err_no;
+};
+
+static int report_open(struct report *r, FILE *out, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    if (!out)
+        return 0;
+    r->is_mem = out == stdout;
+    r->fp = r->is_mem ? open_memstream(&r->mem, &r->mem_size) : out;
+    if (!r->fp) {
+        cli_errorf("%s: cannot write the report: %s", cli_output_name(path),
+                   strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends one entry as json_dumpf(array, JSON_INDENT(1)) lays it out. */
+static void report_put(struct report *r, const json_t *entry)
+{
+    char *text = json_dumps(entry, JSON_INDENT(1));
+    if (!text) {
+        r->bad = 1;
+        return;
+    }
+    errno = 0;
+    fputs(r->n ? ",\n " : "[\n ", r->fp);
+    for (const char *c = text; *c; c++)
+        if (putc(*c, r->fp) == '\n')
+            putc(' ', r->fp);
+    free(text);
+    if (ferror(r->fp) && !r->bad) {
+        r->bad = 1;
+        r->err_no = errno;
+    }
+}
+
+/* One report entry: the MMEngine-layout log record and the JSON entry. */
 static int report_entry(const char *name, const wi_tensor_t *t,
                         const char *info, void *ud)
 {
-    json_t *report = ud;
+    struct report *r = ud;
     char shape[256];
     wi_shape_format(wi_tensor_ndim(t), wi_tensor_shape(t), shape, sizeof shape);
     if (WI_LOG_INFO >= cli_log_level) {
@@ -305,23 +353,46 @@ static int report_entry(const char *name, const wi_tensor_t *t,
             free(msg);
         }
     }
-    json_t *dims = json_array();
-    for (int i = 0; dims && i < wi_tensor_ndim(t); i++)
-        json_array_append_new(dims, json_integer(wi_tensor_shape(t)[i]));
-    return json_array_append_new(report, json_pack("{s:s, s:o, s:s}", "name", name,
-                                                   "shape", dims, "info", info));
+    if (r->fp && !r->bad) {
+        json_t *dims = json_array();
+        for (int i = 0; dims && i < wi_tensor_ndim(t); i++)
+            json_array_append_new(dims, json_integer(wi_tensor_shape(t)[i]));
+        json_t *e = json_pack("{s:s, s:o, s:s}", "name", name, "shape", dims,
+                              "info", info);
+        if (e)
+            report_put(r, e);
+        else
+            r->bad = 1;
+        json_decref(e);
+    }
+    r->n++;
+    return 0;
 }
 
-static int write_report(FILE *fp, const char *path, const json_t *report)
+/* Closes the array; for --report -, prints what was kept. */
+static int report_finish(struct report *r, const char *path)
 {
+    if (!r->fp)
+        return 0;
     errno = 0;
-    int rc = json_dumpf(report, fp, JSON_INDENT(1));
-    if (rc == 0 && fp == stdout)
-        rc = fputc('\n', fp) == EOF ? -1 : 0;
+    fputs(r->n ? "\n]" : "[]", r->fp);
+    int rc = fflush(r->fp) == 0 && !ferror(r->fp) && !r->bad ? 0 : -1;
+    if (rc == 0 && r->is_mem && (fwrite(r->mem, 1, r->mem_size, stdout) != r->mem_size ||
+                              fputc('\n', stdout) == EOF))
+        rc = -1;
     if (rc != 0)
         cli_errorf("%s: cannot write the report: %s", cli_output_name(path),
-                   errno ? strerror(errno) : "out of memory");
+                   r->err_no ? strerror(r->err_no)
+                   : errno ? strerror(errno) : "out of memory");
     return rc;
+}
+
+static void report_close(struct report *r)
+{
+    if (r->is_mem) {
+        fclose(r->fp);
+        free(r->mem);
+    }
 }
 
 /* The --init-cfg file: NULL with err (an input: exit 2). */
@@ -567,7 +638,7 @@ static int open_outputs(struct init_opts *o, struct outputs *out)
 /* Writes and commits the outputs: all of them or none.  The checkpoints
  * the run read are inputs too, known only now. */
 static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
-                         wi_module_t *root, const json_t *report, const char *provenance,
+                         wi_module_t *root, struct report *report, const char *provenance,
                          struct outputs *out)
 {
     wi_error_t err;
@@ -578,11 +649,11 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
     if (o->output &&
         save_output(o, root, out->checkpoint, out->group, ctx, provenance, &w, &err) < 0)
         return cli_fail(&err, CLI_STAGE_OUTPUT);
-    if (out->report && write_report(out->report, o->report, report) < 0)
+    if (report_finish(report, o->report) < 0)
         return EXIT_INIT_FAILED;
     if (wi_output_group_commit(out->group, &err) < 0)
         return cli_fail(&err, CLI_STAGE_OUTPUT);
-    print_summary(o, &w, json_array_size(report));
+    print_summary(o, &w, report->n);
     return 0;
 }
 
@@ -602,32 +673,14 @@ static int apply_ties(wi_module_t *root, const json_t *ties,
     return rc;
 }
 
-/* What init records of each tensor in the checkpoint's metadata. */
-static char *plan_provenance(cli_plan_t *plan, wi_module_t *root,
-                             const wi_diagnostics_t *diags)
-{
-    json_t *j = cli_plan_json(plan, root, diags);
-    char *text = j ? cli_plan_provenance(j) : NULL;
-    json_decref(j);
-    return text;
-}
-
 /* weightinit plan's output: JSON or text on standard output. */
 static int print_plan(const struct init_opts *o, cli_plan_t *plan, wi_module_t *root,
                       const wi_diagnostics_t *diags)
 {
-    json_t *j = cli_plan_json(plan, root, diags);
-    if (!j) {
+    if (cli_plan_print(plan, root, diags, o->json, stdout) < 0) {
         cli_errorf("out of memory");
         return EXIT_INIT_FAILED;
     }
-    if (o->json) {
-        json_dumpf(j, stdout, JSON_INDENT(1));
-        fputc('\n', stdout);
-    } else {
-        cli_plan_print(j, stdout);
-    }
-    json_decref(j);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_errorf("standard output: cannot write the plan");
         return EXIT_INIT_FAILED;
@@ -649,7 +702,13 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         json_decref(cfg);
         return status;
     }
-    json_t *report = json_array();
+    struct report report;
+    if (report_open(&report, out->report, o->report) < 0) {
+        json_decref(cfg);
+        json_decref(ties);
+        wi_module_free(root);
+        return EXIT_INIT_FAILED;
+    }
     cli_plan_t *plan = NULL;
     char *provenance = NULL;
     wi_diagnostics_t *diags = wi_diagnostics_new();
@@ -672,23 +731,23 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         /* --strict: the errors are printed, nothing is written */
     } else if (o->plan) {
         status = print_plan(o, plan, root, diags);
-    } else if (!report || wi_init_report(root, report_entry, report) != 0) {
+    } else if (wi_init_report(root, report_entry, &report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (plan && !(provenance = plan_provenance(plan, root, diags))) {
+    } else if (plan && !(provenance = cli_plan_provenance(plan, root))) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
     } else if (apply_ties(root, ties, o, ctx, &err) < 0) {
         status = cli_fail(&err, CLI_STAGE_INPUT);
     } else {
-        status = write_outputs(o, ctx, root, report, provenance, out);
+        status = write_outputs(o, ctx, root, &report, provenance, out);
     }
     free(provenance);
     wi_context_set_diagnostics(ctx, NULL);
     wi_context_set_write_observer(ctx, NULL, NULL);
     cli_plan_free(plan);
     wi_diagnostics_free(diags);
-    json_decref(report);
+    report_close(&report);
     json_decref(ties);
     wi_module_free(root);
     return status;

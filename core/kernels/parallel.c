@@ -25,10 +25,21 @@ static void read_env(void)
     snprintf(env_text, sizeof env_text, "%.31s", s);
 }
 
-static int online_cores(void)
+static pthread_once_t cores_once = PTHREAD_ONCE_INIT;
+static int cores;
+
+/* glibc's sysconf reads /sys/devices/system/cpu/online on every call:
+ * asked once per process, not once per tensor write. */
+static void read_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > WI_MAX_THREADS ? WI_MAX_THREADS : (int)n;
+    cores = n < 1 ? 1 : n > WI_MAX_THREADS ? WI_MAX_THREADS : (int)n;
+}
+
+static int online_cores(void)
+{
+    pthread_once(&cores_once, read_cores);
+    return cores;
 }
 
 int wi_threads_resolve(int requested, int *count, wi_error_t *err)

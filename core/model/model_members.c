@@ -13,6 +13,7 @@
 
 #include "base/jsonutil.h"
 #include "model/model_internal.h"
+#include "tensor/tensor_internal.h"
 #include "model/module_internal.h"
 
 /* No real model repeats a block this often; a larger count is a typo or
@@ -189,12 +190,10 @@ static int apply_init(const struct wi_loader *l, wi_tensor_t *t,
     }
     if (rc < 0 || !pi->has_mul)
         return rc;
-    float *d = wi_tensor_data(t);
-    int64_t n = wi_tensor_numel(t);
-    for (int64_t i = 0; i < n; i++)
-        d[i] = d[i] * pi->value;
-    wi_tensor_bump_version(t);
-    return 0;
+    rc = wi_priv_tensor_scale(t, pi->value, l->err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
 }
 
 /* SHAPE (zeros, v1) or {"shape": SHAPE, "init": INIT}. */

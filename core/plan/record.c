@@ -16,7 +16,8 @@ static wi_priv_rec_t *rec_new(wi_rec_kind_t kind, int64_t n, wi_error_t *err)
     wi_priv_rec_t *r = calloc(1, sizeof *r);
     if (!r) {
         wi_error_set(err, WI_ENOMEM, NULL, NULL,
-                     "out of memory for a write record");
+                     "out of memory recording a write of %lld elements",
+                     (long long)n);
         return NULL;
     }
     r->kind = kind;
@@ -24,11 +25,35 @@ static wi_priv_rec_t *rec_new(wi_rec_kind_t kind, int64_t n, wi_error_t *err)
     return r;
 }
 
+void wi_priv_rec_free(wi_priv_rec_t *r)
+{
+    if (!r)
+        return;
+    wi_priv_snap_unref(r->snap);
+    free(r->tail);
+    free(r);
+}
+
 uint64_t wi_priv_rec_draws(const wi_priv_rec_t *r)
 {
     if (r->kind != WI_REC_FILL)
         return 0;
     return (uint64_t)r->n + (r->has_tail ? 16u : 0u);
+}
+
+/* The ragged end's draws follow the n uniforms: drawn now, the tail is
+ * known and evaluation never needs the position past n.  g is past the
+ * n draws; it moves past the tail's 16. */
+static int draw_tail(wi_priv_rec_t *r, wi_generator_t *g, wi_error_t *err)
+{
+    r->tail = malloc(16 * sizeof *r->tail);
+    if (!r->tail)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "out of memory recording a write of %lld "
+                            "elements", (long long)r->n);
+    wi_generator_t t = *g;
+    int rc = wi_fill_normal_block(&t, r->tail, &r->fill, err);
+    return rc < 0 ? rc : wi_priv_snap_skip(g, 16, err);
 }
 
 int wi_priv_rec_fill(wi_priv_rec_t **out, wi_generator_t *g, int64_t n,
@@ -47,19 +72,24 @@ int wi_priv_rec_fill(wi_priv_rec_t **out, wi_generator_t *g, int64_t n,
     if (!r)
         return WI_ENOMEM;
     r->fill = *f;
-    r->g0 = *g;
-    wi_generator_t after = *g;
-    rc = wi_generator_skip(&after, (uint64_t)n, err);
+    r->threads = g->threads;
+    r->snap = wi_priv_snap_take(g, &r->off);
+    if (!r->snap) {
+        wi_priv_rec_free(r);
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "out of memory recording a write of %lld "
+                            "elements", (long long)n);
+    }
+    wi_generator_t before = *g; /* g is unchanged on failure */
+    rc = wi_priv_snap_skip(g, (uint64_t)n, err);
     r->has_tail = f->kind == WI_FILL_NORMAL && n % 16 != 0;
-    /* The ragged end's draws follow the n uniforms: drawn now, the tail
-     * is known and evaluation never needs the position past n. */
     if (rc == 0 && r->has_tail)
-        rc = wi_fill_normal_block(&after, r->tail, f, err);
+        rc = draw_tail(r, g, err);
     if (rc < 0) {
-        free(r);
+        *g = before;
+        wi_priv_rec_free(r);
         return rc;
     }
-    *g = after;
     *out = r;
     return 0;
 }
@@ -70,6 +100,44 @@ wi_priv_rec_t *wi_priv_rec_const(int64_t n, float value, wi_error_t *err)
     if (r)
         r->value = value;
     return r;
+}
+
+wi_priv_rec_t *wi_priv_rec_dup(const wi_priv_rec_t *r, wi_error_t *err)
+{
+    wi_priv_rec_t *c = rec_new(r->kind, r->n, err);
+    if (!c)
+        return NULL;
+    float *tail = c->tail;
+    *c = *r;
+    c->tail = tail;
+    if (r->tail) {
+        c->tail = malloc(16 * sizeof *c->tail);
+        if (!c->tail) {
+            c->snap = NULL;
+            wi_priv_rec_free(c);
+            wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                         "out of memory copying a write of %lld elements",
+                         (long long)r->n);
+            return NULL;
+        }
+        memcpy(c->tail, r->tail, 16 * sizeof *c->tail);
+    }
+    if (c->snap)
+        wi_priv_snap_ref(c->snap);
+    return c;
+}
+
+int wi_priv_rec_scale(wi_priv_rec_t *r, float s)
+{
+    if (r->kind == WI_REC_CONST) {
+        r->value = r->value * s; /* every element's own multiply */
+        return 0;
+    }
+    if (r->has_mul)
+        return 1;
+    r->has_mul = 1;
+    r->mul = s;
+    return 0;
 }
 
 /* NORMAL elements [b, e) within the whole blocks, g at the draw of b's
@@ -133,10 +201,10 @@ int wi_priv_rec_cursor_start(wi_priv_rec_cursor_t *c, const wi_priv_rec_t *r,
     c->pos = c->start = begin;
     if (r->kind != WI_REC_FILL)
         return 0;
-    c->g = r->g0;
-    if (threads > 0)
-        c->g.threads = threads;
-    return wi_generator_skip(&c->g, (uint64_t)first_draw(r, begin), err);
+    c->g = *wi_priv_snap_gen(r->snap);
+    c->g.threads = threads > 0 ? threads : r->threads;
+    return wi_generator_skip(&c->g, r->off + (uint64_t)first_draw(r, begin),
+                             err);
 }
 
 int wi_priv_rec_cursor_next(wi_priv_rec_cursor_t *c, float *out,
@@ -153,6 +221,9 @@ int wi_priv_rec_cursor_next(wi_priv_rec_cursor_t *c, float *out,
             out[i] = r->value;
     else if (count > 0)
         rc = eval_fill_at(c, out, b, e, err);
+    if (rc == 0 && r->has_mul)
+        for (int64_t i = 0; i < count; i++)
+            out[i] = out[i] * r->mul;
     c->pos = e;
     return rc;
 }

@@ -16,27 +16,46 @@
 
 typedef enum { WI_REC_FILL, WI_REC_CONST } wi_rec_kind_t;
 
+/* About 80 bytes: a model of millions of small tensors records millions
+ * of writes, so the generator is a shared snapshot plus a draw count. */
 typedef struct wi_priv_rec {
     wi_rec_kind_t kind;
+    int has_tail;       /* NORMAL with n % 16: the redrawn last block */
+    int has_mul;        /* the values are then multiplied by mul */
+    int threads;        /* FILL: the generator's thread setting */
+    float value;        /* CONST */
+    float mul;          /* a float32 multiply after the write (torch's
+                           tensor * S), when has_mul */
     int64_t n;          /* elements written */
     wi_fill_t fill;     /* FILL */
-    wi_generator_t g0;  /* FILL: at the write's first draw */
-    int has_tail;       /* NORMAL with n % 16: the redrawn last block */
-    float tail[16];     /* its values, for elements [n - 16, n) */
-    float value;        /* CONST */
+    wi_priv_snap_t *snap; /* FILL: a reference; the write's first draw is */
+    uint64_t off;         /* this many draws past it */
+    float *tail;        /* NORMAL with n % 16: the redrawn last block's
+                           16 values, for elements [n - 16, n); else NULL */
 } wi_priv_rec_t;
 
 /* *out = a new record of the fill f of n elements drawing from g, which
  * then advances exactly as the fill itself would advance it (by
  * jump-ahead, drawing nothing but NORMAL's 16-draw ragged end).  0, or
  * the error the fill would give (WI_ENOMEM, the WEIGHTINIT_ISA or
- * WEIGHTINIT_THREADS error), g unchanged then.  Free with free(). */
+ * WEIGHTINIT_THREADS error), g unchanged then.  Free with
+ * wi_priv_rec_free. */
 WI_INTERNAL int wi_priv_rec_fill(wi_priv_rec_t **out, wi_generator_t *g,
                                  int64_t n, const wi_fill_t *f,
                                  wi_error_t *err);
 /* A new record of n elements set to value; NULL when out of memory. */
 WI_INTERNAL wi_priv_rec_t *wi_priv_rec_const(int64_t n, float value,
                                              wi_error_t *err);
+/* A new record equal to r (sharing its snapshot); NULL when out of
+ * memory. */
+WI_INTERNAL wi_priv_rec_t *wi_priv_rec_dup(const wi_priv_rec_t *r,
+                                           wi_error_t *err);
+/* r's values multiplied by s afterwards (torch's tensor * s in float32):
+ * 0, or 1 when r already has a multiply (the caller then computes the
+ * values and multiplies them itself: two roundings do not fold). */
+WI_INTERNAL int wi_priv_rec_scale(wi_priv_rec_t *r, float s);
+/* Frees r and its references; NULL allowed. */
+WI_INTERNAL void wi_priv_rec_free(wi_priv_rec_t *r);
 
 /* out[0 .. end-begin) = the values of elements [begin, end) the recorded
  * write stored (0 <= begin <= end <= n), with `threads` threads (0: as

@@ -73,13 +73,23 @@ wi_generator_t *wi_generator_new(uint64_t seed, wi_rng_profile_t profile)
     wi_generator_t *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
+    g->snaps = wi_priv_snap_cache_new();
+    if (!g->snaps) {
+        free(g);
+        return NULL;
+    }
     g->profile = profile;
     g->threads = -1;
     wi_generator_manual_seed(g, seed);
     return g;
 }
 
-void wi_generator_free(wi_generator_t *g) { free(g); }
+void wi_generator_free(wi_generator_t *g)
+{
+    if (g)
+        wi_priv_snap_cache_free(g->snaps);
+    free(g);
+}
 
 uint64_t wi_generator_initial_seed(const wi_generator_t *g)
 {

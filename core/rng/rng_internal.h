@@ -25,7 +25,36 @@ struct wi_generator {
     /* Threads for large tensors: -1 = WEIGHTINIT_THREADS or all cores,
      * 0 = all cores.  Never changes the values drawn. */
     int threads;
+    /* The snapshot the last recorded write used (rng/snapshot.c); owned
+     * by the generator wi_generator_new made, NULL in internal copies'
+     * snapshots.  Copies of the struct share it but never free it. */
+    struct wi_priv_snap_cache *snaps;
 };
+
+/* A shared, immutable copy of a generator (rng/snapshot.c).  Write
+ * records point at one and count draws from it, so that a run of
+ * recorded writes costs one copy instead of one each. */
+typedef struct wi_priv_snap wi_priv_snap_t;
+
+/* A new reference to a snapshot S and *off such that S advanced by *off
+ * draws is g as it stands: the one the last call returned when g has
+ * only been moved by wi_priv_snap_skip since, else a new copy.  NULL
+ * when out of memory. */
+WI_INTERNAL wi_priv_snap_t *wi_priv_snap_take(wi_generator_t *g,
+                                              uint64_t *off);
+/* wi_generator_skip that keeps g's snapshot usable by the next take. */
+WI_INTERNAL int wi_priv_snap_skip(wi_generator_t *g, uint64_t n,
+                                  wi_error_t *err);
+/* The generator a snapshot holds (its snaps NULL): copy it to draw. */
+WI_INTERNAL const wi_generator_t *wi_priv_snap_gen(const wi_priv_snap_t *s);
+/* Another reference to s; s itself. */
+WI_INTERNAL wi_priv_snap_t *wi_priv_snap_ref(wi_priv_snap_t *s);
+/* Drops a reference (NULL allowed); the last one frees s. */
+WI_INTERNAL void wi_priv_snap_unref(wi_priv_snap_t *s);
+/* An empty cache for a new generator; NULL when out of memory. */
+WI_INTERNAL struct wi_priv_snap_cache *wi_priv_snap_cache_new(void);
+/* Frees g's snapshot cache (wi_generator_free). */
+WI_INTERNAL void wi_priv_snap_cache_free(struct wi_priv_snap_cache *c);
 
 /* Regenerates all 624 words and rewinds; called from the draw below. */
 WI_INTERNAL void wi_mt_twist(wi_generator_t *g);

@@ -185,7 +185,7 @@ void wi_tensor_free(wi_tensor_t *t)
         free(t->data);
     else if (t->release)
         t->release(t->data, t->release_data);
-    free(t->rec);
+    wi_priv_rec_free(t->rec);
     free(t);
 }
 
@@ -228,7 +228,7 @@ int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err)
         return rc;
     }
     t->rec = NULL;
-    free(rec);
+    wi_priv_rec_free(rec);
     return 0;
 }
 
@@ -279,7 +279,7 @@ void wi_priv_tensor_set_rec(wi_tensor_t *t, wi_priv_rec_t *rec)
 {
     if (t->rec)
         t->skipped_draws += wi_priv_rec_draws(t->rec);
-    free(t->rec);
+    wi_priv_rec_free(t->rec);
     t->rec = rec;
 }
 
@@ -303,13 +303,16 @@ void wi_tensor_write_info(const wi_tensor_t *t, wi_tensor_write_info_t *info)
     }
     const wi_fill_t *f = &r->fill;
     info->kind = fills[f->kind];
+    double times = r->has_mul ? r->mul : 1.0;
     if (f->kind == WI_FILL_NORMAL) {
         info->p[0] = f->mean;
         info->p[1] = f->std;
+        info->p[2] = times;
         return;
     }
     info->p[0] = f->from;
     info->p[1] = f->range;
+    info->p[2] = times; /* overwritten below for TRUNC (never scaled) */
     if (f->kind == WI_FILL_TRUNC) {
         info->p[2] = f->scale;
         info->p[3] = f->shift;
@@ -326,6 +329,24 @@ int wi_priv_tensor_records(const wi_tensor_t *t)
 const wi_priv_rec_t *wi_priv_tensor_rec(const wi_tensor_t *t)
 {
     return t->deferred ? t->rec : NULL;
+}
+
+int wi_priv_tensor_scale(wi_tensor_t *t, float s, wi_error_t *err)
+{
+    if (t->dtype != WI_DTYPE_F32)
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "scaling a tensor: expected F32, found %s",
+                            wi_dtype_name(t->dtype));
+    /* A recorded write takes the multiply along: nothing is computed. */
+    if (t->deferred && t->rec && wi_priv_rec_scale(t->rec, s) == 0)
+        return 0;
+    int rc = wi_tensor_materialize(t, err);
+    if (rc < 0)
+        return rc;
+    float *d = t->data;
+    for (int64_t i = 0; i < t->numel; i++)
+        d[i] = d[i] * s;
+    return 0;
 }
 
 void *wi_priv_tensor_overwrite_data(wi_tensor_t *t, wi_error_t *err)
@@ -391,14 +412,9 @@ wi_tensor_t *wi_priv_tensor_clone(const wi_tensor_t *t, wi_error_t *err)
         }
         return c;
     }
-    if (t->rec) {
-        c->rec = malloc(sizeof *c->rec);
-        if (!c->rec) {
-            wi_tensor_free(c);
-            wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
-            return NULL;
-        }
-        *c->rec = *t->rec;
+    if (t->rec && !(c->rec = wi_priv_rec_dup(t->rec, err))) {
+        wi_tensor_free(c);
+        return NULL;
     }
     wi_tensor_bump_version(c); /* as copy_ would */
     return c;

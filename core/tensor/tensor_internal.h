@@ -43,6 +43,12 @@ WI_INTERNAL wi_tensor_t *wi_priv_tensor_convert_view(const wi_tensor_t *src,
 /* The source of a deferred view (and its profile), else NULL. */
 WI_INTERNAL const wi_tensor_t *wi_priv_tensor_view_source(const wi_tensor_t *t,
                                                           wi_rng_profile_t *profile);
+/* t's elements multiplied by s in float32 (torch's tensor * s), t F32:
+ * a recorded write records the multiply, anything else is computed (and
+ * materialised) now.  0, WI_ENOMEM or WI_EINVAL with err; the caller
+ * bumps the version. */
+WI_INTERNAL int wi_priv_tensor_scale(wi_tensor_t *t, float s,
+                                     wi_error_t *err);
 /* t's storage for a write of every element: a deferred t gets fresh
  * storage without computing values about to be overwritten.  NULL with
  * err when out of memory. */

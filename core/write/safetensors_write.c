@@ -10,62 +10,89 @@
 
 #include <weightinit/checkpoint.h>
 
+#include "base/buf.h"
 #include "write/write_internal.h"
 
 #define MAX_HEADER (100u * 1000u * 1000u)
 
-static json_t *tensor_entry(const wi_tensor_t *t, uint64_t begin)
+/* A JSON value as json_dumps(JSON_COMPACT) writes it inside an object,
+ * appended to b (jansson escapes it). */
+static void put_json(wi_priv_buf_t *b, const json_t *v)
 {
-    json_t *shape = json_array();
-    for (int i = 0; shape && i < wi_tensor_ndim(t); i++)
-        json_array_append_new(shape, json_integer(wi_tensor_shape(t)[i]));
-    return json_pack("{s:s, s:o, s:[I,I]}", "dtype",
-                     wi_dtype_name(wi_tensor_dtype(t)), "shape", shape,
-                     "data_offsets", (json_int_t)begin,
-                     (json_int_t)(begin + wi_tensor_nbytes(t)));
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (!text) {
+        b->oom = 1;
+        return;
+    }
+    wi_priv_buf_puts(b, text);
+    free(text);
 }
 
+/* "name":{"dtype":..,"shape":[..],"data_offsets":[b,e]} */
+static void put_entry(wi_priv_buf_t *b, const char *name, const wi_tensor_t *t,
+                      uint64_t begin)
+{
+    json_t *key = json_string(name);
+    put_json(b, key);
+    json_decref(key);
+    char num[48];
+    wi_priv_buf_puts(b, ":{\"dtype\":\"");
+    wi_priv_buf_puts(b, wi_dtype_name(wi_tensor_dtype(t)));
+    wi_priv_buf_puts(b, "\",\"shape\":[");
+    for (int i = 0; i < wi_tensor_ndim(t); i++) {
+        snprintf(num, sizeof num, "%s%lld", i ? "," : "",
+                 (long long)wi_tensor_shape(t)[i]);
+        wi_priv_buf_puts(b, num);
+    }
+    snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}",
+             (unsigned long long)begin,
+             (unsigned long long)(begin + wi_tensor_nbytes(t)));
+    wi_priv_buf_puts(b, num);
+}
+
+/* The header as json_dumps(JSON_COMPACT) would write the object, built
+ * as text: a tree of a million entries would cost a kilobyte each. */
 static char *build_header(const wi_state_dict_t *sd, const json_t *metadata,
                           size_t *len, wi_error_t *err)
 {
-    json_t *h = json_object();
-    int bad = !h;
-    if (!bad && metadata && json_object_size(metadata) > 0)
-        bad = json_object_set(h, "__metadata__", (json_t *)metadata) < 0;
+    wi_priv_buf_t b = {0};
+    wi_priv_buf_puts(&b, "{");
+    int first = 1;
+    if (metadata && json_object_size(metadata) > 0) {
+        wi_priv_buf_puts(&b, "\"__metadata__\":");
+        put_json(&b, metadata);
+        first = 0;
+    }
     uint64_t offset = 0;
-    for (size_t i = 0; !bad && i < wi_state_dict_size(sd); i++) {
+    for (size_t i = 0; !b.oom && i < wi_state_dict_size(sd); i++) {
         const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
         /* The header key __metadata__ is the metadata: a tensor of that
          * name would silently replace it (or be dropped by readers). */
         if (strcmp(wi_state_dict_name(sd, i), "__metadata__") == 0) {
-            json_decref(h);
+            wi_priv_buf_free(&b);
             wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
                          "safetensors cannot hold a tensor named "
                          "'__metadata__' (the name of its metadata entry); "
                          "rename it or write .pth");
             return NULL;
         }
-        bad = json_object_set_new(h, wi_state_dict_name(sd, i),
-                                  tensor_entry(t, offset)) < 0;
+        if (!first)
+            wi_priv_buf_puts(&b, ",");
+        first = 0;
+        put_entry(&b, wi_state_dict_name(sd, i), t, offset);
         offset += wi_tensor_nbytes(t);
     }
-    char *text = bad ? NULL : json_dumps(h, JSON_COMPACT);
-    json_decref(h);
-    if (!text) {
+    wi_priv_buf_puts(&b, "}");
+    /* Blanks to a multiple of 8 (the data's alignment). */
+    while (!b.oom && b.len % 8 != 0)
+        wi_priv_buf_puts(&b, " ");
+    if (b.oom) {
+        wi_priv_buf_free(&b);
         wi_error_set(err, WI_ENOMEM, NULL, NULL, "cannot build the header");
         return NULL;
     }
-    size_t n = strlen(text), padded = (n + 7) & ~(size_t)7;
-    char *out = realloc(text, padded + 1);
-    if (!out) {
-        free(text);
-        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
-        return NULL;
-    }
-    memset(out + n, ' ', padded - n);
-    out[padded] = '\0';
-    *len = padded;
-    return out;
+    *len = b.len;
+    return b.data;
 }
 
 static int write_all(FILE *fp, const void *data, uint64_t n)

@@ -112,8 +112,10 @@ typedef struct wi_tensor_write_info {
     const char *kind;
     /* The recorded write's float32 parameters, as the kernel uses them:
      * uniform: from, range (values from + u * range); normal: mean, std;
-     * trunc_normal: from, range of the uniform, then scale, shift and the
-     * clamp lo, hi; constant: value in p[0]. */
+     * for both, p[2] is a float32 multiply applied afterwards (1: none;
+     * a model file's {"randn": {"mul": S}}); trunc_normal: from, range of
+     * the uniform, then scale, shift and the clamp lo, hi; constant:
+     * value in p[0]. */
     double p[6];
     uint64_t draws;         /* the recorded write's 32-bit draws */
     uint64_t skipped_draws; /* draws of earlier writes never computed */
