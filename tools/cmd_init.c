@@ -410,9 +410,9 @@ struct written {
  * index opened now in g, beside the outputs opened before. */
 static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
                        wi_output_group_t *g, wi_context_t *ctx,
-                       const char *provenance, struct written *w, wi_error_t *err)
+                       json_t *provenance, struct written *w, wi_error_t *err)
 {
-    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:s*}", "format", "pt",
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:O*}", "format", "pt",
                              "seed", o->seed_text[0] ? o->seed_text : "0",
                              "rng_profile", wi_rng_profile_name(o->profile),
                              "weightinit_version", wi_version(),
@@ -638,7 +638,7 @@ static int open_outputs(struct init_opts *o, struct outputs *out)
 /* Writes and commits the outputs: all of them or none.  The checkpoints
  * the run read are inputs too, known only now. */
 static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
-                         wi_module_t *root, struct report *report, const char *provenance,
+                         wi_module_t *root, struct report *report, json_t *provenance,
                          struct outputs *out)
 {
     wi_error_t err;
@@ -688,6 +688,16 @@ static int print_plan(const struct init_opts *o, cli_plan_t *plan, wi_module_t *
     return 0;
 }
 
+/* The provenance text as a JSON string, the text freed at once (it is
+ * as long as the model has parameters). */
+static json_t *provenance_json(cli_plan_t *plan, wi_module_t *root)
+{
+    char *text = cli_plan_provenance(plan, root);
+    json_t *j = text ? json_string(text) : NULL;
+    free(text);
+    return j;
+}
+
 /* Builds, initialises, reports, ties and saves; returns the exit status. */
 static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out)
 {
@@ -710,7 +720,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         return EXIT_INIT_FAILED;
     }
     cli_plan_t *plan = NULL;
-    char *provenance = NULL;
+    json_t *provenance = NULL;
     wi_diagnostics_t *diags = wi_diagnostics_new();
     wi_context_set_diagnostics(ctx, diags);
     if (!diags) {
@@ -734,7 +744,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if (wi_init_report(root, report_entry, &report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (plan && !(provenance = cli_plan_provenance(plan, root))) {
+    } else if (plan && !(provenance = provenance_json(plan, root))) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
     } else if (apply_ties(root, ties, o, ctx, &err) < 0) {
@@ -742,7 +752,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else {
         status = write_outputs(o, ctx, root, &report, provenance, out);
     }
-    free(provenance);
+    json_decref(provenance);
     wi_context_set_diagnostics(ctx, NULL);
     wi_context_set_write_observer(ctx, NULL, NULL);
     cli_plan_free(plan);

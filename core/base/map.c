@@ -44,7 +44,8 @@ static wi_priv_map_slot_t *probe(const wi_priv_map_t *m, const void *key,
 
 static int grow(wi_priv_map_t *m)
 {
-    size_t cap = m->cap ? 2 * m->cap : 8;
+    /* 4 to start: most modules have one to three names. */
+    size_t cap = m->cap ? 2 * m->cap : 4;
     wi_priv_map_slot_t *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return WI_ENOMEM;

@@ -21,7 +21,19 @@ void wi_context_free(wi_context_t *ctx)
     for (size_t i = 0; i < ctx->n_inputs; i++)
         free(ctx->inputs[i]);
     free(ctx->inputs);
+    json_decref(ctx->shared_args);
     free(ctx);
+}
+
+json_t *wi_priv_context_share_args(wi_context_t *ctx, json_t *args)
+{
+    if (ctx->shared_args && json_equal(ctx->shared_args, args)) {
+        json_decref(args);
+        return json_incref(ctx->shared_args);
+    }
+    json_decref(ctx->shared_args);
+    ctx->shared_args = json_incref(args);
+    return args;
 }
 
 wi_generator_t *wi_context_generator(const wi_context_t *ctx)

@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 
+#include <jansson.h>
+
 #include <weightinit/context.h>
 
 #include "base/internal.h"
@@ -29,7 +31,14 @@ struct wi_context {
     char **inputs; /* wi_context_input */
     size_t n_inputs;
     int headers_only; /* wi_context_set_headers_only */
+    /* The last built layer's arguments (owned): a layer with equal ones
+     * shares them (a million Linear(1, 1) keep one object). */
+    json_t *shared_args;
 };
+
+/* args (stolen) or an equal object built before (a new reference);
+ * args, now read-only, become the ones shared next. */
+WI_INTERNAL json_t *wi_priv_context_share_args(wi_context_t *ctx, json_t *args);
 
 /* Records a local file the library read (once).  WI_ENOMEM or 0. */
 WI_INTERNAL int wi_priv_context_note_input(wi_context_t *ctx, const char *path);

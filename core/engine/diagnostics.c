@@ -14,7 +14,8 @@
 
 struct item {
     wi_diagnostic_t pub; /* points into text */
-    char *text;          /* path \0 message \0 suggestion \0 */
+    char *text;          /* path \0 message \0 suggestion \0, or the
+                            path alone for a constant message */
 };
 
 struct wi_diagnostics {
@@ -72,6 +73,24 @@ void wi_context_set_diagnostics(wi_context_t *ctx, wi_diagnostics_t *d)
     ctx->diagnostics = d;
 }
 
+/* Appends an item whose text block is `text` (stolen). */
+static int push(wi_diagnostics_t *d, wi_diag_kind_t kind, char *text,
+                const char *message, const char *suggestion)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct item *p = realloc(d->items, cap * sizeof *p);
+        if (!p) {
+            free(text);
+            return WI_ENOMEM;
+        }
+        d->items = p;
+        d->cap = cap;
+    }
+    d->items[d->n++] = (struct item){{kind, text, message, suggestion}, text};
+    return 0;
+}
+
 int wi_priv_diag_add(wi_diagnostics_t *d, wi_diag_kind_t kind,
                      const char *path, const char *suggestion,
                      const char *fmt, ...)
@@ -88,23 +107,20 @@ int wi_priv_diag_add(wi_diagnostics_t *d, wi_diag_kind_t kind,
     char *text = malloc(lp + lm + ls);
     if (!text)
         return WI_ENOMEM;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        struct item *p = realloc(d->items, cap * sizeof *p);
-        if (!p) {
-            free(text);
-            return WI_ENOMEM;
-        }
-        d->items = p;
-        d->cap = cap;
-    }
     memcpy(text, path, lp);
     memcpy(text + lp, message, lm);
     if (suggestion)
         memcpy(text + lp + lm, suggestion, ls);
-    d->items[d->n++] = (struct item){
-        {kind, text, text + lp, suggestion ? text + lp + lm : NULL}, text};
-    return 0;
+    return push(d, kind, text, text + lp, suggestion ? text + lp + lm : NULL);
+}
+
+/* A diagnostic of a static message: one per parameter of a large model
+ * costs its path only. */
+static int add_static(wi_diagnostics_t *d, wi_diag_kind_t kind,
+                      const char *path, const char *message)
+{
+    char *text = strdup(path);
+    return text ? push(d, kind, text, message, NULL) : WI_ENOMEM;
 }
 
 /* ---- after the run ------------------------------------------------------ */
@@ -159,9 +175,9 @@ static int check_written(const char *name, wi_module_t *owner, size_t i, void *u
     const char *info = wi_module_parameter_info(owner, i);
     if (info && strncmp(info, WI_PRIV_SAME_VALUE, strlen(WI_PRIV_SAME_VALUE)) != 0)
         return 0;
-    return wi_priv_diag_add(ud, WI_DIAG_CONSTRUCTION_ONLY, name, NULL,
-                            "keeps its construction value (no init_cfg entry "
-                            "or init_weights wrote it)");
+    return add_static(ud, WI_DIAG_CONSTRUCTION_ONLY, name,
+                      "keeps its construction value (no init_cfg entry "
+                      "or init_weights wrote it)");
 }
 
 int wi_diagnostics_check_tree(wi_diagnostics_t *d, wi_module_t *root,

@@ -10,6 +10,7 @@
 #include <weightinit/model.h>
 
 #include "base/jsonutil.h"
+#include "engine/context_internal.h"
 #include "model/layer_reset.h"
 
 enum arg_kind {
@@ -723,6 +724,6 @@ wi_module_t *wi_layer_new(const char *type, const json_t *args,
         wi_module_free(m);
         return NULL;
     }
-    wi_module_set_args_new(m, kept);
+    wi_module_set_args_new(m, wi_priv_context_share_args(ctx, kept));
     return m;
 }

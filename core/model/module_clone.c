@@ -46,7 +46,8 @@ static int copy_own(wi_module_t *c, const wi_module_t *m, wi_error_t *err)
         rc = copy_slots(c, m, 1, err);
     json_t *cfg = wi_module_init_cfg(m), *args = wi_module_args(m);
     json_t *cfg_copy = cfg ? json_deep_copy(cfg) : NULL;
-    json_t *args_copy = args ? json_deep_copy(args) : NULL;
+    /* Arguments are read-only once built: shared, not copied. */
+    json_t *args_copy = args ? json_incref(args) : NULL;
     wi_module_set_init_cfg_new(c, cfg_copy);
     wi_module_set_args_new(c, args_copy);
     if (rc == 0 && ((cfg && !cfg_copy) || (args && !args_copy)))

@@ -15,17 +15,18 @@
 
 #define MAX_HEADER (100u * 1000u * 1000u)
 
+static int append(const char *text, size_t n, void *ud)
+{
+    wi_priv_buf_put(ud, text, n);
+    return ((wi_priv_buf_t *)ud)->oom ? -1 : 0;
+}
+
 /* A JSON value as json_dumps(JSON_COMPACT) writes it inside an object,
  * appended to b (jansson escapes it). */
 static void put_json(wi_priv_buf_t *b, const json_t *v)
 {
-    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (!text) {
+    if (!v || json_dump_callback(v, append, b, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
         b->oom = 1;
-        return;
-    }
-    wi_priv_buf_puts(b, text);
-    free(text);
 }
 
 /* "name":{"dtype":..,"shape":[..],"data_offsets":[b,e]} */
@@ -50,39 +51,28 @@ static void put_entry(wi_priv_buf_t *b, const char *name, const wi_tensor_t *t,
     wi_priv_buf_puts(b, num);
 }
 
+static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
+                       const json_t *metadata);
+
 /* The header as json_dumps(JSON_COMPACT) would write the object, built
- * as text: a tree of a million entries would cost a kilobyte each. */
+ * as text: a tree of a million entries would cost a kilobyte each.  A
+ * first pass counts the bytes, so the text is allocated once. */
 static char *build_header(const wi_state_dict_t *sd, const json_t *metadata,
                           size_t *len, wi_error_t *err)
 {
-    wi_priv_buf_t b = {0};
-    wi_priv_buf_puts(&b, "{");
-    int first = 1;
-    if (metadata && json_object_size(metadata) > 0) {
-        wi_priv_buf_puts(&b, "\"__metadata__\":");
-        put_json(&b, metadata);
-        first = 0;
+    wi_priv_buf_t b = {.count_only = 1};
+    header_text(&b, sd, metadata);
+    size_t need = b.len + 8;
+    b = (wi_priv_buf_t){0};
+    wi_priv_buf_reserve(&b, need);
+    if (!header_text(&b, sd, metadata)) {
+        wi_priv_buf_free(&b);
+        wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
+                     "safetensors cannot hold a tensor named "
+                     "'__metadata__' (the name of its metadata entry); "
+                     "rename it or write .pth");
+        return NULL;
     }
-    uint64_t offset = 0;
-    for (size_t i = 0; !b.oom && i < wi_state_dict_size(sd); i++) {
-        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
-        /* The header key __metadata__ is the metadata: a tensor of that
-         * name would silently replace it (or be dropped by readers). */
-        if (strcmp(wi_state_dict_name(sd, i), "__metadata__") == 0) {
-            wi_priv_buf_free(&b);
-            wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
-                         "safetensors cannot hold a tensor named "
-                         "'__metadata__' (the name of its metadata entry); "
-                         "rename it or write .pth");
-            return NULL;
-        }
-        if (!first)
-            wi_priv_buf_puts(&b, ",");
-        first = 0;
-        put_entry(&b, wi_state_dict_name(sd, i), t, offset);
-        offset += wi_tensor_nbytes(t);
-    }
-    wi_priv_buf_puts(&b, "}");
     /* Blanks to a multiple of 8 (the data's alignment). */
     while (!b.oom && b.len % 8 != 0)
         wi_priv_buf_puts(&b, " ");
@@ -93,6 +83,34 @@ static char *build_header(const wi_state_dict_t *sd, const json_t *metadata,
     }
     *len = b.len;
     return b.data;
+}
+
+/* Appends the header's JSON to b; 0 when a tensor is named
+ * __metadata__ (the header key of the metadata: such a tensor would
+ * silently replace it, or be dropped by readers). */
+static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
+                       const json_t *metadata)
+{
+    wi_priv_buf_puts(b, "{");
+    int first = 1;
+    if (metadata && json_object_size(metadata) > 0) {
+        wi_priv_buf_puts(b, "\"__metadata__\":");
+        put_json(b, metadata);
+        first = 0;
+    }
+    uint64_t offset = 0;
+    for (size_t i = 0; !b->oom && i < wi_state_dict_size(sd); i++) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        if (strcmp(wi_state_dict_name(sd, i), "__metadata__") == 0)
+            return 0;
+        if (!first)
+            wi_priv_buf_puts(b, ",");
+        first = 0;
+        put_entry(b, wi_state_dict_name(sd, i), t, offset);
+        offset += wi_tensor_nbytes(t);
+    }
+    wi_priv_buf_puts(b, "}");
+    return 1;
 }
 
 static int write_all(FILE *fp, const void *data, uint64_t n)

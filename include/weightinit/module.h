@@ -86,7 +86,8 @@ const char *wi_module_parameter_info(const wi_module_t *m, size_t i);
 /* init_cfg: steals cfg (may be NULL to clear).  Borrowed accessor. */
 void wi_module_set_init_cfg_new(wi_module_t *m, json_t *cfg);
 json_t *wi_module_init_cfg(const wi_module_t *m);
-/* Constructor arguments as given in the model file (steals; borrowed). */
+/* Constructor arguments as given in the model file (steals; borrowed).
+ * Read-only: modules with equal arguments may share one object. */
 void wi_module_set_args_new(wi_module_t *m, json_t *args);
 json_t *wi_module_args(const wi_module_t *m);
 
