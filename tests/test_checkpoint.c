@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1170,6 +1171,189 @@ START_TEST(mapped_contract)
 }
 END_TEST
 
+/* ---- every key accounted for, by every reader (issue 16) ---- */
+
+/* A str of n bytes, NULs included. */
+static void pk_strn(struct buf *b, const char *s, size_t n)
+{
+    op(b, 'X');
+    put_le(b, n, 4);
+    put(b, s, n);
+}
+
+static const struct tspec w6 = {"FloatStorage", "k", 6, 0, 1, {6}, {1}};
+
+/* A legacy file (storage "k" = six) whose object pickle is an
+ * OrderedDict: "a" = the tensor, then the items that add writes. */
+static const char *keys_file(void (*add)(struct buf *))
+{
+    struct buf obj = {0}, b = {0};
+    struct lstorage st = {"k", 6, six, sizeof six};
+    pk_odict_begin(&obj);
+    pk_str(&obj, "a");
+    pk_tensor(&obj, &w6, 6);
+    add(&obj);
+    pk_odict_end(&obj);
+    legacy(&b, &obj, &st, 1, 1);
+    const char *path = write_tmp("keys.pth", b.d, b.n);
+    free(b.d);
+    free(obj.d);
+    return path;
+}
+
+/* Pretrained and convert's default (wi_checkpoint_load), convert's
+ * automatic choice (load_key NULL) and inspect (load_all) on one file:
+ * each reads exactly the tensors of want ("a,b"), or, when want is NULL,
+ * fails with a message holding words. */
+enum { PRETRAINED, CONVERT, INSPECT };
+
+static void reader(int which, const char *path, const char *want,
+                   const char *words)
+{
+    static const char *const names[] = {"load", "load_key", "load_all"};
+    wi_error_t err;
+    wi_error_clear(&err);
+    wi_state_dict_t *sd = which == PRETRAINED ? wi_checkpoint_load(path, &err)
+                          : which == CONVERT
+                              ? wi_checkpoint_load_key(path, NULL, NULL, &err)
+                              : wi_checkpoint_load_all(path, NULL, &err);
+    char got[512] = "", msg[1024];
+    for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s",
+                 i ? "," : "", wi_state_dict_name(sd, i));
+    if (want) {
+        ck_assert_msg(sd, "%s: %s", names[which],
+                      wi_error_format(&err, msg, sizeof msg));
+        ck_assert_msg(strcmp(got, want) == 0, "%s: tensors %s, want %s",
+                      names[which], got, want);
+    } else {
+        ck_assert_msg(!sd, "%s: read %s (expected: %s)", names[which], got,
+                      words);
+        check_error_msg(&err, words);
+    }
+    wi_state_dict_free(sd);
+}
+
+static void readers(const char *path, const char *want, const char *words)
+{
+    for (int which = PRETRAINED; which <= INSPECT; which++)
+        reader(which, path, want, words);
+}
+
+static void nul_key_tensor(struct buf *b)
+{
+    pk_strn(b, "b\0c", 3);
+    pk_tensor(b, &w6, 6);
+}
+
+static void nul_key_int(struct buf *b)
+{
+    pk_strn(b, "m\0", 2);
+    pk_int(b, 5);
+}
+
+static void nested_nul_key(struct buf *b)
+{
+    pk_str(b, "n");
+    op(b, '}');
+    pk_strn(b, "x\0y", 3);
+    pk_tensor(b, &w6, 6);
+    op(b, 's');
+}
+
+static void tuple_key(struct buf *b)
+{
+    pk_str(b, "n");
+    op(b, '}');
+    pk_str(b, "t");
+    op(b, 0x85); /* TUPLE1 */
+    pk_tensor(b, &w6, 6);
+    op(b, 's');
+}
+
+static void repeated_key(struct buf *b)
+{
+    struct tspec later = {"FloatStorage", "k", 6, 2, 1, {4}, {1}};
+    pk_str(b, "a");
+    pk_tensor(b, &later, 6);
+}
+
+static void deep_tensor(struct buf *b)
+{
+    pk_str(b, "d");
+    for (int i = 0; i < 70; i++) {
+        op(b, '}');
+        pk_str(b, "k");
+    }
+    pk_tensor(b, &w6, 6);
+    for (int i = 0; i < 70; i++)
+        op(b, 's');
+}
+
+/* "g": T40, where T0 = [] and Ti = (Ti-1, Ti-1) through the memo:
+ * 2^40 paths to walk, in a few hundred bytes. */
+static void shared_lists(struct buf *b)
+{
+    pk_str(b, "g");
+    op(b, ']');
+    op(b, 'q');
+    op(b, 0);
+    for (int i = 1; i <= 40; i++) {
+        op(b, 'h'); /* BINGET: Ti-1 twice on the stack */
+        op(b, i - 1);
+        op(b, 0x86); /* TUPLE2 */
+        op(b, 'q');
+        op(b, i);
+    }
+}
+
+static void quantized(struct buf *b)
+{
+    pk_str(b, "n");
+    op(b, '}');
+    pk_str(b, "q");
+    pk_global(b, "torch._utils", "_rebuild_qtensor");
+    op(b, ')');
+    op(b, 'R');
+    op(b, 's');
+}
+
+/* torch.load reads every one of these; weightinit's readers agree with
+ * each other on each key: a name, or a one-line refusal. */
+START_TEST(keys_accounted_for)
+{
+    /* Names are C strings: a tensor under a key with a NUL byte is
+     * refused by every reader, naming it escaped as Python would. */
+    readers(keys_file(nul_key_tensor), NULL,
+            "b\\x00c: expected a tensor name without NUL bytes");
+    /* such a key that holds no tensor is passed over like any value */
+    readers(keys_file(nul_key_int), "a", NULL);
+    /* under a nested dict: what inspect lists, refused there */
+    reader(PRETRAINED, keys_file(nested_nul_key), "a", NULL);
+    reader(INSPECT, keys_file(nested_nul_key), NULL,
+           "n.x\\x00y: expected a tensor name without NUL bytes");
+    reader(INSPECT, keys_file(tuple_key), NULL,
+           "n: expected dict keys that are strs or ints, found a tuple");
+    /* a repeated SETITEM keeps the first place and the last value */
+    const char *path = keys_file(repeated_key);
+    readers(path, "a", NULL);
+    wi_error_t err;
+    wi_state_dict_t *all = wi_checkpoint_load_all(path, NULL, &err);
+    ck_assert_ptr_nonnull(all);
+    ck_floats(all, "a", six + 2, 4);
+    wi_state_dict_free(all);
+    /* depth, sharing and tensors we do not build: said, never dropped */
+    reader(PRETRAINED, keys_file(deep_tensor), "a", NULL);
+    reader(INSPECT, keys_file(deep_tensor), NULL,
+           "nested more than 64 levels deep");
+    reader(PRETRAINED, keys_file(shared_lists), "a", NULL);
+    reader(INSPECT, keys_file(shared_lists), NULL, "shared over more than");
+    reader(INSPECT, keys_file(quantized), NULL,
+           "n.q: value is built by pickle global 'torch._utils "
+           "_rebuild_qtensor'");
+}
+END_TEST
+
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -1190,6 +1374,12 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, zip_cases);
     tcase_add_test(tc, truncated_after_load);
     tcase_add_test(tc, mapped_contract);
+    suite_add_tcase(s, tc);
+    /* A hang (a walk over shared values) fails in a minute. */
+    tc = tcase_create("accounted");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, keys_accounted_for);
     suite_add_tcase(s, tc);
     return s;
 }
