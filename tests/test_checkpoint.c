@@ -1354,6 +1354,132 @@ START_TEST(keys_accounted_for)
 }
 END_TEST
 
+/* ---- sharded checkpoint indexes ---- */
+
+static const char *write_text(const char *name, const char *text)
+{
+    return write_tmp(name, text, strlen(text));
+}
+
+/* A one-tensor safetensors file "w" = four. */
+static void write_shard_st(const char *name)
+{
+    struct buf b = st_file("{" F32("w", "[4]", 0, 16) "}", -1, four,
+                           sizeof four);
+    write_tmp(name, b.d, b.n);
+    free(b.d);
+}
+
+/* Every reader refuses the index at name with one line: the index, the
+ * tensor, then words. */
+static void index_fails(const char *name, const char *tensor,
+                        const char *words)
+{
+    char path[1024], want[1400];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(want, sizeof want, "%s: %s: %s", path, tensor, words);
+    for (int which = PRETRAINED; which <= INSPECT; which++) {
+        wi_error_t err;
+        char msg[1024];
+        wi_error_clear(&err);
+        wi_state_dict_t *sd =
+            which == PRETRAINED ? wi_checkpoint_load(path, &err)
+            : which == CONVERT  ? wi_checkpoint_load_key(path, NULL, NULL, &err)
+                                : wi_checkpoint_load_all(path, NULL, &err);
+        ck_assert_msg(!sd, "%s: read", name);
+        wi_error_format(&err, msg, sizeof msg);
+        ck_assert_msg(strncmp(msg, want, strlen(want)) == 0,
+                      "%s: '%s', want '%s...'", name, msg, want);
+    }
+}
+
+START_TEST(index_hostile)
+{
+    /* a positive control: one shard, read through its index */
+    write_shard_st("good-1.safetensors");
+    write_text("good.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"good-1.safetensors\"}}");
+    char good[1024];
+    snprintf(good, sizeof good, "%s/good.safetensors.index.json", tmpdir);
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(good, &err);
+    ck_assert_ptr_nonnull(sd);
+    ck_floats(sd, "w", four, 4);
+    wi_state_dict_free(sd);
+
+    /* an index naming itself, or another index naming it back: refused
+     * before any recursion */
+    write_text("self.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"self.safetensors.index.json\"}}");
+    index_fails("self.safetensors.index.json", "w",
+                "weight_map names the shard 'self.safetensors.index.json', "
+                "which is an index, not a checkpoint file");
+    write_text("a.index.json", "{\"weight_map\": {\"w\": \"b.index.json\"}}");
+    write_text("b.index.json", "{\"weight_map\": {\"v\": \"a.index.json\"}}");
+    index_fails("a.index.json", "w",
+                "weight_map names the shard 'b.index.json', which is an "
+                "index");
+    /* an index under a checkpoint's name is read as a checkpoint: no */
+    write_text("c.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"loop.safetensors\"}}");
+    write_text("loop.safetensors",
+               "{\"weight_map\": {\"w\": \"loop.safetensors\"}}");
+    index_fails("c.safetensors.index.json", "w",
+                "shard 'loop.safetensors': not a checkpoint: this is a JSON "
+                "text file");
+    /* shards of the format the index's name gives, as transformers
+     * reads them */
+    struct buf obj = {0}, b = {0};
+    struct lstorage st = {"k", 6, six, sizeof six};
+    pk_odict_begin(&obj);
+    pk_str(&obj, "w");
+    pk_tensor(&obj, &w6, 6);
+    pk_odict_end(&obj);
+    legacy(&b, &obj, &st, 1, 1);
+    write_tmp("legacy.bin", b.d, b.n);
+    free(b.d);
+    free(obj.d);
+    write_text("d.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"legacy.bin\"}}");
+    index_fails("d.safetensors.index.json", "w",
+                "shard 'legacy.bin' is a torch.save file, not safetensors");
+    write_text("e.bin.index.json",
+               "{\"weight_map\": {\"w\": \"good-1.safetensors\"}}");
+    index_fails("e.bin.index.json", "w",
+                "shard 'good-1.safetensors' is a safetensors file, not "
+                "torch.save");
+    /* a missing shard names the index and the tensor */
+    write_text("f.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"good-1.safetensors\", "
+               "\"x.y\": \"gone.safetensors\"}}");
+    index_fails("f.safetensors.index.json", "x.y",
+                "weight_map names the shard 'gone.safetensors', which can "
+                "not be found");
+    write_text("g.index.json", "{\"weight_map\": {\"w\": 3}}");
+    index_fails("g.index.json", "w",
+                "weight_map: expected a shard file name (a string), found 3");
+}
+END_TEST
+
+/* The index is read as every input is: a FIFO is refused without
+ * blocking, a file over the 64 MiB JSON limit without being parsed. */
+START_TEST(index_input_rules)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/fifo.index.json", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    for (int which = PRETRAINED; which <= INSPECT; which++)
+        reader(which, path, NULL, "is a FIFO");
+    snprintf(path, sizeof path, "%s/huge.index.json", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, ((off_t)64 << 20) + 1), 0); /* sparse */
+    close(fd);
+    for (int which = PRETRAINED; which <= INSPECT; which++)
+        reader(which, path, NULL, "more than the 64 MiB limit");
+}
+END_TEST
+
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -1375,11 +1501,13 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, truncated_after_load);
     tcase_add_test(tc, mapped_contract);
     suite_add_tcase(s, tc);
-    /* A hang (a walk over shared values) fails in a minute. */
+    /* A hang (a FIFO, a walk over shared values) fails in a minute. */
     tc = tcase_create("accounted");
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, keys_accounted_for);
+    tcase_add_test(tc, index_hostile);
+    tcase_add_test(tc, index_input_rules);
     suite_add_tcase(s, tc);
     return s;
 }
