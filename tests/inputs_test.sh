@@ -1,8 +1,10 @@
 #!/bin/sh
 # Odd input paths as the model, the --init-cfg file, a Pretrained
-# checkpoint, and the file of inspect/convert: a FIFO, a directory, a copy
-# of /dev/zero, an endless pipe on /dev/stdin, a missing file, a path
-# through a regular file (ENOTDIR) and a too large JSON file.  Each is a
+# checkpoint, and the file of inspect/convert (a checkpoint, or a sharded
+# checkpoint's NAME.index.json, and a shard that index names): a FIFO, a
+# directory, a copy of /dev/zero, an endless pipe on /dev/stdin, a
+# missing file, a path through a regular file (ENOTDIR) and a too large
+# JSON file.  Each is a
 # one-line error naming the file and what is wrong, exit 2, no output,
 # and never a hang (every run is under `timeout`, whose 124 fails).
 # Then a checkpoint truncated by another process while the command reads
@@ -25,29 +27,47 @@ mkfifo "$in/fifo"
 mkdir "$in/dir"
 echo '{}' >"$in/file"
 kinds="fifo dir missing notdir"
+# The same kinds named as a sharded checkpoint's index.
+mkfifo "$in/fifo.index.json"
+mkdir "$in/dir.index.json"
 if mknod "$in/zero" c 1 5 2>/dev/null; then
+    mknod "$in/zero.index.json" c 1 5
     kinds="$kinds zero"
 else
     echo "note: mknod not allowed; the device case is not run"
 fi
 truncate -s 67108865 "$in/huge.json"  # 64 MiB + 1, sparse
+truncate -s 67108865 "$in/huge.index.json"
+# An index beside each kind, naming it as the shard of tensor fc.weight.
+for kind in $kinds; do
+    shard=$kind
+    [ "$kind" = notdir ] && shard=file/x
+    printf '{"weight_map": {"fc.weight": "%s"}}' "$shard" >"$in/shard_$kind.index.json"
+done
 
+# path_of KIND [ROLE]
 path_of() {
-    case $1 in
-    notdir) echo "$in/file/x" ;;
-    stdin) echo /dev/stdin ;;
-    huge) echo "$in/huge.json" ;;
+    case ${2:-}:$1 in
+    index_*:notdir) echo "$in/file/x.index.json" ;;
+    index_*:*) echo "$in/$1.index.json" ;;
+    shard_*:*) echo "$in/shard_$1.index.json" ;;
+    *:notdir) echo "$in/file/x" ;;
+    *:stdin) echo /dev/stdin ;;
+    *:huge) echo "$in/huge.json" ;;
     *) echo "$in/$1" ;;
     esac
 }
+# words_of KIND [ROLE]
 words_of() {
-    case $1 in
-    fifo|stdin) echo "is a FIFO" ;;
-    dir) echo "is a directory" ;;
-    zero) echo "is a character device" ;;
-    missing) echo "$in/missing can not be found." ;;
-    notdir) echo "Not a directory" ;;
-    huge) echo "more than the 64 MiB limit" ;;
+    case ${2:-}:$1 in
+    *:fifo|*:stdin) echo "is a FIFO" ;;
+    *:dir) echo "is a directory" ;;
+    *:zero) echo "is a character device" ;;
+    index_*:missing) echo "$in/missing.index.json can not be found." ;;
+    shard_*:missing) echo ": fc.weight: weight_map names the shard 'missing', which can not be found" ;;
+    *:missing) echo "$in/missing can not be found." ;;
+    *:notdir) echo "Not a directory" ;;
+    *:huge) echo "more than the 64 MiB limit" ;;
     esac
 }
 
@@ -57,17 +77,17 @@ args() {
     case $1 in
     model) echo "init|$2|-q|-o|out.safetensors" ;;
     init_cfg) echo "init|$model|-q|--init-cfg|$2|-o|out.safetensors" ;;
-    checkpoint)
+    checkpoint|index_checkpoint|shard_checkpoint)
         printf '{"type": "Pretrained", "checkpoint": "%s"}' "$2" >"$tmp/cfg.json"
         echo "init|$model|-q|--init-cfg|$tmp/cfg.json|-o|out.safetensors" ;;
-    inspect) echo "inspect|$2" ;;
-    convert) echo "convert|$2|out.safetensors" ;;
+    *inspect) echo "inspect|$2" ;;
+    *convert) echo "convert|$2|out.safetensors" ;;
     esac
 }
 
 check() { # check ROLE KIND WANT_STATUS
     role=$1 kind=$2 want=$3
-    p=$(path_of "$kind")
+    p=$(path_of "$kind" "$role")
     old_ifs=$IFS
     IFS='|'
     # shellcheck disable=SC2046
@@ -89,7 +109,8 @@ check() { # check ROLE KIND WANT_STATUS
     grep -q "^weightinit: error: " "$tmp/err" || fail "$label: no error line: $(cat "$tmp/err")"
     [ "$(grep -c . "$tmp/err")" -eq 1 ] || fail "$label: not one line: $(cat "$tmp/err")"
     grep -qF "$p" "$tmp/err" || fail "$label: file not named: $(cat "$tmp/err")"
-    grep -qF "$(words_of "$kind")" "$tmp/err" || fail "$label: '$(words_of "$kind")' not in: $(cat "$tmp/err")"
+    words=$(words_of "$kind" "$role")
+    grep -qF "$words" "$tmp/err" || fail "$label: '$words' not in: $(cat "$tmp/err")"
     [ -z "$(ls -A "$tmp/run")" ] || fail "$label: left $(ls -A "$tmp/run")"
     [ -z "${WI_SHOW:-}" ] || cat "$tmp/err"
 }
@@ -101,6 +122,17 @@ for role in model init_cfg checkpoint inspect convert; do
 done
 check model huge 2
 check init_cfg huge 2
+# The index is read as every input (it blocked on a FIFO, parsed any
+# size); a shard that cannot be opened is named with the index and the
+# tensor (issue 16).
+for role in index_inspect index_convert index_checkpoint shard_inspect shard_convert shard_checkpoint; do
+    for kind in $kinds; do
+        check "$role" "$kind" 2
+    done
+done
+for role in index_inspect index_convert index_checkpoint; do
+    check "$role" huge 2
+done
 [ -p "$in/fifo" ] || fail "the FIFO was replaced"
 
 # A full disk says so (a 64 KiB tmpfs, where mounting is allowed): exit

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1170,6 +1171,315 @@ START_TEST(mapped_contract)
 }
 END_TEST
 
+/* ---- every key accounted for, by every reader (issue 16) ---- */
+
+/* A str of n bytes, NULs included. */
+static void pk_strn(struct buf *b, const char *s, size_t n)
+{
+    op(b, 'X');
+    put_le(b, n, 4);
+    put(b, s, n);
+}
+
+static const struct tspec w6 = {"FloatStorage", "k", 6, 0, 1, {6}, {1}};
+
+/* A legacy file (storage "k" = six) whose object pickle is an
+ * OrderedDict: "a" = the tensor, then the items that add writes. */
+static const char *keys_file(void (*add)(struct buf *))
+{
+    struct buf obj = {0}, b = {0};
+    struct lstorage st = {"k", 6, six, sizeof six};
+    pk_odict_begin(&obj);
+    pk_str(&obj, "a");
+    pk_tensor(&obj, &w6, 6);
+    add(&obj);
+    pk_odict_end(&obj);
+    legacy(&b, &obj, &st, 1, 1);
+    const char *path = write_tmp("keys.pth", b.d, b.n);
+    free(b.d);
+    free(obj.d);
+    return path;
+}
+
+/* Pretrained and convert's default (wi_checkpoint_load), convert's
+ * automatic choice (load_key NULL) and inspect (load_all) on one file:
+ * each reads exactly the tensors of want ("a,b"), or, when want is NULL,
+ * fails with a message holding words. */
+enum { PRETRAINED, CONVERT, INSPECT };
+
+static void reader(int which, const char *path, const char *want,
+                   const char *words)
+{
+    static const char *const names[] = {"load", "load_key", "load_all"};
+    wi_error_t err;
+    wi_error_clear(&err);
+    wi_state_dict_t *sd = which == PRETRAINED ? wi_checkpoint_load(path, &err)
+                          : which == CONVERT
+                              ? wi_checkpoint_load_key(path, NULL, NULL, &err)
+                              : wi_checkpoint_load_all(path, NULL, &err);
+    char got[512] = "", msg[1024];
+    for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s",
+                 i ? "," : "", wi_state_dict_name(sd, i));
+    if (want) {
+        ck_assert_msg(sd, "%s: %s", names[which],
+                      wi_error_format(&err, msg, sizeof msg));
+        ck_assert_msg(strcmp(got, want) == 0, "%s: tensors %s, want %s",
+                      names[which], got, want);
+    } else {
+        ck_assert_msg(!sd, "%s: read %s (expected: %s)", names[which], got,
+                      words);
+        check_error_msg(&err, words);
+    }
+    wi_state_dict_free(sd);
+}
+
+static void readers(const char *path, const char *want, const char *words)
+{
+    for (int which = PRETRAINED; which <= INSPECT; which++)
+        reader(which, path, want, words);
+}
+
+static void nul_key_tensor(struct buf *b)
+{
+    pk_strn(b, "b\0c", 3);
+    pk_tensor(b, &w6, 6);
+}
+
+static void nul_key_int(struct buf *b)
+{
+    pk_strn(b, "m\0", 2);
+    pk_int(b, 5);
+}
+
+static void nested_nul_key(struct buf *b)
+{
+    pk_str(b, "n");
+    op(b, '}');
+    pk_strn(b, "x\0y", 3);
+    pk_tensor(b, &w6, 6);
+    op(b, 's');
+}
+
+static void tuple_key(struct buf *b)
+{
+    pk_str(b, "n");
+    op(b, '}');
+    pk_str(b, "t");
+    op(b, 0x85); /* TUPLE1 */
+    pk_tensor(b, &w6, 6);
+    op(b, 's');
+}
+
+static void repeated_key(struct buf *b)
+{
+    struct tspec later = {"FloatStorage", "k", 6, 2, 1, {4}, {1}};
+    pk_str(b, "a");
+    pk_tensor(b, &later, 6);
+}
+
+static void deep_tensor(struct buf *b)
+{
+    pk_str(b, "d");
+    for (int i = 0; i < 70; i++) {
+        op(b, '}');
+        pk_str(b, "k");
+    }
+    pk_tensor(b, &w6, 6);
+    for (int i = 0; i < 70; i++)
+        op(b, 's');
+}
+
+/* "g": T40, where T0 = [] and Ti = (Ti-1, Ti-1) through the memo:
+ * 2^40 paths to walk, in a few hundred bytes. */
+static void shared_lists(struct buf *b)
+{
+    pk_str(b, "g");
+    op(b, ']');
+    op(b, 'q');
+    op(b, 0);
+    for (int i = 1; i <= 40; i++) {
+        op(b, 'h'); /* BINGET: Ti-1 twice on the stack */
+        op(b, i - 1);
+        op(b, 0x86); /* TUPLE2 */
+        op(b, 'q');
+        op(b, i);
+    }
+}
+
+static void quantized(struct buf *b)
+{
+    pk_str(b, "n");
+    op(b, '}');
+    pk_str(b, "q");
+    pk_global(b, "torch._utils", "_rebuild_qtensor");
+    op(b, ')');
+    op(b, 'R');
+    op(b, 's');
+}
+
+/* torch.load reads every one of these; weightinit's readers agree with
+ * each other on each key: a name, or a one-line refusal. */
+START_TEST(keys_accounted_for)
+{
+    /* Names are C strings: a tensor under a key with a NUL byte is
+     * refused by every reader, naming it escaped as Python would. */
+    readers(keys_file(nul_key_tensor), NULL,
+            "b\\x00c: expected a tensor name without NUL bytes");
+    /* such a key that holds no tensor is passed over like any value */
+    readers(keys_file(nul_key_int), "a", NULL);
+    /* under a nested dict: what inspect lists, refused there */
+    reader(PRETRAINED, keys_file(nested_nul_key), "a", NULL);
+    reader(INSPECT, keys_file(nested_nul_key), NULL,
+           "n.x\\x00y: expected a tensor name without NUL bytes");
+    reader(INSPECT, keys_file(tuple_key), NULL,
+           "n: expected dict keys that are strs or ints, found a tuple");
+    /* a repeated SETITEM keeps the first place and the last value */
+    const char *path = keys_file(repeated_key);
+    readers(path, "a", NULL);
+    wi_error_t err;
+    wi_state_dict_t *all = wi_checkpoint_load_all(path, NULL, &err);
+    ck_assert_ptr_nonnull(all);
+    ck_floats(all, "a", six + 2, 4);
+    wi_state_dict_free(all);
+    /* depth, sharing and tensors we do not build: said, never dropped */
+    reader(PRETRAINED, keys_file(deep_tensor), "a", NULL);
+    reader(INSPECT, keys_file(deep_tensor), NULL,
+           "nested more than 64 levels deep");
+    reader(PRETRAINED, keys_file(shared_lists), "a", NULL);
+    reader(INSPECT, keys_file(shared_lists), NULL, "shared over more than");
+    reader(INSPECT, keys_file(quantized), NULL,
+           "n.q: value is built by pickle global 'torch._utils "
+           "_rebuild_qtensor'");
+}
+END_TEST
+
+/* ---- sharded checkpoint indexes ---- */
+
+static const char *write_text(const char *name, const char *text)
+{
+    return write_tmp(name, text, strlen(text));
+}
+
+/* A one-tensor safetensors file "w" = four. */
+static void write_shard_st(const char *name)
+{
+    struct buf b = st_file("{" F32("w", "[4]", 0, 16) "}", -1, four,
+                           sizeof four);
+    write_tmp(name, b.d, b.n);
+    free(b.d);
+}
+
+/* Every reader refuses the index at name with one line: the index, the
+ * tensor, then words. */
+static void index_fails(const char *name, const char *tensor,
+                        const char *words)
+{
+    char path[1024], want[1400];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(want, sizeof want, "%s: %s: %s", path, tensor, words);
+    for (int which = PRETRAINED; which <= INSPECT; which++) {
+        wi_error_t err;
+        char msg[1024];
+        wi_error_clear(&err);
+        wi_state_dict_t *sd =
+            which == PRETRAINED ? wi_checkpoint_load(path, &err)
+            : which == CONVERT  ? wi_checkpoint_load_key(path, NULL, NULL, &err)
+                                : wi_checkpoint_load_all(path, NULL, &err);
+        ck_assert_msg(!sd, "%s: read", name);
+        wi_error_format(&err, msg, sizeof msg);
+        ck_assert_msg(strncmp(msg, want, strlen(want)) == 0,
+                      "%s: '%s', want '%s...'", name, msg, want);
+    }
+}
+
+START_TEST(index_hostile)
+{
+    /* a positive control: one shard, read through its index */
+    write_shard_st("good-1.safetensors");
+    write_text("good.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"good-1.safetensors\"}}");
+    char good[1024];
+    snprintf(good, sizeof good, "%s/good.safetensors.index.json", tmpdir);
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(good, &err);
+    ck_assert_ptr_nonnull(sd);
+    ck_floats(sd, "w", four, 4);
+    wi_state_dict_free(sd);
+
+    /* an index naming itself, or another index naming it back: refused
+     * before any recursion */
+    write_text("self.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"self.safetensors.index.json\"}}");
+    index_fails("self.safetensors.index.json", "w",
+                "weight_map names the shard 'self.safetensors.index.json', "
+                "which is an index, not a checkpoint file");
+    write_text("a.index.json", "{\"weight_map\": {\"w\": \"b.index.json\"}}");
+    write_text("b.index.json", "{\"weight_map\": {\"v\": \"a.index.json\"}}");
+    index_fails("a.index.json", "w",
+                "weight_map names the shard 'b.index.json', which is an "
+                "index");
+    /* an index under a checkpoint's name is read as a checkpoint: no */
+    write_text("c.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"loop.safetensors\"}}");
+    write_text("loop.safetensors",
+               "{\"weight_map\": {\"w\": \"loop.safetensors\"}}");
+    index_fails("c.safetensors.index.json", "w",
+                "shard 'loop.safetensors': not a checkpoint: this is a JSON "
+                "text file");
+    /* shards of the format the index's name gives, as transformers
+     * reads them */
+    struct buf obj = {0}, b = {0};
+    struct lstorage st = {"k", 6, six, sizeof six};
+    pk_odict_begin(&obj);
+    pk_str(&obj, "w");
+    pk_tensor(&obj, &w6, 6);
+    pk_odict_end(&obj);
+    legacy(&b, &obj, &st, 1, 1);
+    write_tmp("legacy.bin", b.d, b.n);
+    free(b.d);
+    free(obj.d);
+    write_text("d.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"legacy.bin\"}}");
+    index_fails("d.safetensors.index.json", "w",
+                "shard 'legacy.bin' is a torch.save file, not safetensors");
+    write_text("e.bin.index.json",
+               "{\"weight_map\": {\"w\": \"good-1.safetensors\"}}");
+    index_fails("e.bin.index.json", "w",
+                "shard 'good-1.safetensors' is a safetensors file, not "
+                "torch.save");
+    /* a missing shard names the index and the tensor */
+    write_text("f.safetensors.index.json",
+               "{\"weight_map\": {\"w\": \"good-1.safetensors\", "
+               "\"x.y\": \"gone.safetensors\"}}");
+    index_fails("f.safetensors.index.json", "x.y",
+                "weight_map names the shard 'gone.safetensors', which can "
+                "not be found");
+    write_text("g.index.json", "{\"weight_map\": {\"w\": 3}}");
+    index_fails("g.index.json", "w",
+                "weight_map: expected a shard file name (a string), found 3");
+}
+END_TEST
+
+/* The index is read as every input is: a FIFO is refused without
+ * blocking, a file over the 64 MiB JSON limit without being parsed. */
+START_TEST(index_input_rules)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/fifo.index.json", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    for (int which = PRETRAINED; which <= INSPECT; which++)
+        reader(which, path, NULL, "is a FIFO");
+    snprintf(path, sizeof path, "%s/huge.index.json", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, ((off_t)64 << 20) + 1), 0); /* sparse */
+    close(fd);
+    for (int which = PRETRAINED; which <= INSPECT; which++)
+        reader(which, path, NULL, "more than the 64 MiB limit");
+}
+END_TEST
+
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -1190,6 +1500,14 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, zip_cases);
     tcase_add_test(tc, truncated_after_load);
     tcase_add_test(tc, mapped_contract);
+    suite_add_tcase(s, tc);
+    /* A hang (a FIFO, a walk over shared values) fails in a minute. */
+    tc = tcase_create("accounted");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, keys_accounted_for);
+    tcase_add_test(tc, index_hostile);
+    tcase_add_test(tc, index_input_rules);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -523,6 +523,76 @@ START_TEST(odd_inputs)
 }
 END_TEST
 
+/* A sharded checkpoint's index that names itself, another index naming
+ * it back, or a missing shard: inspect, convert and Pretrained each print
+ * the same one line, naming the index and the tensor, exit 2, write
+ * nothing (issue 16: they recursed until SIGSEGV; the missing shard named
+ * neither). */
+START_TEST(index_errors_every_command)
+{
+    static const struct {
+        const char *index, *json, *line;
+    } cases[] = {
+        {"loop.safetensors.index.json",
+         "{\"weight_map\": {\"fc.weight\": \"loop.safetensors.index.json\"}}",
+         "loop.safetensors.index.json: fc.weight: weight_map names the shard "
+         "'loop.safetensors.index.json', which is an index, not a checkpoint "
+         "file (an index cannot name another index)"},
+        {"a.index.json", "{\"weight_map\": {\"fc.weight\": \"b.index.json\"}}",
+         "a.index.json: fc.weight: weight_map names the shard 'b.index.json', "
+         "which is an index, not a checkpoint file (an index cannot name "
+         "another index)"},
+        {"miss.safetensors.index.json",
+         "{\"weight_map\": {\"fc.weight\": \"model-00001-of-00001.safetensors\"}}",
+         "miss.safetensors.index.json: fc.weight: weight_map names the shard "
+         "'model-00001-of-00001.safetensors', which can not be found"},
+    };
+    char *dir = wi_test_mkdtemp(), *err = NULL;
+    char *b = wi_test_join(dir, "b.index.json");
+    FILE *fp = fopen(b, "w");
+    fputs("{\"weight_map\": {\"fc.bias\": \"a.index.json\"}}", fp);
+    fclose(fp);
+    free(b);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *idx = wi_test_join(dir, cases[i].index), *model = wi_test_join(dir, "model.json");
+        fp = fopen(idx, "w");
+        fputs(cases[i].json, fp);
+        fclose(fp);
+        fp = fopen(model, "w");
+        fprintf(fp, "{\"type\": \"Net\", \"children\": {\"fc\": {\"type\": \"Linear\", "
+                "\"in_features\": 3, \"out_features\": 2}}, \"init_cfg\": "
+                "{\"type\": \"Pretrained\", \"checkpoint\": \"%s\"}}", cases[i].index);
+        fclose(fp);
+        int inputs = wi_test_count_entries(dir);
+        for (int cmd = 0; cmd < 3; cmd++) {
+            char errpath[700], want[1000];
+            snprintf(errpath, sizeof errpath, "%s.err", dir);
+            char *argv[3][7] = {
+                {getenv("WI_TEST_WEIGHTINIT"), "inspect", (char *)cases[i].index, NULL},
+                {getenv("WI_TEST_WEIGHTINIT"), "convert", (char *)cases[i].index,
+                 "out.safetensors", NULL},
+                {getenv("WI_TEST_WEIGHTINIT"), "init", "model.json", "-q", "-o",
+                 "out.safetensors", NULL}};
+            int status = wi_test_run(dir, argv[cmd], errpath);
+            err = wi_test_read_file(errpath, NULL);
+            remove(errpath);
+            snprintf(want, sizeof want, "weightinit: error: %s%s\n", cases[i].line,
+                     cmd == 2 ? " (in Pretrained)" : "");
+            ck_assert_msg(status == 2, "%s %s: exit %d: %s", argv[cmd][1],
+                          cases[i].index, status, err);
+            ck_assert_str_eq(err, want);
+            ck_assert_int_eq(wi_test_count_entries(dir), inputs);
+            free(err);
+        }
+        remove(idx);
+        free(idx);
+        free(model);
+    }
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 /* Several files: one document, per-file totals adding up to the grand
  * total; a bad file among them is reported in place and makes exit 2. */
 START_TEST(inspect_several_files)
@@ -625,6 +695,7 @@ int main(void)
     tcase_add_test(tc, convert_key_option);
     tcase_add_test(tc, pretrained_says_where_tensors_are);
     tcase_add_test(tc, odd_inputs);
+    tcase_add_test(tc, index_errors_every_command);
     tcase_add_test(tc, inspect_several_files);
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);

@@ -192,6 +192,18 @@ static const char *unknown_format(const uint8_t *d, size_t len)
     return NULL;
 }
 
+const char *wi_priv_blob_format(const wi_priv_blob_t *blob)
+{
+    const uint8_t *d = blob->data;
+    size_t len = blob->len;
+    /* The order of wi_priv_checkpoint_select's tests. */
+    if (starts(d, len, "PK\x03\x04") || starts(d, len, "PK\x05\x06"))
+        return "torch.save";
+    if (len >= 9 && header_start(d[8]))
+        return "safetensors";
+    return len && d[0] == 0x80 ? "torch.save" : NULL;
+}
+
 wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
                                          const char *source, wi_error_t *err)
 {

@@ -62,6 +62,10 @@ WI_INTERNAL wi_state_dict_t *wi_priv_checkpoint_read(wi_priv_blob_t *blob,
                                                      const char *source,
                                                      wi_error_t *err);
 
+/* "safetensors" or "torch.save" as wi_priv_checkpoint_read would read
+ * the blob (by its first bytes), or NULL when it is neither. */
+WI_INTERNAL const char *wi_priv_blob_format(const wi_priv_blob_t *blob);
+
 /* The same with a selection (NULL = MMEngine's). */
 WI_INTERNAL wi_state_dict_t *wi_priv_checkpoint_select(wi_priv_blob_t *blob,
                                                        const char *source,

@@ -1194,6 +1194,8 @@ const char *wi_priv_pval_kind(const wi_priv_pval_t *v)
     return "a value";
 }
 
+size_t wi_priv_pickle_memory(const wi_priv_pickle_t *vm) { return vm->mem; }
+
 wi_priv_pval_t *wi_priv_pdict_get(const wi_priv_pval_t *d, const char *key)
 {
     if (d->kind != WI_PK_DICT)

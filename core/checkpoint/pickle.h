@@ -116,6 +116,10 @@ WI_INTERNAL wi_priv_storage_t *wi_priv_pickle_storage(wi_priv_pickle_t *vm,
 WI_INTERNAL wi_priv_storage_t *
 wi_priv_pickle_find_storage(wi_priv_pickle_t *vm, const char *key);
 
+/* Bytes the VM holds for its values (at most 1 GiB): a bound on how many
+ * values and references a run built. */
+WI_INTERNAL size_t wi_priv_pickle_memory(const wi_priv_pickle_t *vm);
+
 /* "a dict", "an int", ... for messages. */
 WI_INTERNAL const char *wi_priv_pval_kind(const wi_priv_pval_t *v);
 /* The value of the last item whose key is the string key, or NULL. */

@@ -242,8 +242,49 @@ static const wi_priv_pval_t *select_dict(struct pth *p,
     return NULL;
 }
 
-/* For each distinct key, in order of first appearance, the index of its
- * last value (Python dict semantics for repeated SETITEMs). */
+/* A key as Python's repr spells control characters, for messages (a NUL
+ * byte cannot be printed, nor carried by a C string). */
+static const char *escape_key(const wi_priv_pval_t *k, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < k->u.str.len && n + 5 < size; i++) {
+        unsigned char c = (unsigned char)k->u.str.data[i];
+        if (c == '\\')
+            n += (size_t)snprintf(buf + n, size - n, "\\\\");
+        else if (c < 0x20 || c == 0x7f)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
+        else
+            buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Names are C strings, in this library and in every caller's hands: a
+ * key with a NUL byte would be cut short (and could alias another key),
+ * so a tensor under one is refused, whichever reader asks for it. */
+static int refuse_nul_key(struct pth *p, const char *path,
+                          const wi_priv_pval_t *k)
+{
+    char key[200], full[400];
+    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "",
+             escape_key(k, key, sizeof key));
+    return fail(p, WI_EUNSUPPORTED, full,
+                "expected a tensor name without NUL bytes, found a key with "
+                "one: weightinit's names are C strings and cannot carry it "
+                "(rename the key in Python and save again)");
+}
+
+/* 1 when a dict key can name a tensor: a str without NUL bytes. */
+static int is_str(const wi_priv_pval_t *k)
+{
+    return k->kind == WI_PK_STR && strlen(k->u.str.data) == k->u.str.len;
+}
+
+/* For each distinct name key, in order of first appearance, the index of
+ * its last value (Python dict semantics for repeated SETITEMs); other
+ * keys (a str with a NUL byte, an int, a tuple...) are listed as they
+ * come, for the caller to name or refuse. */
 static size_t *unique_items(struct pth *p, const wi_priv_pval_t *d,
                             size_t *n)
 {
@@ -257,13 +298,9 @@ static size_t *unique_items(struct pth *p, const wi_priv_pval_t *d,
     }
     for (size_t i = 0; i < len; i++) {
         const wi_priv_pval_t *k = d->u.dict.keys[i];
-        /* MMEngine's revise_keys runs re.sub on every key. */
-        if (k->kind != WI_PK_STR || strlen(k->u.str.data) != k->u.str.len) {
-            fail(p, WI_EFORMAT, NULL,
-                 "state dict key number %zu is %s, not a tensor name", i,
-                 k->kind == WI_PK_STR ? "a string with a NUL byte"
-                                      : wi_priv_pval_kind(k));
-            goto fail;
+        if (!is_str(k)) {
+            pick[count++] = i;
+            continue;
         }
         if (wi_priv_strset_put(&seen, k->u.str.data, count, &found,
                                &added) < 0) {
@@ -282,6 +319,19 @@ fail:
     wi_priv_strset_free(&seen);
     free(pick);
     return NULL;
+}
+
+/* A value the selected dict's reader turns into a tensor or refuses:
+ * tensors, and objects of torch and numpy (which may be arrays of a kind
+ * we do not read).  An object from outside torch and numpy
+ * (argparse.Namespace next to the weights, as DeiT saves) cannot hold
+ * weights: it is skipped like an int. */
+static int holds_weights(const wi_priv_pval_t *v)
+{
+    return v->kind == WI_PK_TENSOR ||
+           (v->kind == WI_PK_OPAQUE &&
+            (v->u.global.tensor || strncmp(v->u.global.module, "torch", 5) == 0 ||
+             strncmp(v->u.global.module, "numpy", 5) == 0));
 }
 
 /* Tensors of the selected dict.  Other plain values (ints, strings,
@@ -307,18 +357,23 @@ static wi_state_dict_t *extract_dict(struct pth *p, const wi_priv_pval_t *d,
     }
     for (size_t i = 0; i < n; i++) {
         const wi_priv_pval_t *v = d->u.dict.values[pick[i]];
-        const char *key = d->u.dict.keys[pick[i]]->u.str.data;
-        /* An object from outside torch and numpy (argparse.Namespace
-         * next to the weights, as DeiT saves) cannot hold weights: skip
-         * it like an int; torch and numpy objects may be arrays of a
-         * kind we do not read, so they are refused. */
-        if (v->kind != WI_PK_TENSOR &&
-            (v->kind != WI_PK_OPAQUE ||
-             (!v->u.global.tensor && strncmp(v->u.global.module, "torch", 5) != 0 &&
-              strncmp(v->u.global.module, "numpy", 5) != 0)))
+        const wi_priv_pval_t *k = d->u.dict.keys[pick[i]];
+        /* MMEngine's revise_keys runs re.sub on every key: anything but a
+         * str is a TypeError there. */
+        if (k->kind != WI_PK_STR) {
+            fail(p, WI_EFORMAT, NULL,
+                 "state dict key number %zu is %s, not a tensor name", pick[i],
+                 wi_priv_pval_kind(k));
+            goto fail;
+        }
+        if (!holds_weights(v))
             continue;
-        wi_tensor_t *t = materialize(p, key, v, load);
-        if (!t || wi_state_dict_append_new(sd, key, t, p->err) < 0)
+        if (!is_str(k)) {
+            refuse_nul_key(p, "", k);
+            goto fail;
+        }
+        wi_tensor_t *t = materialize(p, k->u.str.data, v, load);
+        if (!t || wi_state_dict_append_new(sd, k->u.str.data, t, p->err) < 0)
             goto fail;
     }
     free(pick);
@@ -337,11 +392,6 @@ static int tensor_count(const wi_priv_pval_t *d)
     for (size_t i = 0; d->kind == WI_PK_DICT && i < d->u.dict.len; i++)
         n += d->u.dict.values[i]->kind == WI_PK_TENSOR;
     return n;
-}
-
-static int is_str(const wi_priv_pval_t *k)
-{
-    return k->kind == WI_PK_STR && strlen(k->u.str.data) == k->u.str.len;
 }
 
 /* "'model' (9 tensors), 'ema' (9 tensors)": the top-level dicts that hold
@@ -452,6 +502,7 @@ struct walk {
     load_fn load;
     wi_state_dict_t *sd; /* NULL: the counting pass */
     json_t *structure;
+    size_t budget, left; /* values a pass may reach, and still may */
 };
 
 #define WALK_DEPTH 64
@@ -528,6 +579,59 @@ static json_t *describe(const wi_priv_pval_t *v, const char *path)
     return o;
 }
 
+/* A tensor in a form we do not build (a tensor subclass, a quantized or
+ * sparse tensor): inspect must not pass it over in silence. */
+static int unread_tensor(const wi_priv_pval_t *v)
+{
+    return v->kind == WI_PK_OPAQUE &&
+           (v->u.global.tensor ||
+            (strcmp(v->u.global.module, "torch._utils") == 0 &&
+             strncmp(v->u.global.name, "_rebuild_", 9) == 0));
+}
+
+static size_t items(const wi_priv_pval_t *v)
+{
+    return v->kind == WI_PK_DICT ? v->u.dict.len
+           : v->kind == WI_PK_LIST || v->kind == WI_PK_TUPLE ? v->u.seq.len
+                                                              : 0;
+}
+
+/* Bounds of the walk, so that every tensor is named or the walk fails:
+ * values nested deeper than WALK_DEPTH (a structure that contains itself,
+ * through the memo) and more visits than the budget (a list of two
+ * references to a list of two references to ... has 2^depth paths). */
+static int step(struct walk *w, const wi_priv_pval_t *v, const char *path,
+                int depth)
+{
+    if (w->left-- == 0)
+        return fail(w->p, WI_EUNSUPPORTED, path,
+                    "the checkpoint's values are shared over more than %zu "
+                    "paths (objects that refer to each other again and "
+                    "again): too many to name every tensor",
+                    w->budget);
+    if (depth > WALK_DEPTH &&
+        (v->kind == WI_PK_TENSOR || unread_tensor(v) || items(v)))
+        return fail(w->p, WI_EUNSUPPORTED, path,
+                    "values nested more than %d levels deep (a structure "
+                    "that contains itself?): too deep to name every tensor",
+                    WALK_DEPTH);
+    return 0;
+}
+
+/* 1 when a tensor lies at or under v, 0 when none does, or an error. */
+static int reaches_tensor(struct walk *w, const wi_priv_pval_t *v,
+                          const char *path, int depth)
+{
+    int rc = step(w, v, path, depth);
+    if (rc < 0 || v->kind == WI_PK_TENSOR || unread_tensor(v))
+        return rc < 0 ? rc : 1;
+    for (size_t i = 0; rc == 0 && depth <= WALK_DEPTH && i < items(v); i++)
+        rc = reaches_tensor(w, v->kind == WI_PK_DICT ? v->u.dict.values[i]
+                                                     : v->u.seq.items[i],
+                            path, depth + 1);
+    return rc;
+}
+
 static int walk(struct walk *w, const wi_priv_pval_t *v, const char *path,
                 int depth);
 
@@ -542,12 +646,54 @@ static int walk_item(struct walk *w, const wi_priv_pval_t *v,
     return walk(w, v, full, depth + 1);
 }
 
+/* A dict item whose key cannot name a tensor (a str with a NUL byte, a
+ * tuple, a float, None): refused when a tensor lies under it, passed
+ * over otherwise, like the other values that are not tensors. */
+static int walk_unnamed(struct walk *w, const wi_priv_pval_t *k,
+                        const wi_priv_pval_t *v, const char *path, int depth)
+{
+    int rc = reaches_tensor(w, v, path, depth + 1);
+    if (rc <= 0)
+        return rc;
+    if (k->kind == WI_PK_STR)
+        return refuse_nul_key(w->p, path, k);
+    return fail(w->p, WI_EUNSUPPORTED, *path ? path : NULL,
+                "expected dict keys that are strs or ints, found %s as the "
+                "key of a tensor: a tensor needs a name",
+                wi_priv_pval_kind(k));
+}
+
+static int walk_dict(struct walk *w, const wi_priv_pval_t *v,
+                     const char *path, int depth)
+{
+    size_t n, *pick = unique_items(w->p, v, &n);
+    int rc = pick ? 0 : WI_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const wi_priv_pval_t *k = v->u.dict.keys[pick[i]],
+                             *val = v->u.dict.values[pick[i]];
+        char num[32];
+        if (k->kind == WI_PK_INT) {
+            snprintf(num, sizeof num, "%lld", (long long)k->u.i);
+            rc = walk_item(w, val, path, num, depth);
+        } else if (is_str(k)) {
+            rc = walk_item(w, val, path, k->u.str.data, depth);
+        } else {
+            rc = walk_unnamed(w, k, val, path, depth);
+        }
+    }
+    free(pick);
+    return rc;
+}
+
 static int walk(struct walk *w, const wi_priv_pval_t *v, const char *path,
                 int depth)
 {
     struct pth *p = w->p;
-    if (depth > WALK_DEPTH)
-        return 0;
+    int rc = step(w, v, path, depth);
+    if (rc < 0 || depth > WALK_DEPTH)
+        return rc;
+    if (unread_tensor(v))
+        return refuse_opaque(p, path, v);
     if (v->kind == WI_PK_TENSOR) {
         if (!w->sd) {
             if (!v->u.tensor.invalid)
@@ -561,35 +707,21 @@ static int walk(struct walk *w, const wi_priv_pval_t *v, const char *path,
         json_array_size(w->structure) < STRUCTURE_MAX &&
         json_array_append_new(w->structure, describe(v, path)) < 0)
         return fail(p, WI_ENOMEM, NULL, "out of memory");
-    char key[32];
-    if (v->kind == WI_PK_DICT) {
-        for (size_t i = 0; i < v->u.dict.len; i++) {
-            const wi_priv_pval_t *k = v->u.dict.keys[i];
-            if (k->kind == WI_PK_INT)
-                snprintf(key, sizeof key, "%lld", (long long)k->u.i);
-            else if (!is_str(k))
-                continue;
-            int rc = walk_item(w, v->u.dict.values[i], path,
-                               k->kind == WI_PK_INT ? key : k->u.str.data,
-                               depth);
-            if (rc < 0)
-                return rc;
-        }
-    } else if (v->kind == WI_PK_LIST || v->kind == WI_PK_TUPLE) {
-        for (size_t i = 0; i < v->u.seq.len; i++) {
-            snprintf(key, sizeof key, "%zu", i);
-            int rc = walk_item(w, v->u.seq.items[i], path, key, depth);
-            if (rc < 0)
-                return rc;
-        }
+    if (v->kind == WI_PK_DICT)
+        return walk_dict(w, v, path, depth);
+    for (size_t i = 0; rc == 0 && (v->kind == WI_PK_LIST || v->kind == WI_PK_TUPLE) &&
+                       i < v->u.seq.len; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%zu", i);
+        rc = walk_item(w, v->u.seq.items[i], path, key, depth);
     }
-    return 0;
+    return rc;
 }
 
 static wi_state_dict_t *extract_all(struct pth *p, const wi_priv_pval_t *root,
                                     load_fn load)
 {
-    struct walk w = {p, load, NULL, json_array()};
+    struct walk w = {p, load, NULL, json_array(), 0, 0};
     json_t *info = json_pack("{s:s, s:o, s:s}", "format",
                              p->za ? "torch-zip" : "torch-legacy", "structure",
                              w.structure, "kind", kind_name(root));
@@ -605,10 +737,15 @@ static wi_state_dict_t *extract_all(struct pth *p, const wi_priv_pval_t *root,
         json_decref(info);
         return NULL;
     }
-    if (walk(&w, root, "", 0) < 0 || !(w.sd = wi_state_dict_new()) ||
-        walk(&w, root, "", 0) < 0) {
-        if (!w.sd)
-            fail(p, WI_ENOMEM, NULL, "out of memory");
+    /* Every value holds a pointer's worth of the VM's memory for each
+     * reference to it: more visits than a few per reference means values
+     * shared over and over. */
+    w.budget = w.left = wi_priv_pickle_memory(p->vm) / 4 + 4096;
+    int rc = walk(&w, root, "", 0);
+    if (rc == 0 && !(w.sd = wi_state_dict_new()))
+        rc = fail(p, WI_ENOMEM, NULL, "out of memory");
+    w.left = w.budget;
+    if (rc < 0 || walk(&w, root, "", 0) < 0) {
         wi_state_dict_free(w.sd);
         json_decref(info);
         return NULL;

@@ -268,15 +268,25 @@ static int visit(wi_module_t *m, void *ud)
     return rc < 0 ? rc : 0;
 }
 
-/* Names the module in an error raised while initialising it. */
+/* Names the initializer and its init_cfg entry in an error raised while
+ * it ran.  An error that names another file (Pretrained's checkpoint or
+ * URL) keeps its own place in that file: the init_cfg path belongs to the
+ * model file, which the caller fills in.  But a message that already
+ * names its file ("x.pth can not be found.", MMEngine's words for a
+ * missing checkpoint) is the entry's fault and takes the entry's place. */
 static void locate(wi_error_t *err, const char *path, const char *type)
 {
-    if (!err || err->path[0])
+    if (!err || (err->path[0] && !err->source[0]))
         return;
+    size_t n = strlen(err->source);
+    if (n && !err->path[0] && strncmp(err->text, err->source, n) == 0 &&
+        err->text[n] == ' ')
+        err->source[0] = '\0';
     size_t len = strlen(err->text);
     if (len + strlen(type) + 16 < sizeof err->text)
         snprintf(err->text + len, sizeof err->text - len, " (in %s)", type);
-    snprintf(err->path, sizeof err->path, "%s", path);
+    if (!err->source[0])
+        snprintf(err->path, sizeof err->path, "%s", path);
 }
 
 /* An initializer built from one config (which has no override). */
