@@ -26,6 +26,7 @@ struct cli_plan {
     size_t n_ev, cap_ev;
     struct start *st;
     size_t n_st, cap_st;
+    int st_sorted; /* st was sorted for bsearch (see find_start) */
     int oom;
 };
 
@@ -140,7 +141,27 @@ struct walk {
     entry_fn fn;
     void *ud;
     uint64_t params, draws, skipped, elements;
+    size_t next_st; /* the next start of the plan's walk order */
 };
+
+/* The construction writes of (owner, index).  The starts were noted in
+ * the same walk order as the plan's, so they are met in turn; only if
+ * the tree changed in between are they sorted (once) and searched (a
+ * million parameters would otherwise pay a sort and its copy). */
+static const struct start *find_start(struct walk *w, const wi_module_t *owner,
+                                      size_t index)
+{
+    cli_plan_t *p = w->p;
+    if (!p->st_sorted && w->next_st < p->n_st && p->st[w->next_st].owner == owner &&
+        p->st[w->next_st].index == index)
+        return &p->st[w->next_st++];
+    if (!p->st_sorted && p->n_st) {
+        qsort(p->st, p->n_st, sizeof *p->st, start_cmp);
+        p->st_sorted = 1;
+    }
+    struct start key = {owner, index, 0};
+    return p->n_st ? bsearch(&key, p->st, p->n_st, sizeof key, start_cmp) : NULL;
+}
 
 static int add_param(const char *name, wi_module_t *owner, size_t index, void *ud)
 {
@@ -151,9 +172,7 @@ static int add_param(const char *name, wi_module_t *owner, size_t index, void *u
     json_t *shape = json_array(), *writes = json_array();
     for (int i = 0; i < wi_tensor_ndim(t); i++)
         json_array_append_new(shape, json_integer(wi_tensor_shape(t)[i]));
-    struct start key = {owner, index, 0};
-    const struct start *s =
-        w->p->n_st ? bsearch(&key, w->p->st, w->p->n_st, sizeof key, start_cmp) : NULL;
+    const struct start *s = find_start(w, owner, index);
     if (s && s->version)
         json_array_append_new(writes, json_pack("{s:s, s:I}", "source", "construction",
                                                 "count", (json_int_t)s->version));
@@ -205,8 +224,6 @@ static int each_param(cli_plan_t *p, wi_module_t *root, struct walk *w)
         return -1;
     if (p->n_ev) /* qsort and bsearch take no NULL array, even empty */
         qsort(p->ev, p->n_ev, sizeof *p->ev, by_param);
-    if (p->n_st)
-        qsort(p->st, p->n_st, sizeof *p->st, start_cmp);
     w->p = p;
     return wi_module_named_parameters(root, add_param, w) != 0 ? -1 : 0;
 }
