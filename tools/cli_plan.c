@@ -216,8 +216,8 @@ void cli_plan_print(const json_t *plan, FILE *out)
     json_array_foreach(json_object_get(plan, "parameters"), i, e) {
         char *shape = json_dumps(json_object_get(e, "shape"), JSON_COMPACT);
         json_t *f = json_object_get(e, "final");
-        fprintf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
-                shape ? shape : "?");
+        cli_printf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
+                   shape ? shape : "?");
         free(shape);
         json_array_foreach(json_object_get(e, "writes"), k, wr) {
             json_t *count = json_object_get(wr, "count");
@@ -225,12 +225,12 @@ void cli_plan_print(const json_t *plan, FILE *out)
                 fprintf(out, "  write: construction (%lld)\n",
                         (long long)json_integer_value(count));
             else
-                fprintf(out, "  write: %s: %s\n",
-                        json_string_value(json_object_get(wr, "source")),
-                        json_string_value(json_object_get(wr, "info")));
+                cli_printf(out, "  write: %s: %s\n",
+                           json_string_value(json_object_get(wr, "source")),
+                           json_string_value(json_object_get(wr, "info")));
         }
         char *ps = json_dumps(json_object_get(f, "params"), JSON_COMPACT);
-        fprintf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
+        cli_printf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
                 json_string_value(json_object_get(f, "kind")), ps ? " " : "", ps ? ps : "",
                 (long long)json_integer_value(json_object_get(f, "draws")),
                 (long long)json_integer_value(json_object_get(f, "skipped_draws")));
