@@ -69,7 +69,7 @@ ln -s "$toyconv" "$tmp/copy/link.so"
 cat >"$tmp/run/with_plugins.json" <<JSON
 {"type": "Net", "plugins": ["../copy/link.so"], "children": {"conv": {"type": "ToyConv"}}}
 JSON
-run 0 init with_plugins.json --plugin "$toyconv"
+run 0 init with_plugins.json --plugin "$toyconv" -o out.safetensors
 if grep -q "twice\|WARNING" "$tmp/err"; then fail "same file loaded twice"; fi
 if grep -q "loading plugin" "$tmp/err"; then fail "a file --plugin loaded reported as loaded by the model"; fi
 run 0 list --plugin "$tmp/copy/link.so"
@@ -81,7 +81,7 @@ cat >"$tmp/run/own.json" <<JSON
 {"type": "Net", "plugins": ["../copy/toyconv_copy.so"], "children": {"conv": {"type": "ToyConv"}}}
 JSON
 run 0 init own.json
-grep -q "INFO - loading plugin .*/copy/toyconv_copy.so (native code) from model own.json$" "$tmp/err" ||
+grep -q "WARNING - loading plugin .*/copy/toyconv_copy.so (native code) from model own.json$" "$tmp/err" ||
     fail "model's plugin not named"
 grep -q "WARNING - .*wi_toyconv.so: registering plugin 'toyconv' failed: module type 'ToyConv' is registered twice: by .*toyconv_copy.so and by .*wi_toyconv.so" "$tmp/err" ||
     fail "search path plugin not refused after the model's, naming both files"

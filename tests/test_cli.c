@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -129,6 +130,10 @@ START_TEST(bad_options)
         {"init", model, "--threads", "-1", NULL, NULL},
         {"init", model, "--threads", "257", NULL, NULL},
         {"init", model, "--frobnicate", NULL, NULL, NULL},
+        {"init", model, "--log-level", "loud", NULL, NULL},
+        {"init", model, "--log-level", "", NULL, NULL},
+        {"init", model, "--log-level", NULL, NULL, NULL},
+        {"convert", "a.pth", "b.safetensors", "--log-level", "verbose", NULL},
         {"init", model, "-o", NULL, NULL, NULL},
         {"init", NULL, NULL, NULL, NULL, NULL},
         {"explode", NULL, NULL, NULL, NULL, NULL},
@@ -463,39 +468,46 @@ static char *drop_sanitizer_lines(char *text)
     return text;
 }
 
-/* README's exit status table, one folder per row (tests/data/exit_codes/
- * <case>/{args.json, expect.json, input files}): the case's files are
- * copied to a fresh folder, the command runs there, and it must exit
- * with the row's status, say so in one error line naming the words, and
- * leave nothing behind. */
-START_TEST(exit_code_table)
+/* Runs the case tests/data/exit_codes/<name> (args.json, expect.json,
+ * input files): its files are copied to a fresh folder and the command
+ * runs there.  Returns the exit status; *err gets stderr (sanitizer
+ * runtime lines dropped), *left whether the folder holds more than the
+ * inputs afterwards. */
+static int run_exit_case(const char *name, char **err, int *left)
 {
-    const char *name = exit_cases[_i];
     char rel[512];
     snprintf(rel, sizeof rel, "exit_codes/%s", name);
     char *src = wi_test_data_path(rel);
     snprintf(rel, sizeof rel, "exit_codes/%s/args.json", name);
     json_t *spec = wi_test_load_json(rel);
-    snprintf(rel, sizeof rel, "exit_codes/%s/expect.json", name);
-    json_t *expect = wi_test_load_json(rel);
     char *top = wi_test_mkdtemp(), dir[600], cache[600], errpath[600];
     snprintf(dir, sizeof dir, "%s/run", top);
     snprintf(cache, sizeof cache, "%s/cache", top);
     snprintf(errpath, sizeof errpath, "%s/stderr", top);
     ck_assert(mkdir(dir, 0755) == 0);
     int inputs = copy_case_files(src, dir);
+    char *saved_cache = getenv("WEIGHTINIT_CACHE") ? strdup(getenv("WEIGHTINIT_CACHE")) : NULL;
     setenv("WEIGHTINIT_CACHE", cache, 1);
     const char *key;
     json_t *v;
+    char *saved[8][2];
+    size_t n_saved = 0;
+    json_t *set = json_object();
     json_object_foreach(json_object_get(spec, "env_append"), key, v) {
         char joined[1024];
         const char *old = getenv(key);
         snprintf(joined, sizeof joined, "%s%s%s", old ? old : "", old ? ":" : "",
                  json_string_value(v));
-        setenv(key, joined, 1);
+        json_object_set_new(set, key, json_string(joined));
     }
     json_object_foreach(json_object_get(spec, "env"), key, v)
+        json_object_set(set, key, v);
+    json_object_foreach(set, key, v) {
+        ck_assert(n_saved < 8);
+        saved[n_saved][0] = strdup(key);
+        saved[n_saved++][1] = getenv(key) ? strdup(getenv(key)) : NULL;
         setenv(key, json_string_value(v), 1);
+    }
     char *argv[32];
     size_t argc = 0, i;
     argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
@@ -504,23 +516,177 @@ START_TEST(exit_code_table)
             argv[argc++] = substitute(json_string_value(v));
     argv[argc] = NULL;
     int status = wi_test_run(dir, argv, errpath);
-    char *err = drop_sanitizer_lines(wi_test_read_file(errpath, NULL));
-    int want = (int)json_integer_value(json_object_get(expect, "exit"));
-    ck_assert_msg(status == want, "%s (%s): exit %d, want %d: %s", name,
-                  json_string_value(json_object_get(spec, "class")), status, want, err);
-    assert_one_error_line(err, name);
-    json_array_foreach(json_object_get(expect, "mentions"), i, v)
-        ck_assert_msg(strstr(err, json_string_value(v)), "%s: '%s' not in: %s", name,
-                      json_string_value(v), err);
-    ck_assert_msg(wi_test_count_entries(dir) == inputs, "%s: output left behind", name);
+    *err = drop_sanitizer_lines(wi_test_read_file(errpath, NULL));
+    *left = wi_test_count_entries(dir) != inputs;
+    /* The environment as it was: the next case runs in this process. */
+    for (size_t k = 0; k < n_saved; k++) {
+        if (saved[k][1])
+            setenv(saved[k][0], saved[k][1], 1);
+        else
+            unsetenv(saved[k][0]);
+        free(saved[k][0]);
+        free(saved[k][1]);
+    }
+    if (saved_cache)
+        setenv("WEIGHTINIT_CACHE", saved_cache, 1);
+    else
+        unsetenv("WEIGHTINIT_CACHE");
+    free(saved_cache);
     for (size_t k = 1; k < argc; k++)
         free(argv[k]);
-    free(err);
+    json_decref(set);
     wi_test_rmtree(top);
     free(top);
     free(src);
     json_decref(spec);
+    return status;
+}
+
+/* The rows of README.md's exit status table: [message, exit, cases,
+ * first case or null] as written (the message between its outer
+ * backticks, the cases the backticked names of the last column that are
+ * folders of tests/data/exit_codes). */
+static json_t *readme_exit_table(void)
+{
+    const char *readme = getenv("WI_TEST_README");
+    ck_assert_msg(readme != NULL, "WI_TEST_README is not set");
+    char *text = wi_test_read_file(readme, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", readme);
+    char *line = strstr(text, "\n| error class | example message");
+    ck_assert_msg(line != NULL, "%s: no exit status table", readme);
+    json_t *rows = json_array();
+    line = strchr(line + 1, '\n') + 1;
+    line = strchr(line, '\n') + 1; /* the | --- | line */
+    while (line[0] == '|') {
+        char *end = strchr(line, '\n');
+        *end = '\0';
+        /* | class | `message` | exit | cases |: a '|' inside a cell would
+         * need escaping in Markdown; none is allowed here. */
+        char *cells[6];
+        int n = 0;
+        for (char *p = line + 1; n < 6 && (p = strchr(p, '|')) != NULL; p++)
+            cells[n++] = p;
+        ck_assert_msg(n == 4, "README row with %d cells: %s", n, line);
+        char *msg = cells[0] + 1, *msg_end = cells[1];
+        while (*msg == ' ')
+            msg++;
+        while (msg_end > msg && msg_end[-1] == ' ')
+            msg_end--;
+        ck_assert_msg(*msg == '`' && msg_end[-1] == '`', "message not in backticks: %s", line);
+        json_t *row = json_pack("[s%, i, []]", msg + 1, (size_t)(msg_end - msg - 2),
+                                atoi(cells[1] + 1));
+        for (char *p = cells[2]; (p = strchr(p, '`')) != NULL;) {
+            char *q = strchr(p + 1, '`'), rel[600];
+            struct stat st;
+            ck_assert(q && q < end);
+            snprintf(rel, sizeof rel, "exit_codes/%.*s", (int)(q - p - 1), p + 1);
+            char *dir = wi_test_data_path(rel);
+            /* a case folder, not a shell test or a folder of other cases */
+            if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && !strchr(rel + 11, '/'))
+                json_array_append_new(json_array_get(row, 2),
+                                      json_stringn(p + 1, (size_t)(q - p - 1)));
+            free(dir);
+            p = q + 1;
+        }
+        json_array_append(row, json_array_get(json_array_get(row, 2), 0));
+        json_array_append_new(rows, row);
+        line = end + 1;
+    }
+    free(text);
+    ck_assert_msg(json_array_size(rows) > 20, "only %zu rows", json_array_size(rows));
+    return rows;
+}
+
+/* text matches a table message where "..." stands for any text. */
+static int matches_elided(const char *text, const char *pattern)
+{
+    const char *dots = strstr(pattern, "...");
+    size_t n = dots ? (size_t)(dots - pattern) : strlen(pattern);
+    if (!dots)
+        return strcmp(text, pattern) == 0;
+    if (strncmp(text, pattern, n) != 0)
+        return 0;
+    const char *rest = dots + 3;
+    for (const char *t = text + n;; t++) {
+        if (matches_elided(t, rest))
+            return 1;
+        if (!*t)
+            return 0;
+    }
+}
+
+/* README's exit status table, one folder per row (tests/data/exit_codes/
+ * <case>/{args.json, expect.json, input files}): the command must exit
+ * with the row's status, say so in one error line naming the words, and
+ * leave nothing behind.  The first case a row names must print the row's
+ * message (after "weightinit: error: "; "..." elides): the table is read
+ * at test time, so the README cannot drift from the program. */
+START_TEST(exit_code_table)
+{
+    const char *name = exit_cases[_i];
+    char rel[512], *err;
+    int left;
+    snprintf(rel, sizeof rel, "exit_codes/%s/args.json", name);
+    json_t *spec = wi_test_load_json(rel);
+    snprintf(rel, sizeof rel, "exit_codes/%s/expect.json", name);
+    json_t *expect = wi_test_load_json(rel);
+    int status = run_exit_case(name, &err, &left);
+    int want = (int)json_integer_value(json_object_get(expect, "exit"));
+    ck_assert_msg(status == want, "%s (%s): exit %d, want %d: %s", name,
+                  json_string_value(json_object_get(spec, "class")), status, want, err);
+    assert_one_error_line(err, name);
+    size_t i;
+    json_t *v, *rows = readme_exit_table(), *row;
+    json_array_foreach(json_object_get(expect, "mentions"), i, v)
+        ck_assert_msg(strstr(err, json_string_value(v)), "%s: '%s' not in: %s", name,
+                      json_string_value(v), err);
+    ck_assert_msg(!left, "%s: output left behind", name);
+    json_array_foreach(rows, i, row) {
+        const char *message = json_string_value(json_array_get(row, 0));
+        const char *first = json_string_value(json_array_get(row, 3));
+        if (!first || strcmp(first, name) != 0)
+            continue;
+        err[strlen(err) - 1] = '\0';
+        ck_assert_msg(matches_elided(err + 19, message),
+                      "%s prints\n  %s\nREADME says\n  %s", name, err + 19, message);
+    }
+    free(err);
+    json_decref(rows);
+    json_decref(spec);
     json_decref(expect);
+}
+END_TEST
+
+/* Every row of README.md's exit status table names a case of
+ * tests/data/exit_codes/ (whose first one exit_code_table checks against
+ * the row's message), with the row's status; every case is in a row. */
+START_TEST(readme_exit_table_names_cases)
+{
+    json_t *rows = readme_exit_table(), *row, *c;
+    size_t i, k;
+    json_t *named = json_object();
+    json_array_foreach(rows, i, row) {
+        int want = (int)json_integer_value(json_array_get(row, 1));
+        ck_assert_msg(json_is_string(json_array_get(row, 3)),
+                      "README row '%s' names no case of tests/data/exit_codes",
+                      json_string_value(json_array_get(row, 0)));
+        json_array_foreach(json_array_get(row, 2), k, c) {
+            const char *name = json_string_value(c);
+            char rel[600];
+            snprintf(rel, sizeof rel, "exit_codes/%s/expect.json", name);
+            json_t *expect = wi_test_load_json(rel);
+            ck_assert_msg(json_integer_value(json_object_get(expect, "exit")) == want,
+                          "README says exit %d for %s, its case %d", want, name,
+                          (int)json_integer_value(json_object_get(expect, "exit")));
+            json_decref(expect);
+            json_object_set_new(named, name, json_true());
+        }
+    }
+    for (size_t n = 0; n < n_exit_cases; n++)
+        ck_assert_msg(json_object_get(named, exit_cases[n]),
+                      "tests/data/exit_codes/%s is in no row of README's table", exit_cases[n]);
+    json_decref(named);
+    json_decref(rows);
 }
 END_TEST
 
@@ -539,7 +705,7 @@ START_TEST(initialize_report)
     snprintf(rel, sizeof rel, "initialize_report/%s/report.json", name);
     json_t *doc = wi_test_load_json(rel), *want = json_object_get(doc, "report");
     const char *args[] = {"init", model, "--init-cfg", cfg, "-o", "out.safetensors",
-                          "--report", "report.json", NULL};
+                          "--report", "report.json", "--log-level", "info", NULL};
     wi_test_cmd_t r = wi_test_cmd(args);
     ck_assert_msg(r.status == 0, "%s: exit %d: %s", name, r.status, r.err);
     char path[600];
@@ -591,9 +757,21 @@ static void safetensors_totals(const char *path, size_t *tensors, uint64_t *byte
     free(buf);
 }
 
+/* Counts the lines of text. */
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
 /* A run that wrote files ends with one line saying what, how much and
- * how long; the per-parameter listing stays at the default level; -q
- * leaves stderr empty on success, warnings included. */
+ * how long.  The log levels are MMEngine's names: the default, warning,
+ * prints warnings and that line only (a model's size does not change
+ * how much it says); info adds MMEngine's 4-line record per parameter,
+ * debug more; error (-q) leaves stderr empty on success, warnings
+ * included. */
 START_TEST(summary_line_and_quiet)
 {
     char *model = example("cases/layer_defaults/model.json");
@@ -618,9 +796,26 @@ START_TEST(summary_line_and_quiet)
     ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "last line '%s', want '%s...'",
                   last, want);
     ck_assert_msg(strstr(last, " s\n") && !strchr(last, '\n')[1], "%s", last);
-    ck_assert_msg(strstr(r.err, "INFO - \nconv3d.weight - torch.Size([3, 2, 2, 3, 1]): "),
-                  "no per-parameter listing: %s", r.err);
+    ck_assert_msg(count_lines(r.err) == 1, "the default level printed more than the "
+                  "summary: %s", r.err);
     wi_test_cmd_free(&r);
+
+    /* info and debug: the per-parameter records (4 lines each), then the
+     * summary; the level's name in any case, as Python's logging takes. */
+    const char *levels[][2] = {{"--log-level", "info"}, {"--log-level", "INFO"},
+                               {"--log-level", "debug"}, {"-v", NULL}};
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+        const char *verbose[] = {"init", model, "-o", "out.safetensors", "--report",
+                                 "r.json", levels[i][0], levels[i][1], NULL};
+        r = wi_test_cmd(verbose);
+        ck_assert_msg(r.status == 0, "%s", r.err);
+        ck_assert_msg(strstr(r.err, "INFO - \nconv3d.weight - torch.Size([3, 2, 2, 3, 1]): "),
+                      "%s %s: no per-parameter listing: %s", levels[i][0],
+                      levels[i][1] ? levels[i][1] : "", r.err);
+        ck_assert_msg(count_lines(r.err) >= 4 * 21 + 1, "%s", r.err);
+        ck_assert_msg(strstr(r.err, want), "%s: no summary: %s", levels[i][0], r.err);
+        wi_test_cmd_free(&r);
+    }
 
     /* -q: a broken plugin's warning and the summary are silenced too. */
     char dirs[1200];
@@ -633,11 +828,400 @@ START_TEST(summary_line_and_quiet)
     ck_assert_msg(strstr(r.err, "WARNING - ") && strstr(r.err, "weightinit: wrote "),
                   "%s", r.err);
     wi_test_cmd_free(&r);
-    const char *quiet[] = {"init", model, "-q", "-o", "out.safetensors", NULL};
-    r = wi_test_cmd(quiet);
+    const char *warning[] = {"init", model, "--log-level", "Warning", "-o",
+                             "out.safetensors", NULL};
+    r = wi_test_cmd(warning);
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(r.err[0] == '\0', "-q printed: %s", r.err);
+    ck_assert_msg(strstr(r.err, "WARNING - ") && strstr(r.err, "weightinit: wrote ") &&
+                  !strstr(r.err, "INFO"), "%s", r.err);
     wi_test_cmd_free(&r);
+    for (int k = 0; k < 2; k++) {
+        const char *quiet[] = {"init", model, k ? "-q" : "--log-level", k ? "-o" : "error",
+                               k ? "out.safetensors" : "-o", k ? NULL : "out.safetensors",
+                               NULL};
+        r = wi_test_cmd(quiet);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_msg(r.err[0] == '\0', "%s printed: %s", quiet[2], r.err);
+        wi_test_cmd_free(&r);
+    }
+    free(model);
+}
+END_TEST
+
+/* Runs a shell command line in dir with stdout and stderr to files;
+ * returns the exit status and both texts (malloc'd). */
+static int sh(const char *dir, const char *line, char **out, char **err)
+{
+    char cmd[8192], o[700], e[700];
+    snprintf(o, sizeof o, "%s.out", dir);
+    snprintf(e, sizeof e, "%s.err", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && export W='%s' && (%s) >'%s' 2>'%s'", dir,
+             getenv("WI_TEST_WEIGHTINIT"), line, o, e);
+    int status = system(cmd);
+    *out = wi_test_read_file(o, NULL);
+    *err = wi_test_read_file(e, NULL);
+    remove(o);
+    remove(e);
+    ck_assert(*out && *err);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* init without -o builds and initialises the model but writes nothing:
+ * one WARNING says so and how to write, once the run succeeded (none
+ * with -o, none for plan or -q; a failing run prints its error only). */
+START_TEST(no_output_says_so)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const char *args[] = {"init", model, NULL};
+    wi_test_cmd_t r = wi_test_cmd(args);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(count_lines(r.err) == 1 &&
+                  strstr(r.err, " - WARNING - no -o: nothing was written; add -o "
+                                "FILE.safetensors (or .pth, .pt, .bin) to write them\n"),
+                  "%s", r.err);
+    ck_assert_int_eq(wi_test_count_entries(r.dir), 0);
+    wi_test_cmd_free(&r);
+    const char *report[] = {"init", model, "--report", "r.json", NULL};
+    r = wi_test_cmd(report);
+    ck_assert_msg(r.status == 0 && strstr(r.err, "no -o: the weights were not written, only "
+                                                 "the report; add -o"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "weightinit: wrote r.json (21 parameters)"), "%s", r.err);
+    ck_assert_int_eq(wi_test_count_entries(r.dir), 1);
+    wi_test_cmd_free(&r);
+    const char *quiet[] = {"init", model, "-q", NULL}, *with_o[] = {"init", model, "-o",
+                                                                     "x.safetensors", NULL},
+               *plan[] = {"plan", model, NULL};
+    const char *const *silent[] = {quiet, with_o, plan};
+    for (int i = 0; i < 3; i++) {
+        r = wi_test_cmd(silent[i]);
+        ck_assert_msg(r.status == 0 && !strstr(r.err, "no -o"), "%s: %s", silent[i][2], r.err);
+        wi_test_cmd_free(&r);
+    }
+    free(model);
+}
+END_TEST
+
+/* After the bar is erased the commit fsyncs (seconds for a large file):
+ * on a terminal a note says so where the bar was and is erased before
+ * the summary; never with --no-fsync, -q, or off a terminal.  script(1)
+ * gives the run a pty. */
+START_TEST(syncing_note_on_terminal)
+{
+    if (system("command -v script >/dev/null 2>&1") != 0) {
+        printf("script(1) not found: terminal checks skipped\n");
+        return;
+    }
+    char *model = example("cases/layer_defaults/model.json");
+    char *dir = wi_test_mkdtemp(), line[1500], *out, *err;
+    const struct {
+        const char *opts, *note; /* NULL: no note */
+    } runs[] = {{"", "syncing 1 file to disk..."},
+                {"--report r.json", "syncing 2 files to disk..."},
+                {"--no-fsync", NULL},
+                {"-q", NULL}};
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        snprintf(line, sizeof line, "script -qec \"\\$W init '%s' -o o.safetensors %s\" "
+                 "tty.txt </dev/null >/dev/null && cat tty.txt", model, runs[i].opts);
+        ck_assert_msg(sh(dir, line, &out, &err) == 0, "%s: %s", runs[i].opts, err);
+        if (runs[i].note) {
+            char want[200];
+            /* drawn after the bar's erase, erased before the summary */
+            snprintf(want, sizeof want, "\r\033[K\r%s\033[K\r\033[Kweightinit: wrote o.safetensors",
+                     runs[i].note);
+            ck_assert_msg(strstr(out, want), "%s: no syncing note: %s", runs[i].opts, out);
+        } else {
+            ck_assert_msg(!strstr(out, "syncing"), "%s: %s", runs[i].opts, out);
+        }
+        free(out);
+        free(err);
+    }
+    /* Off a terminal: the summary line only. */
+    snprintf(line, sizeof line, "$W init '%s' -o o.safetensors", model);
+    ck_assert_int_eq(sh(dir, line, &out, &err), 0);
+    ck_assert_msg(!strstr(err, "syncing") && !strchr(err, '\r'), "%s", err);
+    free(out);
+    free(err);
+    wi_test_rmtree(dir);
+    free(dir);
+    free(model);
+}
+END_TEST
+
+/* Writes a safetensors file of one F32 [1] tensor per name (zeros). */
+static void write_safetensors(const char *path, const char *const *names, size_t n)
+{
+    json_t *h = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(h, names[i], json_pack("{s:s, s:[i], s:[I, I]}", "dtype", "F32",
+                                                   "shape", 1, "data_offsets",
+                                                   (json_int_t)(4 * i), (json_int_t)(4 * i + 4)));
+    char *text = json_dumps(h, JSON_COMPACT);
+    size_t len = strlen(text), pad = (8 - len % 8) % 8;
+    unsigned char size[8];
+    for (int b = 0; b < 8; b++)
+        size[b] = (unsigned char)((len + pad) >> (8 * b));
+    FILE *fp = fopen(path, "wb");
+    ck_assert(fp);
+    fwrite(size, 1, 8, fp);
+    fputs(text, fp);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', fp);
+    for (size_t i = 0; i < 4 * n; i++)
+        fputc(0, fp);
+    ck_assert(fclose(fp) == 0);
+    free(text);
+    json_decref(h);
+}
+
+/* Names reach the terminal escaped as ls -b shows them (ESC as \033,
+ * BEL as \a, newline \n, tab \t, backslash \\, a C1 control and
+ * invalid UTF-8 in octal; valid UTF-8 kept) in every human output: the
+ * inspect listing, plan's text, log records, warnings, errors and the
+ * summary line.  The JSON outputs keep the exact names. */
+START_TEST(escape_human_output)
+{
+    static const char evil[] = "w\033]0;pwned\a\nx\ty\\z\302\233\303\251";
+    static const char shown[] = "w\\033]0;pwned\\a\\nx\\ty\\\\z\\302\\233\303\251";
+    char *dir = wi_test_mkdtemp(), *out, *err, *path = wi_test_join(dir, "evil.safetensors");
+    const char *names[] = {"plain", evil};
+    write_safetensors(path, names, 2);
+    ck_assert_int_eq(sh(dir, "$W inspect evil.safetensors", &out, &err), 0);
+    ck_assert_msg(strstr(out, shown), "inspect: %s", out);
+    ck_assert_msg(!strchr(out, '\033') && !strchr(out, '\a') && !strchr(out, '\t') &&
+                  !strstr(out, "\302\233"), "raw control bytes: %s", out);
+    free(out);
+    free(err);
+    /* --json keeps the name exactly. */
+    ck_assert_int_eq(sh(dir, "$W inspect --json evil.safetensors", &out, &err), 0);
+    json_t *doc = json_loads(out, 0, NULL);
+    json_t *t = json_array_get(json_object_get(json_array_get(json_object_get(doc, "files"), 0),
+                                               "tensors"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(t, "name")), evil);
+    json_decref(doc);
+    free(out);
+    free(err);
+    /* File names (invalid UTF-8 too) in the listing and in an error
+     * (convert refuses the unknown extension). */
+    char evil_file[700];
+    snprintf(evil_file, sizeof evil_file, "%s/e\033[2J\377.txt", dir);
+    ck_assert(rename(path, evil_file) == 0);
+    ck_assert_int_eq(sh(dir, "$W inspect e*.txt; $W convert e*.txt \"$(printf 'o\\033c.onnx')\"",
+                        &out, &err), 2);
+    ck_assert_msg(strstr(err, "o\\033c.onnx: cannot tell") && !strchr(err, '\033'), "%s", err);
+    ck_assert_msg(strstr(out, "e\\033[2J\\377.txt: safetensors") && !strchr(out, '\033'),
+                  "%s", out);
+    free(out);
+    free(err);
+    /* A model file's names in log records, warnings, plan's text and an
+     * output's name in the summary line. */
+    json_t *model = json_pack("{s:s, s:{s:[i]}, s:{s:{s:s, s:i, s:i}}, s:{s:s, s:i, s:s}}",
+                              "type", "Net", "params", evil, 2, "children", "fc", "type",
+                              "Linear", "in_features", 2, "out_features", 2, "init_cfg",
+                              "type", "Constant", "val", 1, "layer", evil);
+    char *mpath = wi_test_join(dir, "m.json");
+    ck_assert(json_dump_file(model, mpath, 0) == 0);
+    json_decref(model);
+    ck_assert_int_eq(sh(dir, "$W init m.json --log-level info -o \"$(printf 'o\\033.pth')\"",
+                        &out, &err), 0);
+    char want[300];
+    snprintf(want, sizeof want, "WARNING - m.json: init_cfg.layer: layer '%s' matches no", shown);
+    ck_assert_msg(strstr(err, want), "warning: %s", err);
+    snprintf(want, sizeof want, "INFO - \n%s - torch.Size([2]): \n", shown);
+    ck_assert_msg(strstr(err, want), "record: %s", err);
+    ck_assert_msg(strstr(err, "weightinit: wrote o\\033.pth ("), "summary: %s", err);
+    ck_assert_msg(!strchr(err, '\033') && !strchr(err, '\a') && !strchr(err, '\t'),
+                  "raw control bytes: %s", err);
+    free(out);
+    free(err);
+    ck_assert_int_eq(sh(dir, "$W plan m.json", &out, &err), 0);
+    snprintf(want, sizeof want, "%s [2]\n", shown);
+    ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "plan: %s", out);
+    ck_assert_msg(!strchr(out, '\033') && !strchr(err, '\033'), "raw ESC: %s %s", out, err);
+    free(out);
+    free(err);
+    /* The same on a terminal (script(1): stdout and stderr on one pty). */
+    if (system("command -v script >/dev/null 2>&1") == 0) {
+        ck_assert_int_eq(sh(dir, "script -qec \"\\$W inspect e*.txt\" tty.txt </dev/null "
+                                 ">/dev/null; cat tty.txt", &out, &err), 0);
+        ck_assert_msg(strstr(out, "w\\033]0;pwned") && !strstr(out, "\033]"), "%s", out);
+        free(out);
+        free(err);
+    }
+    free(mpath);
+    free(path);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* A path argument that is an empty string (an unset $VAR) is refused
+ * before anything is read or written, naming the argument; an existing
+ * output stays untouched. */
+START_TEST(empty_paths)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    const struct {
+        const char *args[8], *what;
+    } cases[] = {
+        {{"init", "", "-o", "out.safetensors"}, "MODEL.json"},
+        {{"init", model, "-o", ""}, "-o"},
+        {{"init", model, "-o", "out.safetensors", "--report", ""}, "--report"},
+        {{"init", model, "-o", "out.safetensors", "--init-cfg", ""}, "--init-cfg"},
+        {{"init", model, "-o", "out.safetensors", "--plugin", ""}, "--plugin"},
+        {{"plan", ""}, "MODEL.json"},
+        {{"inspect", ""}, "inspect: FILE"},
+        {{"inspect", "out.safetensors", ""}, "inspect: FILE"},
+        {{"convert", "", "x.safetensors"}, "convert: IN"},
+        {{"convert", "out.safetensors", ""}, "convert: OUT"},
+        {{"list", "--plugin", ""}, "--plugin"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *dir = wi_test_mkdtemp(), *argv[12], errpath[700];
+        char *existing = wi_test_join(dir, "out.safetensors");
+        FILE *fp = fopen(existing, "w");
+        ck_assert(fp && fputs("old", fp) >= 0 && fclose(fp) == 0);
+        int argc = 0;
+        argv[argc++] = getenv("WI_TEST_WEIGHTINIT");
+        for (int k = 0; k < 8 && cases[i].args[k]; k++)
+            argv[argc++] = (char *)cases[i].args[k];
+        argv[argc] = NULL;
+        snprintf(errpath, sizeof errpath, "%s.err", dir);
+        int status = wi_test_run(dir, argv, errpath);
+        char *err = wi_test_read_file(errpath, NULL), want[200];
+        remove(errpath);
+        snprintf(want, sizeof want, "weightinit: error: %s: expected a file name, got an "
+                 "empty string\n", cases[i].what);
+        ck_assert_msg(status == 2 && strcmp(err, want) == 0, "case %zu: exit %d: %s", i,
+                      status, err);
+        char *kept = wi_test_read_file(existing, NULL);
+        ck_assert_msg(kept && strcmp(kept, "old") == 0, "case %zu: output replaced", i);
+        ck_assert_int_eq(wi_test_count_entries(dir), 1);
+        free(kept);
+        free(err);
+        free(existing);
+        wi_test_rmtree(dir);
+        free(dir);
+    }
+    free(model);
+}
+END_TEST
+
+/* inspect - reads standard input (as -o - writes standard output):
+ * safetensors and .pth, the same listing as the file's but for its name,
+ * no temporary left in $TMPDIR; convert - too.  Not a checkpoint: the
+ * error names standard input; a terminal is refused; - only once. */
+START_TEST(inspect_stdin)
+{
+    char *model = example("cases/layer_defaults/model.json");
+    char *dir = wi_test_mkdtemp(), *tmp = wi_test_join(dir, "tmp"), line[2000];
+    ck_assert(mkdir(tmp, 0755) == 0);
+    setenv("TMPDIR", tmp, 1);
+    const char *exts[] = {"safetensors", "pth"};
+    for (int k = 0; k < 2; k++) {
+        char *a, *b, *e;
+        snprintf(line, sizeof line, "$W init '%s' -q -o m.%s && $W inspect m.%s", model,
+                 exts[k], exts[k]);
+        ck_assert_int_eq(sh(dir, line, &a, &e), 0);
+        free(e);
+        snprintf(line, sizeof line, "$W inspect - < m.%s", exts[k]);
+        ck_assert_msg(sh(dir, line, &b, &e) == 0, "%s", e);
+        free(e);
+        /* "m.EXT: FORMAT; ..." against "standard input: FORMAT; ..." */
+        char *ra = strchr(a, ':'), *rb = strchr(b, ':');
+        ck_assert_msg(strncmp(b, "standard input: ", 16) == 0 && ra && rb &&
+                      strcmp(ra, rb) == 0, "file:\n%s\nstdin:\n%s", a, b);
+        free(a);
+        free(b);
+        snprintf(line, sizeof line, "cat m.%s | $W inspect --json - m.%s", exts[k], exts[k]);
+        ck_assert_int_eq(sh(dir, line, &a, &e), 0);
+        json_t *doc = json_loads(a, 0, NULL), *files = json_object_get(doc, "files");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(files, 0), "file")), "-");
+        ck_assert(json_equal(json_object_get(json_array_get(files, 0), "tensors"),
+                             json_object_get(json_array_get(files, 1), "tensors")));
+        json_decref(doc);
+        free(a);
+        free(e);
+    }
+    char *out, *err;
+    ck_assert_int_eq(sh(dir, "$W convert - c.safetensors < m.pth && $W convert m.pth d.safetensors"
+                             " && $W inspect --json c.safetensors d.safetensors", &out, &err), 0);
+    json_t *doc = json_loads(out, 0, NULL), *files = json_object_get(doc, "files");
+    ck_assert(json_equal(json_object_get(json_array_get(files, 0), "tensors"),
+                         json_object_get(json_array_get(files, 1), "tensors")));
+    json_decref(doc);
+    free(out);
+    free(err);
+    ck_assert_int_eq(sh(dir, "echo '<html>' | $W inspect -", &out, &err), 2);
+    ck_assert_msg(strncmp(err, "weightinit: error: standard input: not a checkpoint: ", 53) == 0 &&
+                  !strstr(err, "wi-tmp"), "%s", err);
+    free(out);
+    free(err);
+    ck_assert_int_eq(sh(dir, "$W inspect - - < m.pth", &out, &err), 2);
+    ck_assert_str_eq(err, "weightinit: error: inspect: - (standard input) can be read once\n");
+    free(out);
+    free(err);
+    ck_assert_int_eq(wi_test_count_entries(tmp), 0);
+    if (system("command -v script >/dev/null 2>&1") == 0) {
+        ck_assert_int_eq(sh(dir, "script -qec '$W inspect -' tty.txt </dev/null >/dev/null; "
+                                 "echo $?; cat tty.txt", &out, &err), 0);
+        ck_assert_msg(strncmp(out, "2\n", 2) == 0 &&
+                      strstr(out, "weightinit: error: -: standard input is a terminal"),
+                      "%s", out);
+        free(out);
+        free(err);
+    }
+    unsetenv("TMPDIR");
+    wi_test_rmtree(dir);
+    free(dir);
+    free(tmp);
+    free(model);
+}
+END_TEST
+
+/* inspect counts parameters and buffers apart, as torch does: ResNet-18
+ * (torchvision's layout, tests/data/models/resnet18.json) has
+ * 11,689,512 parameters (torchvision's documented figure; torch's
+ * sum(p.numel() for p in model.parameters()), tests/refs/
+ * resnet18_counts.py) and 9,620 buffer elements (running_mean/var and
+ * num_batches_tracked of 20 BatchNorm2d: model.buffers()).  Our own
+ * safetensors names its parameters in the metadata; the .pth does not,
+ * and is classified by name and dtype. */
+START_TEST(inspect_counts)
+{
+    char *model = example("models/resnet18.json");
+    char *dir = wi_test_mkdtemp(), line[2000], *out, *err;
+    snprintf(line, sizeof line, "$W init '%s' -q --no-fsync -o r.safetensors && "
+             "$W init '%s' -q --no-fsync -o r.pth && $W inspect r.safetensors r.pth", model, model);
+    ck_assert_msg(sh(dir, line, &out, &err) == 0, "%s", err);
+    const char *want = "  122 tensors, 11689512 parameters, 9620 buffer elements, "
+                       "46796608 bytes\n";
+    char *first = strstr(out, want);
+    const char *tail = out + (strlen(out) > 600 ? strlen(out) - 600 : 0);
+    ck_assert_msg(first && strstr(first + 1, want), "...%s", tail);
+    ck_assert_msg(strstr(out, "total: 244 tensors, 23379024 parameters, 19240 buffer "
+                              "elements, 93593216 bytes in 2 files\n"), "...%s", tail);
+    free(out);
+    free(err);
+    ck_assert_int_eq(sh(dir, "$W inspect --json r.pth", &out, &err), 0);
+    json_t *doc = json_loads(out, 0, NULL), *f = json_array_get(json_object_get(doc, "files"), 0);
+    json_t *totals = json_object_get(f, "totals");
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "parameters")), 11689512);
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "buffers")), 9620);
+    size_t i, buffers = 0;
+    json_t *t;
+    json_array_foreach(json_object_get(f, "tensors"), i, t) {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        int buffer = strcmp(json_string_value(json_object_get(t, "kind")), "buffer") == 0;
+        ck_assert_msg(buffer == (strstr(name, ".running_") || strstr(name, ".num_batches")),
+                      "%s: %s", name, json_string_value(json_object_get(t, "kind")));
+        buffers += buffer;
+    }
+    ck_assert_uint_eq(buffers, 60);
+    json_decref(doc);
+    free(out);
+    free(err);
+    wi_test_rmtree(dir);
+    free(dir);
     free(model);
 }
 END_TEST
@@ -694,6 +1278,7 @@ int main(void)
     TCase *tc = tcase_create("cli");
     tcase_add_loop_test(tc, malformed_model, 0, (int)n_error_cases);
     tcase_add_loop_test(tc, exit_code_table, 0, (int)n_exit_cases);
+    tcase_add_test(tc, readme_exit_table_names_cases);
     tcase_add_loop_test(tc, initialize_report, 0, (int)n_initialize_cases);
     tcase_add_test(tc, summary_line_and_quiet);
     tcase_add_test(tc, missing_model_file);
@@ -707,6 +1292,12 @@ int main(void)
     tcase_add_test(tc, unwritable_output);
     tcase_add_test(tc, list_types);
     tcase_add_test(tc, output_format_from_extension);
+    tcase_add_test(tc, no_output_says_so);
+    tcase_add_test(tc, syncing_note_on_terminal);
+    tcase_add_test(tc, escape_human_output);
+    tcase_add_test(tc, empty_paths);
+    tcase_add_test(tc, inspect_stdin);
+    tcase_add_test(tc, inspect_counts);
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_error_cases; i++)

@@ -334,18 +334,23 @@ START_TEST(nested_cases)
     if (want == 0) {
         json_t *tensors = json_object_get(file, "tensors"), *w;
         size_t i;
-        uint64_t params = 0;
+        uint64_t params = 0, buffers = 0;
         ck_assert_uint_eq(json_array_size(tensors), json_array_size(json_object_get(insp, "tensors")));
         json_array_foreach(json_object_get(insp, "tensors"), i, w) {
             json_t *got = json_array_get(tensors, i);
             ck_assert_str_eq(json_string_value(json_object_get(got, "name")),
                              json_string_value(json_object_get(w, "name")));
             ck_assert(json_equal(json_object_get(got, "shape"), json_object_get(w, "shape")));
-            params += (uint64_t)json_integer_value(json_object_get(got, "numel"));
+            /* parameters and buffers apart, as torch counts them */
+            const char *kind = json_string_value(json_object_get(got, "kind"));
+            ck_assert(kind && (strcmp(kind, "parameter") == 0 || strcmp(kind, "buffer") == 0));
+            *(strcmp(kind, "buffer") == 0 ? &buffers : &params) +=
+                (uint64_t)json_integer_value(json_object_get(got, "numel"));
             if (json_integer_value(json_object_get(got, "numel")) == 0)
                 ck_assert(json_is_null(json_object_get(got, "mean")));
         }
         ck_assert_uint_eq(json_integer_value(json_object_get(json_object_get(file, "totals"), "parameters")), params);
+        ck_assert_uint_eq(json_integer_value(json_object_get(json_object_get(file, "totals"), "buffers")), buffers);
         wi_error_t e;
         wi_state_dict_t *all = wi_checkpoint_load_all(in, NULL, &e);
         ck_assert_ptr_nonnull(all);

@@ -91,6 +91,9 @@ static int run_in(const char *dir, const char *name, const json_t *extra,
         argv[argc++] = (char *)json_string_value(v);
     argv[argc++] = "-o";
     argv[argc++] = "out.safetensors";
+    /* The construction-only note is an INFO record. */
+    argv[argc++] = "--log-level";
+    argv[argc++] = "info";
     if (strict)
         argv[argc++] = "--strict";
     argv[argc] = NULL;

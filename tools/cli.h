@@ -2,9 +2,13 @@
 #ifndef WI_CLI_H
 #define WI_CLI_H
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <weightinit/weightinit.h>
 
-/* Exit codes of cli.md: 1 the work failed, 2 bad input or command line. */
+/* Exit codes (README, "Exit status"): 1 the work failed, 2 bad input or
+ * command line. */
 enum { EXIT_INIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
 
 /* Where in a run an error arose: with the WI_E* code it decides the exit
@@ -21,13 +25,30 @@ int cli_status(int code, cli_stage_t stage);
 /* Prints err as one line and returns its exit status. */
 int cli_fail(const wi_error_t *err, cli_stage_t stage);
 
-/* Set by -q / -v: the lowest level printed. */
+/* The lowest level printed: --log-level error|warning|info|debug
+ * (MMEngine's names), -q = error, -v = debug.  The default, warning,
+ * keeps warnings, the progress bar and the summary line and leaves out
+ * the per-parameter records (info): docs/cli.md says why. */
+#define CLI_DEFAULT_LOG_LEVEL WI_LOG_WARNING
 extern wi_log_level_t cli_log_level;
+/* Sets cli_log_level from a level's name (any case): 0, or -1 after
+ * printing the error. */
+int cli_set_log_level(const char *name);
+/* 1 when the progress bar and the notes drawn in its place are shown:
+ * stderr is a terminal and the level is warning or lower. */
+int cli_show_progress(void);
 /* 1: cli_error / cli_errorf print nothing (ranks but 0 under mpirun). */
 extern int cli_quiet_errors;
 
-/* The log callback: "MM/DD HH:MM:SS - weightinit - LEVEL - message". */
+/* The log callback: "MM/DD HH:MM:SS - weightinit - LEVEL - message",
+ * control bytes escaped (cli_escape) but the message's own line breaks.
+ * cli_logf: the command's own one-line records, everything escaped.
+ * cli_log_escaped: a record the caller escaped itself (the per-parameter
+ * record keeps MMEngine's line breaks between escaped names). */
 void cli_log(wi_log_level_t level, const char *message, void *ud);
+void cli_logf(wi_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cli_log_escaped(wi_log_level_t level, const char *text);
 /* Prints "weightinit: error: <one line>" to stderr. */
 void cli_error(const wi_error_t *err);
 /* The progress bar on stderr for writes and downloads, installed only
@@ -36,6 +57,25 @@ void cli_error(const wi_error_t *err);
  * cli_progress_clear erases a visible bar (the log and errors call it). */
 void cli_task_progress(const wi_task_progress_t *p, void *ud);
 void cli_progress_clear(void);
+/* Draws text where the bar goes ("syncing 3 files to disk..."), erased
+ * like the bar; nothing unless cli_show_progress(). */
+void cli_progress_note(const char *text);
+
+/* Human output (cli_text.c): names from files may hold bytes a terminal
+ * obeys, so every byte that is not printable is shown as `ls -b` does:
+ * \a \b \t \n \v \f \r, \\ for a backslash, octal \ooo for the
+ * others (ESC is \033), well-formed UTF-8 kept but for C1 controls.
+ * keep_newlines: '\n' stays a line break.  cli_escape: malloc'd, NULL
+ * when out of memory.  cli_printf / cli_vprintf: printf, then the
+ * result escaped, all but one final newline (one line per call). */
+char *cli_escape(const char *s, int keep_newlines);
+void cli_fputs_escaped(const char *s, int keep_newlines, FILE *fp);
+void cli_printf(FILE *fp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_vprintf(FILE *fp, const char *fmt, va_list ap);
+
+/* An argument that names a file may not be empty (an unset variable):
+ * 0, or exit 2 after "WHAT: expected a file name, got an empty string". */
+int cli_check_path(const char *what, const char *path);
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Plugins load in the order of docs/plugins.md: the built-in folder,
@@ -58,6 +98,11 @@ void cli_catch_signals(void);
  * when binary).  NULL after printing the error, *status = exit status. */
 FILE *cli_open_output(wi_output_group_t *g, const char *path, int binary,
                       int *status);
+/* Commits g (wi_output_group_commit).  sync: g fsyncs, which takes
+ * seconds for a large file after the progress bar is gone, so a note
+ * "syncing N files to disk..." stands where the bar was until it is
+ * done (on a terminal: cli_progress_note). */
+int cli_commit(wi_output_group_t *g, int sync, wi_error_t *err);
 /* How messages name an output: "standard output" for "-". */
 const char *cli_output_name(const char *path);
 /* The checkpoint format an output path names by its extension; standard

@@ -1,11 +1,40 @@
+/* What the command prints on stderr: log records at the chosen level,
+ * one-line errors, the progress bar and the notes drawn in its place. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-wi_log_level_t cli_log_level = WI_LOG_INFO;
+wi_log_level_t cli_log_level = CLI_DEFAULT_LOG_LEVEL;
+
+/* MMEngine's level names (logging's), in any case. */
+static const struct {
+    const char *name;
+    wi_log_level_t level;
+} level_names[] = {{"error", WI_LOG_ERROR},
+                   {"warning", WI_LOG_WARNING},
+                   {"info", WI_LOG_INFO},
+                   {"debug", WI_LOG_DEBUG}};
+
+int cli_set_log_level(const char *name)
+{
+    for (size_t i = 0; i < sizeof level_names / sizeof *level_names; i++)
+        if (strcasecmp(name, level_names[i].name) == 0) {
+            cli_log_level = level_names[i].level;
+            return 0;
+        }
+    cli_errorf("--log-level: expected error, warning, info or debug, got '%s'", name);
+    return -1;
+}
+
+int cli_show_progress(void)
+{
+    return cli_log_level <= WI_LOG_WARNING && isatty(STDERR_FILENO);
+}
 
 static const char *level_name(wi_log_level_t level)
 {
@@ -26,9 +55,9 @@ static const char *level_colour(wi_log_level_t level)
     }
 }
 
-void cli_log(wi_log_level_t level, const char *message, void *ud)
+/* One record; text is printed as it is (escaped by the caller). */
+void cli_log_escaped(wi_log_level_t level, const char *text)
 {
-    (void)ud;
     if (level < cli_log_level)
         return;
     cli_progress_clear();
@@ -40,7 +69,39 @@ void cli_log(wi_log_level_t level, const char *message, void *ud)
     int colour = isatty(STDERR_FILENO) && level_colour(level)[0];
     fprintf(stderr, "%s - weightinit - %s%s%s - %s\n", stamp,
             colour ? level_colour(level) : "", level_name(level),
-            colour ? "\033[0m" : "", message);
+            colour ? "\033[0m" : "", text);
+}
+
+/* The library's records: their own line breaks stay (MMEngine's
+ * multi-line warnings), every other control byte is escaped. */
+void cli_log(wi_log_level_t level, const char *message, void *ud)
+{
+    (void)ud;
+    if (level < cli_log_level)
+        return;
+    char *text = cli_escape(message, 1);
+    cli_log_escaped(level, text ? text : "(out of memory)");
+    free(text);
+}
+
+void cli_logf(wi_log_level_t level, const char *fmt, ...)
+{
+    va_list ap, again;
+    if (level < cli_log_level)
+        return;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *line = n >= 0 ? malloc((size_t)n + 1) : NULL, *text = NULL;
+    if (line) {
+        vsnprintf(line, (size_t)n + 1, fmt, again);
+        text = cli_escape(line, 0);
+    }
+    va_end(again);
+    va_end(ap);
+    cli_log_escaped(level, text ? text : "(out of memory)");
+    free(text);
+    free(line);
 }
 
 /* Ranks but 0 under mpirun (cli_mpi.c): their copies of rank 0's
@@ -53,8 +114,9 @@ void cli_error(const wi_error_t *err)
     if (cli_quiet_errors)
         return;
     cli_progress_clear();
-    fprintf(stderr, "weightinit: error: %s\n",
-            wi_error_format(err, line, sizeof line));
+    fputs("weightinit: error: ", stderr);
+    cli_fputs_escaped(wi_error_format(err, line, sizeof line), 0, stderr);
+    fputc('\n', stderr);
 }
 
 void cli_errorf(const char *fmt, ...)
@@ -65,7 +127,7 @@ void cli_errorf(const char *fmt, ...)
     va_start(ap, fmt);
     cli_progress_clear();
     fputs("weightinit: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    cli_vprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
 }
@@ -90,6 +152,14 @@ void cli_progress_clear(void)
     if (bar.shown)
         fputs("\r\033[K", stderr);
     bar.shown = 0;
+}
+
+void cli_progress_note(const char *text)
+{
+    if (!cli_show_progress())
+        return;
+    fprintf(stderr, "\r%s\033[K", text);
+    bar.shown = 1;
 }
 
 /* "340 M": a count with an SI prefix. */

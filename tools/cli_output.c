@@ -94,3 +94,28 @@ int cli_check_sharded_output(const char *path, const char *what)
     }
     return 0;
 }
+
+int cli_check_path(const char *what, const char *path)
+{
+    if (path && !*path) {
+        cli_errorf("%s: expected a file name, got an empty string", what);
+        return EXIT_BAD_INPUT;
+    }
+    return 0;
+}
+
+int cli_commit(wi_output_group_t *g, int sync, wi_error_t *err)
+{
+    size_t files = 0;
+    for (size_t i = 0; i < wi_output_group_size(g); i++)
+        files += wi_output_group_temp(g, i) != NULL;
+    if (sync && files) {
+        char note[64];
+        snprintf(note, sizeof note, "syncing %zu file%s to disk...", files,
+                 files == 1 ? "" : "s");
+        cli_progress_note(note);
+    }
+    int rc = wi_output_group_commit(g, err);
+    cli_progress_clear();
+    return rc;
+}

@@ -252,8 +252,8 @@ static int print_text_entry(const json_t *e, struct walk *w)
     json_t *wr;
     char *shape = json_dumps(json_object_get(e, "shape"), JSON_COMPACT);
     json_t *f = json_object_get(e, "final");
-    fprintf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
-            shape ? shape : "?");
+    cli_printf(out, "%s %s\n", json_string_value(json_object_get(e, "name")),
+               shape ? shape : "?");
     free(shape);
     json_array_foreach(json_object_get(e, "writes"), k, wr) {
         json_t *count = json_object_get(wr, "count");
@@ -261,15 +261,15 @@ static int print_text_entry(const json_t *e, struct walk *w)
             fprintf(out, "  write: construction (%lld)\n",
                     (long long)json_integer_value(count));
         else
-            fprintf(out, "  write: %s: %s\n",
-                    json_string_value(json_object_get(wr, "source")),
-                    json_string_value(json_object_get(wr, "info")));
+            cli_printf(out, "  write: %s: %s\n",
+                       json_string_value(json_object_get(wr, "source")),
+                       json_string_value(json_object_get(wr, "info")));
     }
     char *ps = json_dumps(json_object_get(f, "params"), JSON_COMPACT);
-    fprintf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
-            json_string_value(json_object_get(f, "kind")), ps ? " " : "", ps ? ps : "",
-            (long long)json_integer_value(json_object_get(f, "draws")),
-            (long long)json_integer_value(json_object_get(f, "skipped_draws")));
+    cli_printf(out, "  final: %s%s%s, %lld draws, %lld skipped\n",
+               json_string_value(json_object_get(f, "kind")), ps ? " " : "", ps ? ps : "",
+               (long long)json_integer_value(json_object_get(f, "draws")),
+               (long long)json_integer_value(json_object_get(f, "skipped_draws")));
     free(ps);
     return 0;
 }

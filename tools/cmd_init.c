@@ -40,8 +40,11 @@ static const char init_usage[] =
     "                           effect, an init_cfg never applied) are errors\n"
     "                           (exit 2, nothing written) instead of warnings\n"
     "      --plugin PATH        load this plugin after the built-in ones (repeatable)\n"
-    "  -q, --quiet              only errors (no report listing, warnings or summary)\n"
-    "  -v, --verbose            debug messages too\n"
+    "      --log-level L        error, warning (default), info or debug: warning\n"
+    "                           prints warnings, the progress bar and the summary\n"
+    "                           line; info adds MMEngine's per-parameter records\n"
+    "  -q, --quiet              --log-level error: only errors\n"
+    "  -v, --verbose            --log-level debug\n"
     "  -h, --help               this help\n"
     "\n"
     "Outputs are written to hidden temporaries (.NAME.wi-tmp-*) renamed together\n"
@@ -96,7 +99,7 @@ static const char plan_usage[] =
     "      --seed N, --rng-profile P, --plugin PATH   as for init\n"
     "      --json               the plan as JSON on standard output (docs/plan.md)\n"
     "      --strict             diagnostics are errors (exit 2)\n"
-    "  -q, -v, -h               as for init\n";
+    "  --log-level L, -q, -v, -h   as for init\n";
 
 /* Options of one command only. */
 static int plan_options_bad(const struct init_opts *o)
@@ -156,20 +159,13 @@ static int parse_seed(const char *s, uint64_t *out, char *canon, size_t size)
     return 0;
 }
 
-/* arg with control characters escaped and cut to fit: errors stay one line. */
-static const char *printable(const char *arg, char *buf, size_t size)
+/* arg cut to fit a message (cli_errorf escapes what a terminal obeys). */
+static const char *shortened(const char *arg, char *buf, size_t size)
 {
-    size_t n = 0;
-    for (; *arg && n + 8 < size; arg++) {
-        unsigned char ch = (unsigned char)*arg;
-        if (ch < 0x20 || ch == 0x7f)
-            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", ch);
-        else
-            buf[n++] = (char)ch;
-    }
-    buf[n] = '\0';
-    if (*arg)
-        snprintf(buf + n, size - n, "...");
+    size_t n = strlen(arg);
+    if (n < size)
+        return arg;
+    snprintf(buf, size, "%.*s...", (int)(size - 4), arg);
     return buf;
 }
 
@@ -182,7 +178,7 @@ static int parse_dtype(const char *s, wi_dtype_t *out)
         }
     char shown[80];
     cli_errorf("--dtype: expected f32, bf16 or f16, got '%s'",
-               printable(s, shown, sizeof shown));
+               shortened(s, shown, sizeof shown));
     return -1;
 }
 
@@ -190,7 +186,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 {
     enum { OPT_INIT_CFG = 256, OPT_SEED, OPT_PROFILE, OPT_REPORT, OPT_PLUGIN,
            OPT_MAX_SHARD, OPT_THREADS, OPT_NO_FSYNC,
-           OPT_DTYPE, OPT_STRICT, OPT_JSON };
+           OPT_DTYPE, OPT_STRICT, OPT_JSON, OPT_LOG_LEVEL };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"init-cfg", required_argument, NULL, OPT_INIT_CFG},
@@ -204,6 +200,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
         {"dtype", required_argument, NULL, OPT_DTYPE},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -231,6 +228,10 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
             break;
         case 'q': cli_log_level = WI_LOG_ERROR; break;
         case 'v': cli_log_level = WI_LOG_DEBUG; break;
+        case OPT_LOG_LEVEL:
+            if (cli_set_log_level(optarg) < 0)
+                return -1;
+            break;
         case 'h': fputs(o->plan ? plan_usage : init_usage, stdout); return 1;
         case OPT_JSON: o->json = 1; break;
         case OPT_SEED:
@@ -239,7 +240,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
                 char shown[80];
                 cli_errorf("--seed: expected a decimal integer in [-2^63, "
                            "2^64) (digits, optionally after '-'), got '%s'",
-                           printable(optarg, shown, sizeof shown));
+                           shortened(optarg, shown, sizeof shown));
                 return -1;
             }
             break;
@@ -281,6 +282,16 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
     o->model = argv[optind];
     if (plan_options_bad(o))
         return -1;
+    /* An empty path (an unset $VAR) would be "can not be found" at best,
+     * a file replaced before the run fails at worst. */
+    const char *paths[][2] = {{"MODEL.json", o->model}, {"-o", o->output},
+                              {"--init-cfg", o->init_cfg}, {"--report", o->report}};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (cli_check_path(paths[i][0], paths[i][1]) != 0)
+            return -1;
+    for (int i = 0; i < o->n_plugins; i++)
+        if (cli_check_path("--plugin", o->plugins[i]) != 0)
+            return -1;
     /* A WEIGHTINIT_ISA this CPU cannot honour is a bad setting (exit 2). */
     if (!wi_kernel_isa(&err)) {
         cli_error(&err);
@@ -345,13 +356,17 @@ static int report_entry(const char *name, const wi_tensor_t *t,
     char shape[256];
     wi_shape_format(wi_tensor_ndim(t), wi_tensor_shape(t), shape, sizeof shape);
     if (WI_LOG_INFO >= cli_log_level) {
-        size_t n = strlen(name) + strlen(shape) + strlen(info) + 64;
-        char *msg = malloc(n);
+        /* MMEngine's line breaks stay; those in a name or info do not. */
+        char *en = cli_escape(name, 0), *ei = cli_escape(info, 0);
+        size_t n = (en ? strlen(en) : 0) + strlen(shape) + (ei ? strlen(ei) : 0) + 64;
+        char *msg = en && ei ? malloc(n) : NULL;
         if (msg) {
-            snprintf(msg, n, "\n%s - torch.Size(%s): \n%s \n ", name, shape, info);
-            cli_log(WI_LOG_INFO, msg, NULL);
-            free(msg);
+            snprintf(msg, n, "\n%s - torch.Size(%s): \n%s \n ", en, shape, ei);
+            cli_log_escaped(WI_LOG_INFO, msg);
         }
+        free(msg);
+        free(en);
+        free(ei);
     }
     if (r->fp && !r->bad) {
         json_t *dims = json_array();
@@ -459,12 +474,13 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     return rc;
 }
 
-/* The last line of a run that wrote something (INFO: -q hides it). */
+/* The last line of a run that wrote something (shown at the default
+ * level, warning; -q hides it). */
 static void print_summary(const struct init_opts *o, const struct written *w,
                           size_t n_params)
 {
     char size[32], took[32], out[600] = "";
-    if (cli_log_level > WI_LOG_INFO || (!o->output && !o->report))
+    if (cli_log_level > WI_LOG_WARNING || (!o->output && !o->report))
         return;
     cli_progress_clear(); /* a download's bar of unknown size */
     if (o->output && w->files > 1)
@@ -479,10 +495,10 @@ static void print_summary(const struct init_opts *o, const struct written *w,
                  o->report ? " and " : "");
     cli_elapsed(took, sizeof took);
     if (o->report)
-        fprintf(stderr, "weightinit: wrote %s%s (%zu parameter%s) in %s\n", out,
-                o->report, n_params, n_params == 1 ? "" : "s", took);
+        cli_printf(stderr, "weightinit: wrote %s%s (%zu parameter%s) in %s\n", out,
+                   o->report, n_params, n_params == 1 ? "" : "s", took);
     else
-        fprintf(stderr, "weightinit: wrote %s in %s\n", out, took);
+        cli_printf(stderr, "weightinit: wrote %s in %s\n", out, took);
 }
 
 /* Engine errors carry the JSON path of the init_cfg at fault; name the
@@ -518,8 +534,7 @@ static const char *diag_source(const struct init_opts *o, const char *path,
 /* The run's diagnostics: warnings (errors with --strict, then the run
  * fails with exit 2 before anything is written), and one note listing
  * the parameters only construction wrote. */
-static int report_diagnostics(const struct init_opts *o, const wi_context_t *ctx,
-                              const wi_diagnostics_t *d)
+static int report_diagnostics(const struct init_opts *o, const wi_diagnostics_t *d)
 {
     char names[400] = "";
     size_t n_notes = 0, len = 0;
@@ -535,11 +550,11 @@ static int report_diagnostics(const struct init_opts *o, const wi_context_t *ctx
         if (o->strict)
             cli_errorf("%s: %s: %s", src, *inner ? inner : "(top level)", x->message);
         else
-            wi_context_log(ctx, WI_LOG_WARNING, "%s: %s: %s", src,
-                           *inner ? inner : "(top level)", x->message);
+            cli_logf(WI_LOG_WARNING, "%s: %s: %s", src,
+                     *inner ? inner : "(top level)", x->message);
     }
     if (n_notes && !(o->strict && wi_diagnostics_mistakes(d)))
-        wi_context_log(ctx, WI_LOG_INFO, "%zu parameter%s keep%s the value%s "
+        cli_logf(WI_LOG_INFO, "%zu parameter%s keep%s the value%s "
                        "construction gave (no init_cfg entry or init_weights "
                        "wrote them): %s%s", n_notes, n_notes == 1 ? "" : "s",
                        n_notes == 1 ? "s" : "", n_notes == 1 ? "" : "s", names,
@@ -651,8 +666,14 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
         return cli_fail(&err, CLI_STAGE_OUTPUT);
     if (report_finish(report, o->report) < 0)
         return EXIT_INIT_FAILED;
-    if (wi_output_group_commit(out->group, &err) < 0)
+    int rc = cli_commit(out->group, !o->no_fsync, &err);
+    if (rc < 0)
         return cli_fail(&err, CLI_STAGE_OUTPUT);
+    /* Said once the run succeeded: a failing run's news is its error. */
+    if (!o->output)
+        cli_logf(WI_LOG_WARNING, "no -o: %s; add -o FILE.safetensors (or .pth, .pt, "
+                 ".bin) to write them", o->report ? "the weights were not written, only "
+                 "the report" : "nothing was written");
     print_summary(o, &w, report->n);
     return 0;
 }
@@ -660,16 +681,15 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
 /* The report is MMEngine's, logged inside init_weights, so it lists the
  * tied names as they were initialised; Hugging Face ties afterwards. */
 static int apply_ties(wi_module_t *root, const json_t *ties,
-                      const struct init_opts *o, wi_context_t *ctx,
-                      wi_error_t *err)
+                      const struct init_opts *o, wi_error_t *err)
 {
     int rc = wi_model_apply_ties(root, ties, o->model, err);
     const char *name;
     json_t *target;
     json_object_foreach(rc == 0 && ties ? json_object_get(ties, "tie") : NULL,
                         name, target)
-        wi_context_log(ctx, WI_LOG_INFO, "tie: %s is now %s (one tensor)", name,
-                       json_string_value(target));
+        cli_logf(WI_LOG_INFO, "tie: %s is now %s (one tensor)", name,
+                 json_string_value(target));
     return rc;
 }
 
@@ -737,7 +757,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         status = cli_fail(&err, CLI_STAGE_WORK);
     } else if (wi_diagnostics_check_tree(diags, root, &err) < 0) {
         status = cli_fail(&err, CLI_STAGE_WORK);
-    } else if ((status = report_diagnostics(o, ctx, diags)) != 0) {
+    } else if ((status = report_diagnostics(o, diags)) != 0) {
         /* --strict: the errors are printed, nothing is written */
     } else if (o->plan) {
         status = print_plan(o, plan, root, diags);
@@ -747,7 +767,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if (plan && !(provenance = provenance_json(plan, root))) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (apply_ties(root, ties, o, ctx, &err) < 0) {
+    } else if (apply_ties(root, ties, o, &err) < 0) {
         status = cli_fail(&err, CLI_STAGE_INPUT);
     } else {
         status = write_outputs(o, ctx, root, &report, provenance, out);
@@ -804,8 +824,9 @@ static int init_main(int argc, char **argv, int plan)
     }
     wi_context_set_log(ctx, cli_log, NULL);
     wi_context_set_threads(ctx, o.threads);
-    if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
+    if (cli_show_progress())
         wi_context_set_task_progress(ctx, cli_task_progress, NULL);
+
     struct outputs out = {0};
     wi_error_t err;
     int status = cli_mpi_size() ? mpi_outputs(&o, &out) : open_outputs(&o, &out);

@@ -32,6 +32,8 @@ int cmd_list(int argc, char **argv)
     int n = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc && n < 64) {
+            if (cli_check_path("--plugin", argv[i + 1]) != 0)
+                return EXIT_BAD_INPUT;
             plugins[n++] = argv[++i];
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             puts("usage: weightinit list [--plugin PATH]...");
@@ -50,15 +52,16 @@ int cmd_list(int argc, char **argv)
     size_t size = wi_registry_size(reg); /* initializers first, then modules */
     for (size_t i = 0; i < size; i++)
         if (wi_registry_kind(reg, i) == WI_REGISTRY_INITIALIZER)
-            printf("%-12s %-20s %s\n", "initializer", wi_registry_name(reg, i),
-                   wi_registry_origin(reg, i));
+            cli_printf(stdout, "%-12s %-20s %s\n", "initializer", wi_registry_name(reg, i),
+                       wi_registry_origin(reg, i));
     for (size_t i = 0; i < wi_layer_builtin_count(); i++)
         printf("%-12s %-20s %s\n", "module", wi_layer_builtin_name(i), "built-in");
     for (size_t i = 0; i < size; i++)
         if (wi_registry_kind(reg, i) == WI_REGISTRY_MODULE_TYPE)
-            printf("%-12s %-20s %s\n", "module", wi_registry_name(reg, i),
-                   wi_registry_origin(reg, i));
+            cli_printf(stdout, "%-12s %-20s %s\n", "module", wi_registry_name(reg, i),
+                       wi_registry_origin(reg, i));
     for (size_t i = 0; i < wi_registry_failure_count(reg); i++)
-        printf("%-12s %-20s %s\n", "broken", "-", wi_registry_failure_message(reg, i));
+        cli_printf(stdout, "%-12s %-20s %s\n", "broken", "-",
+                   wi_registry_failure_message(reg, i));
     return 0;
 }

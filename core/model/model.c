@@ -228,7 +228,7 @@ static int load_model_plugins(const struct wi_loader *l, const json_t *list)
                                 wi_error_format(&perr, line, sizeof line));
         }
         if (loaded)
-            wi_context_log(l->ctx, WI_LOG_INFO,
+            wi_context_log(l->ctx, WI_LOG_WARNING,
                            "loading plugin %s (native code) from model %s",
                            file, l->source ? l->source : "(no file)");
     }

@@ -35,8 +35,9 @@ json_t *wi_model_read_file(const char *path, wi_error_t *err);
 /* Loads the plugins a parsed model (borrowed) names in its top-level
  * "plugins" key, relative to the folder of source, into the context's
  * registry.  This runs native code from the files the model names; each
- * file loaded now is logged at WI_LOG_INFO ("loading plugin F (native
- * code) from model M"), a file loaded before is skipped silently.
+ * file loaded now is logged at WI_LOG_WARNING ("loading plugin F (native
+ * code) from model M": a data file running code is worth a warning at
+ * any usual log level), a file loaded before is skipped silently.
  * wi_model_build does it too; calling it first lets a caller load other
  * plugins after the model's and before the tree is built. */
 int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
