@@ -357,13 +357,22 @@ static int convert(const char *in, const char *key, const struct convert_out *o)
         if (meta && chosen[0])
             json_object_set_new(meta, "converted_key", json_string(chosen));
         size_t files = 1;
+        /* safetensors holds a tensor that several names share once
+         * (save_model's rule, as init does for a tie). */
+        wi_state_dict_t *once = NULL;
         int rc = !meta ? wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory")
-                       : write_out(o, sd, meta, &files, &err);
+                 : o->fmt == WI_CHECKPOINT_SAFETENSORS &&
+                         !(once = wi_state_dict_remove_duplicates(sd, meta, &err))
+                     ? -1
+                     : 0;
+        const wi_state_dict_t *w = once ? once : sd;
+        if (rc == 0)
+            rc = write_out(o, w, meta, &files, &err);
         if (rc == 0)
             rc = wi_output_group_commit(o->g, &err);
         uint64_t bytes = 0;
-        for (size_t i = 0; i < wi_state_dict_size(sd); i++)
-            bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+        for (size_t i = 0; i < wi_state_dict_size(w); i++)
+            bytes += wi_tensor_nbytes(wi_state_dict_tensor(w, i));
         char size[32], took[32], shards[32];
         if (rc < 0)
             status = cli_fail(&err, CLI_STAGE_OUTPUT);
@@ -371,10 +380,11 @@ static int convert(const char *in, const char *key, const struct convert_out *o)
             fprintf(stderr, "weightinit: wrote %s%s%s (%zu tensor%s, %s) in %s\n",
                     cli_output_name(out), files > 1 ? ".index.json and " : "",
                     files > 1 ? shards_text(files, shards, sizeof shards) : "",
-                    wi_state_dict_size(sd),
-                    wi_state_dict_size(sd) == 1 ? "" : "s",
+                    wi_state_dict_size(w),
+                    wi_state_dict_size(w) == 1 ? "" : "s",
                     cli_format_bytes(bytes, size, sizeof size),
                     cli_elapsed(took, sizeof took));
+        wi_state_dict_free(once);
         json_decref(meta);
     }
     free(chosen);

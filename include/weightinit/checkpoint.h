@@ -34,9 +34,11 @@ int wi_checkpoint_format_from_path(const char *path,
 
 /* Writes sd to fp as torch.save(model.state_dict(), f) does (zip format,
  * records stored and 64-byte aligned, pickle protocol 2): an OrderedDict
- * of sd's tensors in sd's order, each with its own dtype; tensors with
- * the same data pointer and dtype share one storage, written once (tied
- * weights).  Loads with torch.load(f, weights_only=True) in torch 1.13
+ * of sd's tensors in sd's order, each with its own dtype; tensors in
+ * one storage share one storage record, written once: the same tensor
+ * under several names (tied weights), tensors of one dtype over the same
+ * memory, views the readers kept over one storage of a .pth (each at its
+ * offset, as torch.load gave them).  Loads with torch.load(f, weights_only=True) in torch 1.13
  * and 2.x.  The folder inside the zip is name's stem ("model/" for
  * "model.pth"), else "archive/".  The archive is built in memory and
  * then streamed, so fp may be a pipe (the file's size is needed as
@@ -45,7 +47,10 @@ int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
                  wi_error_t *err);
 
 /* Writes sd to fp in fmt; metadata (borrowed, may be NULL) goes into
- * safetensors' __metadata__ and is not stored in .pth. */
+ * safetensors' __metadata__ and is not stored in .pth.  metadata must
+ * be what safetensors' __metadata__ may be, an object of string values,
+ * for either format: anything else is WI_EINVAL naming the entry
+ * ("__metadata__.seed: expected a string ..."), nothing written. */
 int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
                         const wi_state_dict_t *sd, const json_t *metadata,
                         wi_error_t *err);
@@ -116,7 +121,7 @@ int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
 
 /* Writes sd as safetensors to fp: tensors in sd's order with their own
  * dtypes, metadata (a JSON object of string values, borrowed, may be
- * NULL) as "__metadata__".  name (may be NULL) names the output in
+ * NULL; anything else is WI_EINVAL naming the entry) as "__metadata__".  name (may be NULL) names the output in
  * messages; a failed write says why (strerror: "No space left on
  * device").  fp stays open; stream errors may also surface only at its
  * flush (wi_output_group_commit checks them). */
