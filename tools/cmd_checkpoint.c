@@ -421,6 +421,11 @@ int cmd_convert(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     const char *in = pos[0], *out = pos[1];
+    if (!*out) {
+        cli_errorf("convert: OUT: expected the name of a file to write, got an empty "
+                   "string (an unset variable?)");
+        return EXIT_BAD_INPUT;
+    }
     /* The output first, as init does: OUT may not be IN (convert x.pth
      * x.pth), and nothing reaches OUT before the commit. */
     wi_error_t err;

@@ -98,10 +98,18 @@ static const char plan_usage[] =
     "      --strict             diagnostics are errors (exit 2)\n"
     "  -q, -v, -h               as for init\n";
 
-/* Options of one command only. */
+/* Options of one command only; an output named by an empty string (an
+ * unset $REPORT) is refused before anything is opened. */
 static int plan_options_bad(const struct init_opts *o)
 {
-    const char *bad = NULL;
+    const char *bad = NULL, *empty = o->output && !*o->output ? "-o"
+                                     : o->report && !*o->report ? "--report"
+                                                                : NULL;
+    if (empty) {
+        cli_errorf("%s: expected the name of a file to write, got an empty string "
+                   "(an unset variable?)", empty);
+        return 1;
+    }
     if (o->plan)
         bad = o->output ? "-o" : o->report ? "--report" : o->max_shard ? "--max-shard-size"
               : o->dtype != WI_DTYPE_F32 ? "--dtype" : o->no_fsync ? "--no-fsync" : NULL;
