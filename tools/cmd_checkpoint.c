@@ -324,7 +324,9 @@ static int write_out(const struct convert_out *o, const wi_state_dict_t *sd,
     wi_context_set_log(ctx, cli_log, NULL);
     if (isatty(STDERR_FILENO) && cli_log_level <= WI_LOG_INFO)
         wi_context_set_task_progress(ctx, cli_task_progress, NULL);
-    int rc = o->max_shard
+    /* A file (its stream opened early is found in o->g) gets the checks
+     * of a save into a folder: stale shards and indexes. */
+    int rc = o->max_shard || strcmp(o->path, "-") != 0
                  ? wi_checkpoint_write_sharded(o->g, o->path, o->fmt, sd, meta,
                                                o->max_shard, ctx, n_files, err)
                  : wi_checkpoint_write_progress(o->fp, cli_output_name(o->path), o->fmt,

@@ -81,7 +81,12 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
  * (huggingface_hub's split_state_dict_into_shards): a tensor joins the
  * current shard unless that would take it over the limit, which closes
  * the shard; a tensor larger than the limit gets a shard of its own,
- * numbered when it is met (before the shard still being filled).  One
+ * numbered when it is met (before the shard still being filled).  A
+ * tensor that shares the storage of an earlier one (a tie) is skipped,
+ * then put in that tensor's shard, after the shard's own tensors, and
+ * counted once in total_size (huggingface_hub keys storages by data
+ * pointer, which torch leaves 0 for every empty tensor: the empty
+ * tensors go to the first one's shard).  One
  * shard (or max_shard_bytes 0): one file, path itself.  Several: for
  * path DIR/STEM.EXT, DIR/STEM-00001-of-0000N.EXT ... and
  * DIR/STEM.EXT.index.json, {"metadata": {"total_size": data bytes},
@@ -91,10 +96,17 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
  * (WI_TASK_WRITE, all shards as one task) goes to ctx (may be NULL).
  * Files of an earlier save that this one leaves in place (shards
  * STEM-DDDDD-of-DDDDD.EXT of another count, path itself beside a new
- * index, an old index beside a single file) are named in a WARNING
- * through ctx, never deleted (Hugging Face deletes stale shards).
+ * index, an old index beside a single file) are named in WARNINGs
+ * through ctx, sorted by name, never deleted (Hugging Face deletes stale
+ * shards).  The shards are opened one at a time, each flushed, synced
+ * (unless g does not sync) and closed before the next, so any number of
+ * shards needs one file descriptor.  One file: when g already has an
+ * output opened as path (wi_output_group_open's name), it is written
+ * through that stream, so a caller can open its output before the work
+ * (to refuse a bad one early) and still get these checks.
  * *n_files (may be NULL) receives the number of data files: 1 when
- * unsharded.  Errors as wi_output_group_open and wi_checkpoint_write;
+ * unsharded.  Errors as wi_output_group_open and wi_checkpoint_write
+ * (bad metadata before any file is opened);
  * nothing is renamed into place before the caller's commit. */
 int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
                                 wi_checkpoint_format_t fmt,
