@@ -185,6 +185,20 @@ one_line nodir/r.json "No such file or directory"
 wi init m.json -q --seed 5 -o keep.safetensors --report sub
 cmp -s keep.safetensors ref.safetensors || fail "a failing --report replaced the existing -o"
 unchanged_dir "failing --report"
+# An empty name (an unset $REPORT) is refused before anything is opened:
+# the existing checkpoint keeps its bytes.
+wi init m.json -q --seed 5 -o keep.safetensors --report ''
+[ "$st" -eq 2 ] || fail "--report '': exit $st"
+one_line "--report: expected a file name, got an empty string"
+cmp -s keep.safetensors ref.safetensors || fail "--report '' replaced the existing -o"
+wi init m.json -q --seed 5 -o '' --report keep.safetensors
+[ "$st" -eq 2 ] || fail "-o '': exit $st"
+one_line "-o: expected a file name"
+cmp -s keep.safetensors ref.safetensors || fail "-o '' replaced the existing --report"
+wi convert ref.safetensors ''
+[ "$st" -eq 2 ] || fail "convert IN '': exit $st"
+one_line "OUT: expected a file name"
+unchanged_dir "empty output names"
 
 # 4. Signals remove the temporaries; exit 128+sig.
 # Runs are started through perl so that SIGINT is not ignored as a

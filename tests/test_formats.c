@@ -272,6 +272,129 @@ START_TEST(safetensors_refuses_metadata_name)
 }
 END_TEST
 
+/* The data/ records a zip's central directory lists (torch's own writer
+ * puts the sizes in data descriptors, so walk_zip cannot step over its
+ * local headers). */
+static int count_data_records(const uint8_t *d, size_t len, const char *folder)
+{
+    size_t end = len >= 22 ? len - 22 : 0;
+    while (end > 0 && memcmp(d + end, "PK\5\6", 4) != 0)
+        end--;
+    ck_assert(memcmp(d + end, "PK\5\6", 4) == 0);
+    uint32_t entries = le(d + end + 10, 2), off = le(d + end + 16, 4);
+    char want[64];
+    snprintf(want, sizeof want, "%s/data/", folder);
+    int data = 0;
+    for (uint32_t k = 0; k < entries; k++) {
+        ck_assert(off + 46 <= len && memcmp(d + off, "PK\1\2", 4) == 0);
+        uint32_t n = le(d + off + 28, 2), e = le(d + off + 30, 2), c = le(d + off + 32, 2);
+        data += n > strlen(want) && memcmp(d + off + 46, want, strlen(want)) == 0;
+        off += 46 + n + e + c;
+    }
+    return data;
+}
+
+/* Names torch.save wrote over one storage (g_shared_storage_views.pth:
+ * a, a_tied = the same tensor, b and c other views of its 24 floats)
+ * come back sharing it, and are written with one storage record again,
+ * as torch's own file holds it (walk_zip counts both). */
+START_TEST(pth_keeps_shared_storage)
+{
+    char *in = wi_test_data_path("checkpoints/g_shared_storage_views.pth");
+    char *dir = wi_test_mkdtemp(), path[600];
+    snprintf(path, sizeof path, "%s/g_shared_storage_views.pth", dir);
+    size_t len;
+    char *raw = wi_test_read_file(in, &len);
+    int torch_records = count_data_records((const uint8_t *)raw, len,
+                                           "g_shared_storage_views");
+    free(raw);
+    ck_assert_int_eq(torch_records, 2);
+    wi_error_t err;
+    wi_state_dict_t *sd = wi_checkpoint_load(in, &err);
+    ck_assert_msg(sd, "%s", err.text);
+    ck_assert_int_eq(wi_checkpoint_save(path, WI_CHECKPOINT_PTH, sd, NULL, &err), 0);
+    raw = wi_test_read_file(path, &len);
+    ck_assert_int_eq(walk_zip((const uint8_t *)raw, len, "g_shared_storage_views"),
+                     torch_records);
+    ck_assert_int_eq(count_data_records((const uint8_t *)raw, len, "g_shared_storage_views"),
+                     torch_records);
+    free(raw);
+    wi_state_dict_t *back = wi_checkpoint_load(path, &err);
+    ck_assert_msg(back, "%s", err.text);
+    assert_same(sd, back);
+    const float *a = wi_tensor_const_data(wi_state_dict_find(back, "a"));
+    ck_assert_ptr_eq(wi_tensor_const_data(wi_state_dict_find(back, "a_tied")), a);
+    ck_assert_ptr_eq(wi_tensor_const_data(wi_state_dict_find(back, "b")), a + 6);
+    ck_assert_ptr_eq(wi_tensor_const_data(wi_state_dict_find(back, "c")), a + 20);
+    ck_assert_ptr_ne(wi_tensor_const_data(wi_state_dict_find(back, "other")), a);
+    wi_state_dict_free(back);
+    wi_state_dict_free(sd);
+    wi_test_rmtree(dir);
+    free(dir);
+    free(in);
+}
+END_TEST
+
+/* safetensors' __metadata__ is an object of strings (the format's
+ * HashMap<String, String>; our reader refuses anything else): the
+ * writers refuse other JSON, naming the entry, and write nothing. */
+START_TEST(metadata_validated)
+{
+    static const struct {
+        const char *json, *path, *want;
+    } cases[] = {
+        {"{\"seed\": 7}", "__metadata__.seed", "expected a string"},
+        {"{\"a\": \"x\", \"b\": null}", "__metadata__.b", "got null"},
+        {"{\"nested\": {\"k\": \"v\"}}", "__metadata__.nested", "got an object"},
+        {"{\"list\": [\"v\"]}", "__metadata__.list", "got an array"},
+        {"[\"format\", \"pt\"]", "__metadata__", "expected an object of strings"},
+        {"\"pt\"", "__metadata__", "got a string"},
+    };
+    wi_state_dict_t *sd = wi_state_dict_new();
+    int64_t shape[1] = {2};
+    ck_assert_int_eq(wi_state_dict_append_new(sd, "w", wi_tensor_new(WI_DTYPE_F32, 1, shape,
+                                                                      NULL), NULL), 0);
+    char *dir = wi_test_mkdtemp(), path[600];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        json_t *meta = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+        ck_assert_ptr_nonnull(meta);
+        for (int how = 0; how < 4; how++) {
+            wi_error_t err;
+            int rc;
+            snprintf(path, sizeof path, "%s/out.%s", dir, how == 2 ? "pth" : "safetensors");
+            if (how == 0)
+                rc = wi_safetensors_save(path, sd, meta, &err);
+            else if (how == 3)
+                rc = wi_checkpoint_save_sharded(path, WI_CHECKPOINT_SAFETENSORS, sd, meta,
+                                                4, NULL, NULL, &err);
+            else
+                rc = wi_checkpoint_save(path, how == 1 ? WI_CHECKPOINT_SAFETENSORS
+                                                       : WI_CHECKPOINT_PTH, sd, meta, &err);
+            ck_assert_msg(rc == WI_EINVAL, "%s (%d): %d", cases[i].json, how, rc);
+            ck_assert_str_eq(err.source, path);
+            ck_assert_str_eq(err.path, cases[i].path);
+            ck_assert_msg(strstr(err.text, cases[i].want), "%s: %s", cases[i].json, err.text);
+            ck_assert_int_eq(wi_test_count_entries(dir), 0);
+        }
+        json_decref(meta);
+    }
+    /* What safetensors accepts is written and read back. */
+    json_t *meta = json_pack("{s:s, s:s}", "format", "pt", "empty", "");
+    snprintf(path, sizeof path, "%s/ok.safetensors", dir);
+    ck_assert_int_eq(wi_safetensors_save(path, sd, meta, NULL), 0);
+    json_t *info = NULL;
+    wi_state_dict_t *back = wi_checkpoint_load_all(path, &info, NULL);
+    ck_assert_ptr_nonnull(back);
+    ck_assert(json_equal(json_object_get(info, "metadata"), meta));
+    json_decref(info);
+    json_decref(meta);
+    wi_state_dict_free(back);
+    wi_state_dict_free(sd);
+    wi_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("formats");
@@ -282,6 +405,8 @@ int main(void)
     tcase_add_test(tc, pth_tied_stored_once);
     tcase_add_test(tc, pth_rewrites_torch_file);
     tcase_add_test(tc, safetensors_refuses_metadata_name);
+    tcase_add_test(tc, pth_keeps_shared_storage);
+    tcase_add_test(tc, metadata_validated);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

@@ -190,6 +190,118 @@ START_TEST(failed_commit_renames_nothing)
 }
 END_TEST
 
+/* An empty path (an unset shell variable) names no file: refused when
+ * opened, before any output is written or renamed. */
+START_TEST(empty_path_refused)
+{
+    wi_output_group_t *g = wi_output_group_new();
+    wi_error_t err;
+    ck_assert_ptr_null(wi_output_group_open(g, "", &err));
+    ck_assert_int_eq(err.code, WI_EINVAL);
+    ck_assert_msg(strstr(err.text, "empty"), "%s", err.text);
+    ck_assert_ptr_null(wi_output_group_open(g, NULL, NULL));
+    ck_assert_uint_eq(wi_output_group_size(g), 0);
+    wi_output_group_free(g);
+    wi_state_dict_t *sd = wi_state_dict_new();
+    ck_assert_int_eq(wi_safetensors_save("", sd, NULL, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_checkpoint_save_sharded("", WI_CHECKPOINT_PTH, sd, NULL, 0,
+                                                NULL, NULL, &err),
+                     WI_EINVAL);
+    wi_state_dict_free(sd);
+}
+END_TEST
+
+/* Two outputs, a.bin over an existing file and sub/r.json; break(sub)
+ * makes the second rename impossible after both were written: the
+ * commit fails before the first rename, a.bin keeps its old bytes. */
+static void commit_after(void (*breaker)(const char *sub), const char *why)
+{
+    char *a = in_dir("a.bin"), *sub = in_dir("sub");
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    char *r = wi_test_join(sub, "r.json");
+    write_text(a, "old");
+    wi_output_group_t *g = wi_output_group_new();
+    wi_error_t err;
+    FILE *fa = wi_output_group_open(g, a, &err), *fr = wi_output_group_open(g, r, &err);
+    ck_assert_ptr_nonnull(fa);
+    ck_assert_ptr_nonnull(fr);
+    fputs("new", fa);
+    fputs("[]", fr);
+    breaker(sub);
+    ck_assert_int_eq(wi_output_group_commit(g, &err), WI_EIO);
+    ck_assert_str_eq(err.source, r);
+    ck_assert_msg(strstr(err.text, why), "%s", err.text);
+    char *text = wi_test_read_file(a, NULL);
+    ck_assert_str_eq(text, "old");
+    ck_assert_int_eq(count_temps(), 0);
+    wi_output_group_free(g);
+    free(text);
+    free(r);
+    free(sub);
+    free(a);
+}
+
+static void make_dir_at_target(const char *sub)
+{
+    char *r = wi_test_join(sub, "r.json");
+    ck_assert_int_eq(mkdir(r, 0700), 0);
+    free(r);
+}
+
+static void move_folder(const char *sub)
+{
+    char *to = in_dir("moved");
+    ck_assert_int_eq(rename(sub, to), 0);
+    free(to);
+}
+
+START_TEST(rename_checked_before_any)
+{
+    commit_after(make_dir_at_target, "directory");
+}
+END_TEST
+
+START_TEST(folder_moved_before_commit)
+{
+    commit_after(move_folder, "removed or replaced");
+}
+END_TEST
+
+/* In a sticky folder (/tmp) a file of another user cannot be replaced
+ * (rename gives EPERM even when the file is writable): refused when
+ * opened.  Needs root, to be another user in a child. */
+START_TEST(sticky_folder_refused)
+{
+    if (geteuid() != 0)
+        return;
+    char *sticky = in_dir("sticky"), *theirs = in_dir("sticky/theirs.bin");
+    ck_assert_int_eq(chmod(dir, 0711), 0);
+    ck_assert_int_eq(mkdir(sticky, 0777), 0);
+    ck_assert_int_eq(chmod(sticky, 01777), 0);
+    write_text(theirs, "root's");
+    ck_assert_int_eq(chmod(theirs, 0666), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        wi_output_group_t *g = wi_output_group_new();
+        wi_error_t err;
+        FILE *fp = wi_output_group_open(g, theirs, &err);
+        int ok = !fp && err.code == WI_EIO && strstr(err.text, "Operation not permitted");
+        wi_output_group_free(g);
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    char *text = wi_test_read_file(theirs, NULL);
+    ck_assert_str_eq(text, "root's");
+    free(text);
+    free(theirs);
+    free(sticky);
+}
+END_TEST
+
 START_TEST(remove_temps_for_signal_handlers)
 {
     char *a = in_dir("a.bin");
@@ -333,6 +445,10 @@ int main(void)
     tcase_add_test(tc, late_input_refused);
     tcase_add_test(tc, same_absent_place_refused);
     tcase_add_test(tc, failed_commit_renames_nothing);
+    tcase_add_test(tc, empty_path_refused);
+    tcase_add_test(tc, rename_checked_before_any);
+    tcase_add_test(tc, folder_moved_before_commit);
+    tcase_add_test(tc, sticky_folder_refused);
     tcase_add_test(tc, remove_temps_for_signal_handlers);
     tcase_add_test(tc, sweep_dead_runs);
     tcase_add_test(tc, modes);

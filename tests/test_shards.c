@@ -70,13 +70,23 @@ START_TEST(size_syntax)
 }
 END_TEST
 
-/* F32 tensors with distinct values, from case.json's [name, numel]. */
+/* F32 tensors with distinct values, from case.json's [name, numel], or
+ * [name, numel, tied]: the tensor named tied under a second name. */
 static wi_state_dict_t *make_sd(const json_t *tensors)
 {
     wi_state_dict_t *sd = wi_state_dict_new();
     size_t i;
     json_t *t;
     json_array_foreach(tensors, i, t) {
+        const char *tied = json_string_value(json_array_get(t, 2));
+        if (tied) {
+            wi_tensor_t *x = wi_state_dict_find(sd, tied);
+            ck_assert_ptr_nonnull(x);
+            ck_assert_int_eq(wi_state_dict_append(
+                                 sd, json_string_value(json_array_get(t, 0)), x, NULL),
+                             0);
+            continue;
+        }
         int64_t numel = json_integer_value(json_array_get(t, 1));
         wi_tensor_t *x = wi_tensor_new(WI_DTYPE_F32, 1, &numel, NULL);
         ck_assert_ptr_nonnull(x);
@@ -187,6 +197,16 @@ static void run_case(const char *name)
         for (size_t i = 0; i < json_array_size(names); i++)
             ck_assert_str_eq(wi_state_dict_name(got, i),
                              json_string_value(json_array_get(names, i)));
+        /* A tie read back from its file is one storage again (.pth). */
+        size_t k;
+        json_t *t;
+        json_array_foreach(json_object_get(c, "tensors"), k, t) {
+            const char *tied = json_string_value(json_array_get(t, 2));
+            const wi_tensor_t *x = wi_state_dict_find(got, json_string_value(json_array_get(t, 0)));
+            if (tied && x && wi_tensor_numel(x) > 0 && fmt == WI_CHECKPOINT_PTH)
+                ck_assert_ptr_eq(wi_tensor_const_data(x),
+                                 wi_tensor_const_data(wi_state_dict_find(got, tied)));
+        }
         if (fmt == WI_CHECKPOINT_SAFETENSORS)
             ck_assert_msg(json_equal(json_object_get(info, "metadata"), meta),
                           "%s: metadata", file);
@@ -221,7 +241,7 @@ START_TEST(hf_cases)
     }
     closedir(d);
     free(root);
-    ck_assert_int_ge(ran, 7);
+    ck_assert_int_ge(ran, 9);
 }
 END_TEST
 
@@ -414,6 +434,14 @@ static void assert_warned(json_t *warnings, const char *const *names,
         ck_assert_msg(found == 1, "%s warned %d times", names[n], found);
     }
     ck_assert_uint_eq(json_array_size(warnings), n);
+    /* sorted by name, not in directory order */
+    for (size_t i = 1; i < n; i++) {
+        const char *a = json_string_value(json_array_get(warnings, i - 1));
+        const char *b = json_string_value(json_array_get(warnings, i));
+        size_t la = (size_t)(strstr(a, ": ") - a), lb = (size_t)(strstr(b, ": ") - b);
+        int cmp = strncmp(a, b, la < lb ? la : lb);
+        ck_assert_msg(cmp < 0 || (cmp == 0 && la < lb), "not sorted: %s before %s", a, b);
+    }
     json_array_clear(warnings);
 }
 
@@ -603,6 +631,59 @@ START_TEST(command_round_trip)
 }
 END_TEST
 
+/* The stale-file check runs for every output of init and convert, in
+ * both formats, not only with --max-shard-size: a plain save beside an
+ * earlier sharded one names the index and each shard, sorted. */
+START_TEST(stale_files_every_output)
+{
+    write_text("m.json", "{\"type\": \"Net\", " LAYERS "}");
+    char *sub = in_dir("s");
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    free(sub);
+    ck_assert_int_eq(run_wi((const char *[]){"init", "m.json", "-q", "-o", "one.safetensors",
+                                             NULL}), 0);
+    static const struct {
+        const char *out, *shard_size, *const args[8];
+    } runs[] = {
+        {"model.safetensors", "9KB", {"init", "m.json", "-o", "s/model.safetensors", NULL}},
+        {"model.safetensors", "9KB",
+         {"convert", "one.safetensors", "s/model.safetensors", NULL}},
+        {"pytorch_model.bin", "9KiB", {"init", "m.json", "-o", "s/pytorch_model.bin", NULL}},
+        {"pytorch_model.bin", "9KiB",
+         {"convert", "one.safetensors", "s/pytorch_model.bin", NULL}},
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        char out[64];
+        snprintf(out, sizeof out, "s/%s", runs[r].out);
+        ck_assert_int_eq(run_wi((const char *[]){"init", "m.json", "-q", "-o", out,
+                                                 "--max-shard-size", runs[r].shard_size,
+                                                 NULL}), 0);
+        ck_assert_int_eq(run_wi(runs[r].args), 0);
+        char *errpath = in_dir("err.txt"), *text = wi_test_read_file(errpath, NULL);
+        json_t *warnings = json_array();
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+            char *w = strstr(line, " - WARNING - ");
+            if (w) { /* the message, with the folder as the test sees it */
+                char *full = in_dir(w + 13);
+                json_array_append_new(warnings, json_string(full));
+                free(full);
+            }
+        }
+        const char *stem = strncmp(runs[r].out, "model", 5) == 0 ? "s/model" : "s/pytorch_model";
+        const char *ext = strncmp(runs[r].out, "model", 5) == 0 ? ".safetensors" : ".bin";
+        char names[4][64];
+        for (int k = 0; k < 3; k++)
+            snprintf(names[k], sizeof names[k], "%s-%05d-of-00003%s", stem, k + 1, ext);
+        snprintf(names[3], sizeof names[3], "s/%s.index.json", runs[r].out);
+        assert_warned(warnings, (const char *[]){names[0], names[1], names[2], names[3], NULL},
+                      "earlier");
+        json_decref(warnings);
+        free(text);
+        free(errpath);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("shards");
@@ -614,6 +695,7 @@ int main(void)
     tcase_add_test(tc, progress);
     tcase_add_test(tc, stale_files);
     tcase_add_test(tc, command_round_trip);
+    tcase_add_test(tc, stale_files_every_output);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

@@ -141,10 +141,9 @@ static int headers(wi_output_group_t *g, const char *path, FILE *fp,
         wi_context_set_headers_only(ctx, 1);
         rc = fmt != WI_CHECKPOINT_SAFETENSORS
                  ? wi_error_set(err, WI_EUNSUPPORTED, path, NULL, "not safetensors")
-             : max_shard ? wi_checkpoint_write_sharded(g, path, fmt, sd, meta, max_shard,
-                                                       ctx, n_files, err)
-                         : wi_checkpoint_write_progress(fp, cli_output_name(path), fmt,
-                                                        sd, meta, ctx, err);
+             /* -o is a file here (its stream in g): stale files warned of */
+             : wi_checkpoint_write_sharded(g, path, fmt, sd, meta, max_shard, ctx,
+                                           n_files, err);
         wi_context_set_headers_only(ctx, 0);
         if (rc == 0)
             rc = list_files(g, n0, path, list, &slen, n, err);

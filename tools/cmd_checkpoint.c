@@ -470,7 +470,9 @@ static int write_out(const struct convert_out *o, const wi_state_dict_t *sd,
     wi_context_set_log(ctx, cli_log, NULL);
     if (cli_show_progress())
         wi_context_set_task_progress(ctx, cli_task_progress, NULL);
-    int rc = o->max_shard
+    /* A file (its stream opened early is found in o->g) gets the checks
+     * of a save into a folder: stale shards and indexes. */
+    int rc = o->max_shard || strcmp(o->path, "-") != 0
                  ? wi_checkpoint_write_sharded(o->g, o->path, o->fmt, sd, meta,
                                                o->max_shard, ctx, n_files, err)
                  : wi_checkpoint_write_progress(o->fp, cli_output_name(o->path), o->fmt,
@@ -507,13 +509,22 @@ static int convert(const struct input *input, const char *key, const struct conv
         if (meta && chosen[0])
             json_object_set_new(meta, "converted_key", json_string(chosen));
         size_t files = 1;
+        /* safetensors holds a tensor that several names share once
+         * (save_model's rule, as init does for a tie). */
+        wi_state_dict_t *once = NULL;
         int rc = !meta ? wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory")
-                       : write_out(o, sd, meta, &files, &err);
+                 : o->fmt == WI_CHECKPOINT_SAFETENSORS &&
+                         !(once = wi_state_dict_remove_duplicates(sd, meta, &err))
+                     ? -1
+                     : 0;
+        const wi_state_dict_t *w = once ? once : sd;
+        if (rc == 0)
+            rc = write_out(o, w, meta, &files, &err);
         if (rc == 0)
             rc = cli_commit(o->g, 1, &err);
         uint64_t bytes = 0;
-        for (size_t i = 0; i < wi_state_dict_size(sd); i++)
-            bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
+        for (size_t i = 0; i < wi_state_dict_size(w); i++)
+            bytes += wi_tensor_nbytes(wi_state_dict_tensor(w, i));
         char size[32], took[32], shards[32];
         if (rc < 0)
             status = cli_fail(&err, CLI_STAGE_OUTPUT);
@@ -521,10 +532,11 @@ static int convert(const struct input *input, const char *key, const struct conv
             cli_printf(stderr, "weightinit: wrote %s%s%s (%zu tensor%s, %s) in %s\n",
                        cli_output_name(out), files > 1 ? ".index.json and " : "",
                        files > 1 ? shards_text(files, shards, sizeof shards) : "",
-                       wi_state_dict_size(sd),
-                       wi_state_dict_size(sd) == 1 ? "" : "s",
+                       wi_state_dict_size(w),
+                       wi_state_dict_size(w) == 1 ? "" : "s",
                        cli_format_bytes(bytes, size, sizeof size),
                        cli_elapsed(took, sizeof took));
+        wi_state_dict_free(once);
         json_decref(meta);
     }
     free(chosen);

@@ -459,7 +459,9 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
              : cli_mpi_size()
                  ? cli_mpi_save(g, o->output, fp, o->format, sd, meta, o->max_shard,
                                 ctx, o->threads, !o->no_fsync, &w->files, err)
-             : o->max_shard
+             /* A file (its stream, opened early, is found in g) gets the
+              * checks of a save into a folder: stale shards and indexes. */
+             : o->max_shard || strcmp(o->output, "-") != 0
                  ? wi_checkpoint_write_sharded(g, o->output, o->format, sd, meta,
                                                o->max_shard, ctx, &w->files, err)
                  : wi_checkpoint_write_progress(fp, cli_output_name(o->output),

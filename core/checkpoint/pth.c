@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,17 @@
 
 #include "checkpoint/checkpoint_internal.h"
 #include "checkpoint/pickle.h"
+#include "tensor/tensor_internal.h"
 
 #define SUPPORTED "F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL"
+
+/* A storage that several tensors of the dict are views of, kept as one
+ * buffer that they all wrap (as torch.load gives them one storage), so
+ * that a writer stores it once: freed with the last of them. */
+struct block {
+    atomic_size_t refs;
+    uint8_t *bytes;
+};
 
 /* The bytes of one storage, as far as the reader got them. */
 struct sbytes {
@@ -18,6 +28,7 @@ struct sbytes {
     uint8_t *owned;      /* heap copy (zip records), freed by the reader */
     size_t nbytes;
     size_t users; /* tensors of the selected dict still to be built */
+    struct block *block; /* the shared buffer (one reference is the reader's) */
 };
 
 struct pth {
@@ -107,6 +118,62 @@ static void release_free(void *data, void *ud)
 typedef int (*load_fn)(struct pth *p, const wi_priv_storage_t *st,
                        const char *key);
 
+static void block_release(void *data, void *ud)
+{
+    struct block *b = ud;
+    (void)data;
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+        free(b->bytes);
+        free(b);
+    }
+}
+
+/* The storage's shared buffer (made on first use: the reader's copy
+ * handed over, or the file's bytes copied; in host byte order). */
+static struct block *block_of(struct pth *p, struct sbytes *sb, size_t esize)
+{
+    if (sb->block)
+        return sb->block;
+    struct block *b = malloc(sizeof *b);
+    uint8_t *bytes = !b ? NULL : sb->owned ? sb->owned : malloc(sb->nbytes ? sb->nbytes : 1);
+    if (!bytes) {
+        free(b);
+        return NULL;
+    }
+    if (bytes != sb->owned)
+        memcpy(bytes, sb->data, sb->nbytes);
+    if (p->swap)
+        wi_priv_swap_elements(bytes, sb->nbytes, esize);
+    atomic_init(&b->refs, 1);
+    b->bytes = bytes;
+    sb->owned = NULL;
+    sb->data = bytes;
+    return sb->block = b;
+}
+
+/* A contiguous view of a storage other tensors of the dict use: wraps
+ * the storage's shared buffer, marked as that storage. */
+static wi_tensor_t *share(struct pth *p, const wi_priv_pval_t *v,
+                          struct sbytes *sb)
+{
+    const wi_priv_storage_t *st = v->u.tensor.storage;
+    struct block *b = block_of(p, sb, st->esize);
+    if (!b) {
+        fail(p, WI_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    uint64_t off = (uint64_t)v->u.tensor.offset * st->esize;
+    atomic_fetch_add(&b->refs, 1);
+    wi_tensor_t *t = wi_tensor_wrap((wi_dtype_t)st->dtype, v->u.tensor.ndim,
+                                    v->u.tensor.size, b->bytes + off,
+                                    block_release, b, p->err);
+    if (!t)
+        block_release(NULL, b);
+    else
+        wi_priv_tensor_set_storage(t, b, off, sb->nbytes);
+    return t;
+}
+
 /* Hands over the storage buffer when this tensor is all of it and its
  * only user, else copies. */
 static wi_tensor_t *fill(struct pth *p, const wi_priv_pval_t *v,
@@ -114,8 +181,10 @@ static wi_tensor_t *fill(struct pth *p, const wi_priv_pval_t *v,
 {
     const wi_priv_storage_t *st = v->u.tensor.storage;
     wi_tensor_t *t;
-    if (sb->owned && sb->users == 1 && v->u.tensor.offset == 0 &&
-        nbytes == sb->nbytes && contiguous(v)) {
+    if (nbytes && contiguous(v) && (sb->block || sb->users > 1)) {
+        t = share(p, v, sb);
+    } else if (sb->owned && sb->users == 1 && v->u.tensor.offset == 0 &&
+               nbytes == sb->nbytes && contiguous(v)) {
         t = wi_tensor_wrap((wi_dtype_t)st->dtype, v->u.tensor.ndim,
                            v->u.tensor.size, sb->owned, release_free, NULL,
                            p->err);
@@ -136,11 +205,13 @@ static wi_tensor_t *fill(struct pth *p, const wi_priv_pval_t *v,
         }
         return NULL;
     }
-    if (p->swap)
+    /* A shared buffer is in host order already. */
+    if (p->swap && !sb->block)
         wi_priv_swap_elements(wi_tensor_data(t), (size_t)nbytes, st->esize);
-    if (--sb->users == 0 && sb->owned) {
+    if (--sb->users == 0 && (sb->owned || sb->block)) {
         free(sb->owned);
-        sb->owned = NULL, sb->data = NULL;
+        block_release(NULL, sb->block);
+        sb->owned = NULL, sb->data = NULL, sb->block = NULL;
     }
     return t;
 }
@@ -780,8 +851,10 @@ static int alloc_sbytes(struct pth *p)
 static void pth_free(struct pth *p)
 {
     size_t ns = p->vm ? wi_priv_pickle_nstorages(p->vm) : 0;
-    for (size_t i = 0; p->sb && i < ns; i++)
+    for (size_t i = 0; p->sb && i < ns; i++) {
         free(p->sb[i].owned);
+        block_release(NULL, p->sb[i].block);
+    }
     free(p->sb);
     wi_priv_pickle_free(p->vm);
     if (p->za)

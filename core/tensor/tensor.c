@@ -29,6 +29,11 @@ struct wi_tensor {
      * .to(dtype) rounds under view_profile), computed as they are read. */
     const wi_tensor_t *view_of;
     wi_rng_profile_t view_profile;
+    /* Part of a storage other tensors share (views a .pth reader kept
+     * over one storage): its id, this tensor's first byte in it, its
+     * size.  NULL: the tensor is its own storage. */
+    const void *storage;
+    uint64_t storage_offset, storage_nbytes;
 };
 
 static const struct {
@@ -438,6 +443,28 @@ wi_tensor_t *wi_priv_tensor_convert_view(const wi_tensor_t *src, wi_dtype_t dtyp
     t->view_of = src;
     t->view_profile = profile;
     return t;
+}
+
+void wi_priv_tensor_set_storage(wi_tensor_t *t, const void *storage,
+                                uint64_t offset, uint64_t nbytes)
+{
+    t->storage = storage;
+    t->storage_offset = offset;
+    t->storage_nbytes = nbytes;
+}
+
+const void *wi_priv_tensor_storage(const wi_tensor_t *t, uint64_t *offset,
+                                   uint64_t *nbytes)
+{
+    *offset = t->storage ? t->storage_offset : 0;
+    *nbytes = t->storage ? t->storage_nbytes : wi_tensor_nbytes(t);
+    if (t->numel == 0) /* torch: an empty tensor's storage has no data */
+        return NULL;
+    if (t->storage)
+        return t->storage;
+    /* A deferred tensor has no memory yet: it is its own storage (a tie
+     * lists the same tensor under two names). */
+    return t->deferred ? (const void *)t : t->data;
 }
 
 const wi_tensor_t *wi_priv_tensor_view_source(const wi_tensor_t *t,

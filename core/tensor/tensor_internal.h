@@ -55,4 +55,19 @@ WI_INTERNAL int wi_priv_tensor_scale(wi_tensor_t *t, float s,
 WI_INTERNAL void *wi_priv_tensor_overwrite_data(wi_tensor_t *t,
                                                 wi_error_t *err);
 
+/* Which storage t's elements are in, as torch sees storages: one id for
+ * all tensors that share one (the same tensor under several names, as a
+ * tie; tensors over the same memory; views the .pth reader kept over one
+ * storage), NULL for a tensor of 0 elements (torch's empty storages have
+ * no data).  *offset: t's first byte in the storage; *nbytes: the
+ * storage's size when known (set by wi_priv_tensor_set_storage), else
+ * t's own. */
+WI_INTERNAL const void *wi_priv_tensor_storage(const wi_tensor_t *t,
+                                               uint64_t *offset,
+                                               uint64_t *nbytes);
+/* Marks t as the bytes [offset, offset + t's size) of the shared
+ * storage `storage` of nbytes bytes (an id only: never dereferenced). */
+WI_INTERNAL void wi_priv_tensor_set_storage(wi_tensor_t *t, const void *storage,
+                                            uint64_t offset, uint64_t nbytes);
+
 #endif

@@ -84,11 +84,50 @@ void wi_priv_progress_finish(wi_priv_progress_t *pr)
     pr->ctx = NULL;
 }
 
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE: return "true";
+    case JSON_FALSE: return "false";
+    case JSON_NULL: return "null";
+    }
+    return "an unknown JSON value";
+}
+
+int wi_priv_check_metadata(const json_t *metadata, const char *name, wi_error_t *err)
+{
+    if (!metadata)
+        return 0;
+    if (!json_is_object(metadata))
+        return wi_error_set(err, WI_EINVAL, name, "__metadata__", "expected an "
+                            "object of strings (safetensors' metadata), got %s",
+                            json_kind(metadata));
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)metadata, key, v)
+        if (!json_is_string(v)) {
+            char path[WI_ERROR_PATH_LENGTH];
+            snprintf(path, sizeof path, "__metadata__.%s", key);
+            return wi_error_set(err, WI_EINVAL, name, path, "expected a string "
+                                "(safetensors' metadata maps strings to strings), "
+                                "got %s", json_kind(v));
+        }
+    return 0;
+}
+
 int wi_priv_checkpoint_write(FILE *fp, const char *name,
                              wi_checkpoint_format_t fmt,
                              const wi_state_dict_t *sd, const json_t *metadata,
                              wi_priv_progress_t *pr, wi_error_t *err)
 {
+    int rc = wi_priv_check_metadata(metadata, name, err);
+    if (rc < 0)
+        return rc;
     switch (fmt) {
     case WI_CHECKPOINT_SAFETENSORS:
         return wi_priv_safetensors_write(fp, name, sd, metadata, pr, err);

@@ -19,6 +19,7 @@
 #include <weightinit/output.h>
 
 #include "write/atomic_file.h"
+#include "write/write_internal.h"
 
 /* The temporaries a signal handler must remove.  Static storage, so the
  * handler never reads freed memory; a temporary that finds no free slot
@@ -72,7 +73,9 @@ struct out {
     char *label;  /* as the caller named it */
     char *target; /* the file a temporary is renamed onto; NULL if direct */
     char *tmp;
-    FILE *fp;
+    dev_t tmp_dev; /* the temporary's identity, checked before renaming */
+    ino_t tmp_ino;
+    FILE *fp;     /* NULL once finished (wi_priv_output_group_close) */
     int slot;
     int borrowed; /* caller-owned stream: flushed, never closed */
     struct id id;
@@ -271,12 +274,37 @@ static int resolve(const char *path, struct place *p, wi_error_t *err)
     int e = errno;
     free(dir);
     if (rc != 0 || !S_ISDIR(dst.st_mode))
-        return wi_error_set(err, WI_EIO, path, NULL, "cannot create: %s",
-                            strerror(rc != 0 ? e : ENOTDIR));
+        return wi_error_set(err, WI_EIO, path, NULL, "cannot create a file in "
+                            "its folder: %s", strerror(rc != 0 ? e : ENOTDIR));
     p->id.dev = dst.st_dev;
     p->id.ino = dst.st_ino;
     p->id.name = strdup(base_of(p->target));
     return p->id.name ? 0 : oom(err, path);
+}
+
+/* What the system would refuse when renaming a file onto target: a
+ * folder this process may not write (dir_too: checked by creating the
+ * temporary when opening), or (a sticky folder such as /tmp) a file
+ * there of another user, even a writable one. */
+static int check_replace(const char *target, const char *label, int dir_too,
+                         wi_error_t *err)
+{
+    char *dir = dir_of(target);
+    struct stat dst, st;
+    if (!dir)
+        return oom(err, label);
+    int rc = stat(dir, &dst) != 0 ||
+                     (dir_too && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+                 ? wi_error_set(err, WI_EIO, label, NULL, "cannot replace: %s",
+                                strerror(errno))
+                 : 0;
+    free(dir);
+    uid_t me = geteuid();
+    if (rc == 0 && (dst.st_mode & S_ISVTX) && me != 0 && dst.st_uid != me &&
+        lstat(target, &st) == 0 && st.st_uid != me)
+        rc = wi_error_set(err, WI_EIO, label, NULL, "cannot replace: %s (a file of "
+                          "another user in a sticky folder)", strerror(EPERM));
+    return rc;
 }
 
 static int refuse_kind(const struct place *p, const char *path, wi_error_t *err)
@@ -404,8 +432,12 @@ static int create_temp(struct out *o, const struct place *p, wi_error_t *err)
             break;
     }
     int e = errno;
-    if (fd >= 0)
+    struct stat st;
+    if (fd >= 0) {
         o->slot = slot_take(o->tmp);
+        if (fstat(fd, &st) == 0)
+            o->tmp_dev = st.st_dev, o->tmp_ino = st.st_ino;
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
         free(o->tmp);
@@ -489,6 +521,13 @@ FILE *wi_output_group_open(wi_output_group_t *g, const char *path, wi_error_t *e
         wi_error_set(err, WI_ESTATE, path, NULL, "the group is already committed");
         return NULL;
     }
+    /* An unset shell variable ("$REPORT"): nothing names a file, and
+     * renaming onto "" would fail only after the other outputs. */
+    if (!path || !*path) {
+        wi_error_set(err, WI_EINVAL, NULL, NULL, "expected the name of a file to "
+                     "write, got an empty string");
+        return NULL;
+    }
     struct place p;
     int rc = resolve(path, &p, err);
     if (rc == 0)
@@ -498,6 +537,8 @@ FILE *wi_output_group_open(wi_output_group_t *g, const char *path, wi_error_t *e
     if (rc == 0 && p.exists && S_ISREG(p.st.st_mode) &&
         faccessat(AT_FDCWD, p.target, W_OK, AT_EACCESS) != 0)
         rc = wi_error_set(err, WI_EIO, path, NULL, "cannot write: %s", strerror(errno));
+    if (rc == 0 && (!p.exists || S_ISREG(p.st.st_mode)))
+        rc = check_replace(p.target, path, 0, err);
     struct out *o = rc == 0 ? out_new(g, path, err) : NULL;
     if (!o) {
         free(p.target);
@@ -542,9 +583,11 @@ int wi_output_group_add_stream(wi_output_group_t *g, FILE *fp, const char *name,
     return 0;
 }
 
-/* Flushes, syncs (temporaries) and closes one output. */
+/* Flushes, syncs (temporaries) and closes one output, unless done. */
 static int out_finish(struct out *o, int sync, wi_error_t *err)
 {
+    if (!o->fp)
+        return 0;
     errno = 0;
     int bad = fflush(o->fp) != 0 || ferror(o->fp);
     if (!bad && sync && o->tmp && fsync(fileno(o->fp)) != 0)
@@ -576,6 +619,38 @@ static int sync_dir(const char *target)
     return rc;
 }
 
+FILE *wi_priv_output_group_stream(const wi_output_group_t *g, const char *path)
+{
+    for (size_t i = 0; g && path && i < g->n_outs; i++)
+        if (!g->outs[i].borrowed && strcmp(g->outs[i].label, path) == 0)
+            return g->outs[i].fp;
+    return NULL;
+}
+
+int wi_priv_output_group_close(wi_output_group_t *g, FILE *fp, wi_error_t *err)
+{
+    for (size_t i = 0; fp && i < g->n_outs; i++)
+        if (g->outs[i].fp == fp)
+            return out_finish(&g->outs[i], !g->no_sync, err);
+    return wi_error_set(err, WI_EINVAL, NULL, NULL, "not an open output of the group");
+}
+
+/* What would make rename(tmp, target) fail, for every output before the
+ * first rename: a failing output must not leave the others replaced.
+ * (Another process can still interfere between this and the renames.) */
+static int check_rename(const struct out *o, wi_error_t *err)
+{
+    struct stat st;
+    if (lstat(o->tmp, &st) != 0 || st.st_dev != o->tmp_dev || st.st_ino != o->tmp_ino)
+        return wi_error_set(err, WI_EIO, o->label, NULL, "its temporary %s was "
+                            "removed or replaced while writing (folder moved?)",
+                            o->tmp);
+    if (stat(o->target, &st) == 0 && S_ISDIR(st.st_mode))
+        return wi_error_set(err, WI_EIO, o->label, NULL, "cannot replace: it is a "
+                            "directory now");
+    return check_replace(o->target, o->label, 1, err);
+}
+
 void wi_output_group_set_sync(wi_output_group_t *g, int sync)
 {
     g->no_sync = !sync;
@@ -590,6 +665,9 @@ int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < g->n_outs; i++)
         rc = out_finish(&g->outs[i], !g->no_sync, err);
+    for (size_t i = 0; rc == 0 && i < g->n_outs; i++)
+        if (g->outs[i].tmp)
+            rc = check_rename(&g->outs[i], err);
     /* A signal handler (wi_output_remove_temps) must not split the
      * renames: signals wait until they are done. */
     sigset_t all, old;

@@ -18,6 +18,8 @@
 #include <weightinit/checkpoint.h>
 
 #include "base/buf.h"
+#include "base/map.h"
+#include "tensor/tensor_internal.h"
 #include "write/write_internal.h"
 
 #define ALIGN 64
@@ -118,11 +120,12 @@ static const char *storage_type(wi_dtype_t dt)
     return NULL;
 }
 
-/* One distinct storage: tensors whose data pointers (and dtypes) are
- * equal share it, as tied weights share one in torch. */
+/* One distinct storage (wi_priv_tensor_storage: a tie, views the .pth
+ * reader kept), written once as torch.save writes a shared one. */
 struct storage {
-    const void *data;
-    const wi_tensor_t *deferred; /* its values are computed as written */
+    const void *id;
+    const void *data;            /* its first byte, in memory */
+    const wi_tensor_t *deferred; /* or its values, computed as written */
     wi_dtype_t dtype;
     int64_t numel;
 };
@@ -130,7 +133,7 @@ struct storage {
 /* _rebuild_tensor_v2(('storage', torch.XStorage, key, 'cpu', numel), 0,
  * size, stride, False, OrderedDict()). */
 static void tensor(struct pkl *p, const wi_tensor_t *t, size_t key,
-                   const struct storage *st)
+                   const struct storage *st, int64_t offset)
 {
     int nd = wi_tensor_ndim(t);
     const int64_t *size = wi_tensor_shape(t);
@@ -152,7 +155,7 @@ static void tensor(struct pkl *p, const wi_tensor_t *t, size_t key,
     integer(p, st->numel);
     op(p, 't');
     op(p, 'Q'); /* BINPERSID */
-    integer(p, 0);
+    integer(p, offset);
     ints_tuple(p, nd, size);
     ints_tuple(p, nd, stride);
     op(p, 0x89); /* NEWFALSE: requires_grad */
@@ -165,22 +168,37 @@ static void tensor(struct pkl *p, const wi_tensor_t *t, size_t key,
 
 /* ---- storages ---- */
 
-static size_t storage_of(struct storage *all, size_t *n, const wi_tensor_t *t)
+/* The storage t is in (added to all when new; ids maps each id to its
+ * first storage), and t's element offset in it. */
+static int storage_of(struct storage *all, size_t *n, wi_priv_map_t *ids,
+                      const wi_tensor_t *t, size_t *key, int64_t *offset)
 {
-    /* A deferred tensor is its own storage (a tie lists it twice). */
-    const wi_tensor_t *lazy = wi_tensor_is_deferred(t) ? t : NULL;
-    const void *data = lazy ? NULL : wi_tensor_const_data(t);
+    uint64_t off, nbytes;
+    const void *id = wi_priv_tensor_storage(t, &off, &nbytes);
     wi_dtype_t dt = wi_tensor_dtype(t);
-    int64_t numel = wi_tensor_numel(t);
-    /* Empty tensors may share a dummy pointer: never tie them. */
-    for (size_t i = 0; numel > 0 && i < *n; i++)
-        if (all[i].data == data && all[i].deferred == lazy && all[i].dtype == dt) {
-            if (numel > all[i].numel)
-                all[i].numel = numel;
-            return i;
-        }
-    all[*n] = (struct storage){data, lazy, dt, numel};
-    return (*n)++;
+    size_t es = wi_dtype_size(dt);
+    int64_t numel = (int64_t)(nbytes / es);
+    *offset = (int64_t)(off / es);
+    size_t i;
+    /* The same memory seen as another dtype is another storage in torch
+     * 1.13 (typed storages): look further only then. */
+    if (id && wi_priv_map_get_ptr(ids, id, &i))
+        for (; i < *n; i++)
+            if (all[i].id == id && all[i].dtype == dt) {
+                /* Over the same memory without a known storage size: the
+                 * largest user's (every persistent id says so). */
+                if (numel > all[i].numel)
+                    all[i].numel = numel;
+                *key = i;
+                return 0;
+            }
+    const wi_tensor_t *lazy = id == (const void *)t && wi_tensor_is_deferred(t) ? t : NULL;
+    const char *data = lazy || !id ? NULL : (const char *)wi_tensor_const_data(t) - off;
+    all[*n] = (struct storage){id, data, lazy, dt, numel};
+    if (id && !wi_priv_map_get_ptr(ids, id, &i) && wi_priv_map_put_ptr(ids, id, *n) < 0)
+        return WI_ENOMEM;
+    *key = (*n)++;
+    return 0;
 }
 
 /* ---- the archive ---- */
@@ -357,16 +375,23 @@ static int stream_out(struct zw *z, FILE *fp, const wi_state_dict_t *sd,
 }
 
 static int build_pickle(struct pkl *p, const wi_state_dict_t *sd,
-                        struct storage *st, size_t *nst, size_t *keys)
+                        struct storage *st, size_t *nst, size_t *keys,
+                        int64_t *offsets)
 {
     p->odict = p->rebuild = -1;
     for (size_t i = 0; i < sizeof p->storage / sizeof *p->storage; i++)
         p->storage[i] = -1;
     size_t n = wi_state_dict_size(sd);
-    /* Storages first: a tied storage's size is that of its largest user,
-     * and every persistent id must say so. */
-    for (size_t i = 0; i < n; i++)
-        keys[i] = storage_of(st, nst, wi_state_dict_tensor(sd, i));
+    /* Storages first: a shared storage's size is known only after all its
+     * users, and every persistent id must say it. */
+    wi_priv_map_t ids = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = storage_of(st, nst, &ids, wi_state_dict_tensor(sd, i), &keys[i],
+                        &offsets[i]);
+    wi_priv_map_clear(&ids);
+    if (rc < 0)
+        return rc;
     static const uint8_t head[] = {0x80, 2};
     put(p, head, 2);
     global(p, &p->odict, "collections", "OrderedDict");
@@ -377,7 +402,7 @@ static int build_pickle(struct pkl *p, const wi_state_dict_t *sd,
         if (i % 1000 == 0)
             op(p, '(');
         str(p, wi_state_dict_name(sd, i));
-        tensor(p, wi_state_dict_tensor(sd, i), keys[i], &st[keys[i]]);
+        tensor(p, wi_state_dict_tensor(sd, i), keys[i], &st[keys[i]], offsets[i]);
         if (i % 1000 == 999 || i + 1 == n)
             op(p, 'u');
     }
@@ -456,6 +481,7 @@ int wi_priv_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
     size_t n = wi_state_dict_size(sd), nst = 0;
     struct storage *st = malloc((n ? n : 1) * sizeof *st);
     size_t *keys = malloc((n ? n : 1) * sizeof *keys);
+    int64_t *offsets = malloc((n ? n : 1) * sizeof *offsets);
     struct pkl p = {0};
     struct zw z = {.name = name, .err = err};
     char folder[256];
@@ -465,8 +491,8 @@ int wi_priv_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
     int none;
     z.lazy = calloc(n ? n : 1, sizeof *z.lazy);
     z.scratch = wi_priv_piece_buffer(sd, &none);
-    if (!st || !keys || !z.lazy || (!z.scratch && !none) ||
-        build_pickle(&p, sd, st, &nst, keys) < 0) {
+    if (!st || !keys || !offsets || !z.lazy || (!z.scratch && !none) ||
+        build_pickle(&p, sd, st, &nst, keys, offsets) < 0) {
         rc = wi_error_set(err, WI_ENOMEM, name, NULL, "out of memory");
         goto done;
     }
@@ -491,6 +517,7 @@ done:
     wi_priv_buf_free(&p.b);
     free(st);
     free(keys);
+    free(offsets);
     free(z.lazy);
     free(z.scratch);
     return rc;

@@ -205,6 +205,9 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     if (*(const uint8_t *)&probe != 1)
         return wi_error_set(err, WI_EUNSUPPORTED, name, NULL,
                             "writing safetensors needs a little-endian host");
+    int rc = wi_priv_check_metadata(metadata, name, err);
+    if (rc < 0)
+        return rc;
     size_t hlen;
     char *header = build_header(sd, metadata, &hlen, err);
     if (!header) {
@@ -221,7 +224,7 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     uint8_t len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
-    int rc = wi_priv_check_space(fp, name, 8 + hlen + wi_priv_state_dict_bytes(sd), err);
+    rc = wi_priv_check_space(fp, name, 8 + hlen + wi_priv_state_dict_bytes(sd), err);
     if (rc < 0) {
         free(header);
         return rc;

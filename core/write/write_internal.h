@@ -11,6 +11,21 @@
 
 #include <weightinit/checkpoint.h>
 #include <weightinit/context.h>
+#include <weightinit/output.h>
+
+/* The stream of g's output opened as path (the label given to
+ * wi_output_group_open), else NULL: a caller that opened its output
+ * early, to refuse a bad one before any work, hands it to the writer
+ * that is given the path. */
+WI_INTERNAL FILE *wi_priv_output_group_stream(const wi_output_group_t *g,
+                                              const char *path);
+/* Finishes g's output fp before the commit: flushes it, checks for write
+ * errors, fsyncs it (unless the group does not sync) and closes it; the
+ * commit then only renames it.  So that a write of many files (shards)
+ * holds one open at a time.  0, WI_EIO, or WI_EINVAL when fp is not an
+ * open output of g. */
+WI_INTERNAL int wi_priv_output_group_close(wi_output_group_t *g, FILE *fp,
+                                           wi_error_t *err);
 
 /* Bytes between two reports within a tensor. */
 #define WI_PROGRESS_STEP (4u << 20)
@@ -71,6 +86,12 @@ WI_INTERNAL void wi_priv_progress_add(wi_priv_progress_t *pr, uint64_t bytes,
                                       uint64_t params, uint64_t tensors);
 /* The last report (finished = 1). */
 WI_INTERNAL void wi_priv_progress_finish(wi_priv_progress_t *pr);
+
+/* 0 when metadata is NULL or what safetensors' __metadata__ may be: an
+ * object of strings (its readers, ours too, refuse anything else), else
+ * WI_EINVAL naming name and the entry at fault. */
+WI_INTERNAL int wi_priv_check_metadata(const json_t *metadata, const char *name,
+                                       wi_error_t *err);
 
 /* wi_safetensors_write / wi_pth_write / wi_checkpoint_write reporting to
  * pr (NULL: no reports). */

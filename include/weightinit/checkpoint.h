@@ -34,9 +34,11 @@ int wi_checkpoint_format_from_path(const char *path,
 
 /* Writes sd to fp as torch.save(model.state_dict(), f) does (zip format,
  * records stored and 64-byte aligned, pickle protocol 2): an OrderedDict
- * of sd's tensors in sd's order, each with its own dtype; tensors with
- * the same data pointer and dtype share one storage, written once (tied
- * weights).  Loads with torch.load(f, weights_only=True) in torch 1.13
+ * of sd's tensors in sd's order, each with its own dtype; tensors in
+ * one storage share one storage record, written once: the same tensor
+ * under several names (tied weights), tensors of one dtype over the same
+ * memory, views the readers kept over one storage of a .pth (each at its
+ * offset, as torch.load gave them).  Loads with torch.load(f, weights_only=True) in torch 1.13
  * and 2.x.  The folder inside the zip is name's stem ("model/" for
  * "model.pth"), else "archive/".  The archive is built in memory and
  * then streamed, so fp may be a pipe (the file's size is needed as
@@ -45,7 +47,10 @@ int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
                  wi_error_t *err);
 
 /* Writes sd to fp in fmt; metadata (borrowed, may be NULL) goes into
- * safetensors' __metadata__ and is not stored in .pth. */
+ * safetensors' __metadata__ and is not stored in .pth.  metadata must
+ * be what safetensors' __metadata__ may be, an object of string values,
+ * for either format: anything else is WI_EINVAL naming the entry
+ * ("__metadata__.seed: expected a string ..."), nothing written. */
 int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
                         const wi_state_dict_t *sd, const json_t *metadata,
                         wi_error_t *err);
@@ -76,7 +81,12 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
  * (huggingface_hub's split_state_dict_into_shards): a tensor joins the
  * current shard unless that would take it over the limit, which closes
  * the shard; a tensor larger than the limit gets a shard of its own,
- * numbered when it is met (before the shard still being filled).  One
+ * numbered when it is met (before the shard still being filled).  A
+ * tensor that shares the storage of an earlier one (a tie) is skipped,
+ * then put in that tensor's shard, after the shard's own tensors, and
+ * counted once in total_size (huggingface_hub keys storages by data
+ * pointer, which torch leaves 0 for every empty tensor: the empty
+ * tensors go to the first one's shard).  One
  * shard (or max_shard_bytes 0): one file, path itself.  Several: for
  * path DIR/STEM.EXT, DIR/STEM-00001-of-0000N.EXT ... and
  * DIR/STEM.EXT.index.json, {"metadata": {"total_size": data bytes},
@@ -86,10 +96,17 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
  * (WI_TASK_WRITE, all shards as one task) goes to ctx (may be NULL).
  * Files of an earlier save that this one leaves in place (shards
  * STEM-DDDDD-of-DDDDD.EXT of another count, path itself beside a new
- * index, an old index beside a single file) are named in a WARNING
- * through ctx, never deleted (Hugging Face deletes stale shards).
+ * index, an old index beside a single file) are named in WARNINGs
+ * through ctx, sorted by name, never deleted (Hugging Face deletes stale
+ * shards).  The shards are opened one at a time, each flushed, synced
+ * (unless g does not sync) and closed before the next, so any number of
+ * shards needs one file descriptor.  One file: when g already has an
+ * output opened as path (wi_output_group_open's name), it is written
+ * through that stream, so a caller can open its output before the work
+ * (to refuse a bad one early) and still get these checks.
  * *n_files (may be NULL) receives the number of data files: 1 when
- * unsharded.  Errors as wi_output_group_open and wi_checkpoint_write;
+ * unsharded.  Errors as wi_output_group_open and wi_checkpoint_write
+ * (bad metadata before any file is opened);
  * nothing is renamed into place before the caller's commit. */
 int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
                                 wi_checkpoint_format_t fmt,
@@ -116,7 +133,7 @@ int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
 
 /* Writes sd as safetensors to fp: tensors in sd's order with their own
  * dtypes, metadata (a JSON object of string values, borrowed, may be
- * NULL) as "__metadata__".  name (may be NULL) names the output in
+ * NULL; anything else is WI_EINVAL naming the entry) as "__metadata__".  name (may be NULL) names the output in
  * messages; a failed write says why (strerror: "No space left on
  * device").  fp stays open; stream errors may also surface only at its
  * flush (wi_output_group_commit checks them). */

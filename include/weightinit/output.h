@@ -51,8 +51,10 @@ int wi_output_group_add_input(wi_output_group_t *g, const char *path,
  * it through, owned by the group (do not fclose it).  path is copied and
  * names the output in messages.  NULL with err set: WI_EINVAL for a path
  * that may not be written (same file as an input or another output, a
- * directory, socket or block device), WI_EIO when the system refuses
- * (strerror in the message), WI_ENOMEM. */
+ * directory, socket or block device, an empty path), WI_EIO when the
+ * system refuses (strerror in the message; also an existing file of
+ * another user in a sticky folder, which rename could not replace),
+ * WI_ENOMEM. */
 FILE *wi_output_group_open(wi_output_group_t *g, const char *path,
                            wi_error_t *err);
 
@@ -73,10 +75,12 @@ const char *wi_output_group_name(const wi_output_group_t *g, size_t i);
 const char *wi_output_group_temp(const wi_output_group_t *g, size_t i);
 
 /* Flushes and fsyncs every output and checks for write errors (the
- * message carries strerror: "No space left on device"); only when all
- * succeeded renames every temporary onto its place, then fsyncs each
- * folder.  A failure before the first rename removes every temporary and
- * leaves every existing file untouched.  WI_ESTATE when called twice. */
+ * message carries strerror: "No space left on device"), then checks that
+ * every temporary can be renamed (still in place, its target not a
+ * directory, its folder writable); only when all succeeded renames
+ * every temporary onto its place, then fsyncs each folder.  A failure
+ * before the first rename removes every temporary and leaves every
+ * existing file untouched.  WI_ESTATE when called twice. */
 int wi_output_group_commit(wi_output_group_t *g, wi_error_t *err);
 
 /* sync 0: commit without fsync (the data and the folders are left to the

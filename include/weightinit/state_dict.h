@@ -45,8 +45,11 @@ int wi_state_dict_index(const wi_state_dict_t *sd, const char *name,
 /* What safetensors' save_model writes for a model with tied weights: a
  * new state dict borrowing sd's tensors (sd must outlive it), in sd's
  * order, with each tensor that several names share (the same
- * wi_tensor_t, not empty) kept once, under its smallest name in byte
- * order (_remove_duplicate_names: sorted(names)[0]).  Each dropped name
+ * wi_tensor_t, or the same view of one storage: same memory, offset and
+ * shape; not empty) kept once, under its smallest name in byte order
+ * (_remove_duplicate_names: sorted(names)[0]).  Other views of one
+ * storage (slices a .pth reader kept) all stay: safetensors writes each
+ * in full.  Each dropped name
  * is recorded as metadata[dropped] = kept, unless metadata (may be NULL;
  * a JSON object) has that key already.  NULL with err on failure. */
 wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,

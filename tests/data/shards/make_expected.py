@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """Writes the expected results of the sharding cases (stdlib only).
 
-Each case is a state dict of F32 tensors (name, numel) in state_dict
-order, a shard limit in bytes and an output file name.  The split below
+Each case is a state dict of F32 tensors (name, numel[, tied]) in
+state_dict order, a shard limit in bytes and an output file name; a
+tensor with a third entry is the earlier tensor of that name under a
+second name (a tie: one storage).  The split below
 is worked out by hand from huggingface_hub's
 split_state_dict_into_shards_factory (serialization/_base.py), whose
 rules are:
   - tensors are taken in state_dict order, size = numel * element size;
+  - a tensor whose storage (get_torch_storage_id: device, storage
+    data_ptr, storage size) was met before is skipped, then added to the
+    shard of the first tensor of that storage, storage by storage in the
+    order they were met, and counted once in total_size; torch gives
+    every empty tensor data_ptr 0 and size 0, so the empty tensors are
+    one "storage" too;
   - a tensor larger than the limit is appended as a shard of its own at
     once (so it is numbered before the shard still being filled);
   - otherwise, when current size + tensor size > limit (strictly), the
@@ -15,7 +23,8 @@ rules are:
   - shard k of n is named pattern.format(suffix=f"-{k:05d}-of-{n:05d}"),
     the pattern being the weights name with "{suffix}" before ".bin" /
     ".safetensors" (transformers' save_pretrained);
-  - the index is json.dumps({"metadata": {"total_size": sum of sizes},
+  - the index is json.dumps({"metadata": {"total_size": sum of sizes
+    of the tensors not skipped},
     "weight_map": {tensor: file}}, indent=2, sort_keys=True) + "\\n".
 The JSON text is Python's own json module, so jansson's formatting is
 checked against the real thing, not against our reading of it.
@@ -60,6 +69,18 @@ CASES = {
     "pth_naming": dict(out="pytorch_model.bin", limit=40,
         tensors=[("fc.weight", 10), ("fc.bias", 10)],
         shards=[["fc.weight"], ["fc.bias"]]),
+    # A tie (head is embed) and two empty tensors: head joins embed's
+    # shard, e1 joins e0's (both data_ptr 0), each at its shard's end;
+    # head is counted once.
+    "ties": dict(out="pytorch_model.bin", limit=40,
+        tensors=[("embed", 6), ("a", 2), ("b", 6), ("head", 6, "embed"), ("e0", 0),
+                 ("c", 2), ("e1", 0)],
+        shards=[["embed", "a", "head"], ["b", "e0", "c", "e1"]]),
+    # Tied names are added storage by storage (x's before y's), not in
+    # state_dict order.
+    "ties_order": dict(out="pytorch_model.bin", limit=40,
+        tensors=[("x", 2), ("y", 2), ("big", 20), ("y2", 2, "y"), ("x2", 2, "x")],
+        shards=[["big"], ["x", "y", "x2", "y2"]]),
     # Names json.dumps escapes (ensure_ascii: lower-case hex, DEL,
     # surrogate pairs; quotes, backslashes, tabs).
     "escapes": dict(out="model.safetensors", limit=8,
@@ -74,7 +95,7 @@ for name, c in CASES.items():
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "case.json"), "w") as f:
         json.dump({"output": c["out"], "max_shard_bytes": c["limit"],
-                   "tensors": [[t, n] for t, n in c["tensors"]]}, f, indent=1)
+                   "tensors": [list(t) for t in c["tensors"]]}, f, indent=1)
         f.write("\n")
     n = len(c["shards"])
     files = {}
@@ -83,7 +104,8 @@ for name, c in CASES.items():
     else:
         for k, shard in enumerate(c["shards"], 1):
             files[shard_name(c["out"], k, n)] = shard
-        index = {"metadata": {"total_size": 4 * sum(m for _, m in c["tensors"])},
+        index = {"metadata": {"total_size": 4 * sum(t[1] for t in c["tensors"]
+                                                     if len(t) == 2)},
                  "weight_map": {t: f for f, ts in files.items() for t in ts}}
         with open(os.path.join(d, "expected.index.json"), "w") as f:
             f.write(json.dumps(index, indent=2, sort_keys=True) + "\n")
