@@ -268,14 +268,21 @@ static int visit(wi_module_t *m, void *ud)
     return rc < 0 ? rc : 0;
 }
 
-/* Names the module in an error raised while initialising it. */
+/* Names the entry in an error raised while initialising a module.  A
+ * bare name there is the argument an init.h function refused ("a"), which
+ * a plugin did not turn into its config key: the entry's path it is, the
+ * argument said in words. */
 static void locate(wi_error_t *err, const char *path, const char *type)
 {
-    if (!err || err->path[0])
+    if (!err || strpbrk(err->path, ".["))
         return;
+    char arg[64] = "";
+    if (err->path[0])
+        snprintf(arg, sizeof arg, ", argument '%.40s'", err->path);
     size_t len = strlen(err->text);
-    if (len + strlen(type) + 16 < sizeof err->text)
-        snprintf(err->text + len, sizeof err->text - len, " (in %s)", type);
+    if (len + strlen(type) + strlen(arg) + 8 < sizeof err->text)
+        snprintf(err->text + len, sizeof err->text - len, " (in %s%s)", type,
+                 arg);
     snprintf(err->path, sizeof err->path, "%s", path);
 }
 
@@ -513,10 +520,14 @@ static int names_visit(const char *name, wi_module_t *owner, size_t i, void *ud)
         return 0;
     w->rc = w->in->type->init_tensor(w->in->self, wi_host(),
                                      wi_module_parameter(owner, i), w->ctx, w->err);
-    if (w->rc < 0 && w->err && !w->err->path[0]) {
+    if (w->rc < 0 && w->err && !strpbrk(w->err->path, ".[")) {
+        /* As locate(): a bare name is a refused argument. */
+        char arg[64] = "";
+        if (w->err->path[0])
+            snprintf(arg, sizeof arg, ", argument '%.40s'", w->err->path);
         size_t len = strlen(w->err->text);
         snprintf(w->err->text + len, sizeof w->err->text - len,
-                 " (in %s, parameter '%s')", w->in->type->name, name);
+                 " (in %s, parameter '%s'%s)", w->in->type->name, name, arg);
         wi_priv_path_key(w->err->path, sizeof w->err->path, w->path, "names");
     }
     return w->rc < 0;
@@ -890,18 +901,19 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
 
 void wi_priv_cfg_path(const wi_module_t *m, char *out, size_t size)
 {
-    const wi_module_t *chain[64] = {NULL};
+    /* A tree is at most WI_MODULE_MAX_DEPTH deep (module.h). */
+    const wi_module_t *chain[WI_MODULE_MAX_DEPTH];
     size_t depth = 0;
-    for (const wi_module_t *p = m; wi_module_parent(p) && depth < 64;
+    for (const wi_module_t *p = m;
+         wi_module_parent(p) && depth < WI_MODULE_MAX_DEPTH;
          p = wi_module_parent(p))
         chain[depth++] = p;
-    size_t len = 0;
-    out[0] = '\0';
-    while (depth-- > 0 && len < size)
-        len += (size_t)snprintf(out + len, size - len, "children.%s.",
-                                wi_priv_module_name(chain[depth]));
-    if (len < size)
-        snprintf(out + len, size - len, "init_cfg");
+    char a[WI_PATH_MAX] = "", b[WI_PATH_MAX];
+    while (depth-- > 0) {
+        wi_priv_path_key(b, sizeof b, a, "children");
+        wi_priv_path_key(a, sizeof a, b, wi_priv_module_name(chain[depth]));
+    }
+    wi_priv_path_key(out, size, a, "init_cfg");
 }
 
 static int call_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
