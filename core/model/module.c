@@ -362,6 +362,12 @@ int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i)
     return m->params.items[i].tied;
 }
 
+int wi_priv_module_parameter_index(const wi_module_t *m, const char *name,
+                                   size_t *index)
+{
+    return find_name(m, name, strlen(name), NAME_PARAM, index);
+}
+
 int wi_priv_module_has_state(const wi_module_t *m, const char *name, size_t len)
 {
     size_t i;
