@@ -320,7 +320,10 @@ static int instance_new(const json_t *cfg, const char *path, wi_context_t *ctx,
             snprintf(err->path, sizeof err->path, "%s", full);
         return WI_ENOTFOUND;
     }
-    in->args = json_deep_copy(cfg);
+    /* A failed copy would run the initializer with its defaults. */
+    if (!(in->args = json_deep_copy(cfg)))
+        return cfg_error(path, "", err, WI_ENOMEM, "%s",
+                         "out of memory copying the init_cfg entry");
     json_object_del(in->args, "type");
     wi_init_base_t base = {0.0, "0"};
     int rc = 0;
@@ -706,11 +709,15 @@ static int run_override_one(wi_module_t *m, const json_t *ov, const json_t *cfg,
                          "child's name), got %s",
                          wi_priv_json_repr(ov, repr, sizeof repr));
     json_t *cp = json_deep_copy(ov);
+    int rc = cp ? 0 : cfg_error(path, "", err, WI_ENOMEM, "%s",
+                                "out of memory copying the override");
     json_object_del(cp, "name");
-    int rc = 0;
-    if (json_object_size(cp) == 0)
-        json_object_update(cp, (json_t *)cfg); /* name only: reuse the parent's */
-    else if (!json_object_get(cp, "type"))
+    if (rc == 0 && json_object_size(cp) == 0) {
+        /* name only: reuse the parent's */
+        if (json_object_update(cp, (json_t *)cfg) < 0)
+            rc = cfg_error(path, "", err, WI_ENOMEM, "%s",
+                           "out of memory copying the override");
+    } else if (rc == 0 && !json_object_get(cp, "type"))
         rc = cfg_error(path, "type", err, WI_EINVAL, "%s",
                        "`override` with arguments needs a \"type\"");
     const char *child_name = json_string_value(name);
@@ -773,6 +780,9 @@ static int run_cfg(wi_module_t *m, const json_t *cfg, const char *path,
     struct entry_diag de = {ctx->diagnostics, 0, 0};
     struct entry_diag *dp = collect && ctx->diagnostics && ctx->tracker ? &de : NULL;
     json_t *cp = json_deep_copy(cfg);
+    if (!cp)
+        return cfg_error(path, "", err, WI_ENOMEM, "%s",
+                         "out of memory copying the init_cfg entry");
     json_t *names = json_incref(json_object_get(cp, "names"));
     json_t *override = json_incref(json_object_get(cp, "override"));
     int rc = 0;

@@ -143,10 +143,15 @@ static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
     if (rc == 0)
         rc = add_bases(l, m, json_object_get(node, "bases"),
                        wi_priv_model_key_base(origin, path, "bases"));
+    const char *cfg_at = wi_priv_model_key_base(origin, path, "init_cfg");
     if (rc == 0 && (v = json_object_get(node, "init_cfg")) &&
-        (rc = check_init_cfg(l, v, wi_priv_model_key_base(origin, path, "init_cfg"),
-                             is_base)) == 0)
-        wi_module_set_init_cfg_new(m, json_deep_copy(v));
+        (rc = check_init_cfg(l, v, cfg_at, is_base)) == 0) {
+        json_t *cfg = json_deep_copy(v);
+        if (!cfg) /* a lost init_cfg would initialise nothing, silently */
+            rc = wi_error_set(l->err, WI_ENOMEM, l->source, cfg_at,
+                              "out of memory copying init_cfg");
+        wi_module_set_init_cfg_new(m, cfg);
+    }
     if (rc == 0)
         rc = wi_priv_model_build_members(l, m, node, origin, path);
     if (rc == 0 && mt)
