@@ -1,3 +1,4 @@
+/* Helpers shared by the built-in initializer plugins (common.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +16,37 @@ static void append(char *buf, size_t size, const char *s)
     buf[n + k] = '\0';
 }
 
-/* "<path>.<key>", the JSON path of one argument. */
+/* "<path>.<key>", the JSON path of one argument.  A path too long for
+ * buf is shortened as the host shortens its own (jsonutil.h): the first
+ * two components, "...", and the end from the start of a component
+ * ("init_cfg[0]...override.a"): the end names the argument. */
 static const char *key_path(const char *path, const char *key, char *buf,
                             size_t size)
 {
-    buf[0] = '\0';
+    char full[2 * WI_ERROR_PATH_LENGTH] = "";
     if (path && *path) {
-        append(buf, size, path);
-        append(buf, size, ".");
+        append(full, sizeof full, path);
+        append(full, sizeof full, ".");
     }
-    append(buf, size, key);
+    append(full, sizeof full, key);
+    size_t len = strlen(full), head = 0, from = 0;
+    buf[0] = '\0';
+    if (len < size || size <= 8) {
+        append(buf, size, full);
+        return buf;
+    }
+    for (size_t i = 1, seen = 0; i < len && !head; i++)
+        if ((full[i] == '.' || full[i] == '[') && ++seen == 2)
+            head = i;
+    head = head > (size - 4) / 2 ? 0 : head;
+    from = len - (size - 4 - head);
+    while (from < len && full[from - 1] != '.' && full[from] != '[')
+        from++;
+    from = from < len ? from : len - (size - 4 - head);
+    memcpy(buf, full, head);
+    buf[head] = '\0';
+    append(buf, size, "...");
+    append(buf, size, full + from);
     return buf;
 }
 
@@ -148,6 +170,20 @@ void wi_init_self_free(void *self)
     if (self)
         free(((wi_init_self_t *)self)->info);
     free(self);
+}
+
+int wi_init_locate_arg(const wi_init_self_t *self, int rc, wi_error_t *err,
+                       const char *const *names)
+{
+    char path[WI_ERROR_PATH_LENGTH];
+    for (size_t i = 0; rc < 0 && err && names[i]; i += 2)
+        if (strcmp(err->path, names[i]) == 0) {
+            key_path(self->path, names[i + 1], path, sizeof path);
+            memcpy(err->path, path, sizeof path);
+            memcpy(err->source, self->source, sizeof err->source);
+            break;
+        }
+    return rc;
 }
 
 int wi_init_check_distribution(const wi_init_self_t *self,

@@ -57,6 +57,14 @@ void *wi_init_self_new(const wi_args_t *a, const wi_init_base_t *base,
 const char *wi_init_self_info(void *self);
 void wi_init_self_free(void *self);
 
+/* After a host function refused one of its arguments: the host names the
+ * argument as torch does (err->path "a"); names lists pairs of such a
+ * name and the config key it came from, NULL-ended ({"a", "a", NULL}),
+ * and a listed one becomes the key's JSON path in this initializer's
+ * config ("init_cfg[0].a").  Returns rc. */
+int wi_init_locate_arg(const wi_init_self_t *self, int rc, wi_error_t *err,
+                       const char *const *names);
+
 /* MMEngine's `assert distribution in ['uniform', 'normal']`, which fires
  * when a module is initialised; the error names the config key. */
 int wi_init_check_distribution(const wi_init_self_t *self,

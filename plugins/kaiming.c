@@ -56,6 +56,9 @@ static void *create(const wi_host_t *host, const wi_value_t *args,
     return self;
 }
 
+/* kaiming_*_ names a negative slope whose square overflows "a". */
+static const char *const slope[] = {"a", "a", NULL};
+
 static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
                        wi_context_t *ctx, wi_error_t *err)
 {
@@ -63,9 +66,10 @@ static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,
     if (wi_init_check_distribution(&self->base, host, "Kaiming",
                                    self->distribution, err) < 0)
         return WI_EINVAL;
-    return host->kaiming_init(m, host->context_generator(ctx), self->a,
-                              self->mode, self->nonlinearity, self->base.bias,
-                              self->distribution, err);
+    int rc = host->kaiming_init(m, host->context_generator(ctx), self->a,
+                                self->mode, self->nonlinearity,
+                                self->base.bias, self->distribution, err);
+    return wi_init_locate_arg(&self->base, rc, err, slope);
 }
 
 /* The tensor function for `names` entries: kaiming_init's weight call. */
@@ -77,11 +81,12 @@ static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
     if (wi_init_check_distribution(&self->base, host, "Kaiming",
                                    self->distribution, err) < 0)
         return WI_EINVAL;
-    return self->distribution[0] == 'u'
-               ? host->kaiming_uniform_(t, g, self->a, self->mode,
-                                        self->nonlinearity, err)
-               : host->kaiming_normal_(t, g, self->a, self->mode,
-                                       self->nonlinearity, err);
+    int rc = self->distribution[0] == 'u'
+                 ? host->kaiming_uniform_(t, g, self->a, self->mode,
+                                          self->nonlinearity, err)
+                 : host->kaiming_normal_(t, g, self->a, self->mode,
+                                         self->nonlinearity, err);
+    return wi_init_locate_arg(&self->base, rc, err, slope);
 }
 
 static const wi_initializer_type_t kaiming_type = {

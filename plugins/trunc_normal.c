@@ -1,8 +1,5 @@
 /* MMEngine's TruncNormalInit(mean=0, std=1, a=-2, b=2, bias=0):
  * trunc_normal_init. */
-#include <stdio.h>
-#include <string.h>
-
 #include "common.h"
 
 typedef struct trunc_normal {
@@ -42,13 +39,8 @@ static void *create(const wi_host_t *host, const wi_value_t *args,
 /* trunc_normal_ names a bad bound "a" or "b": make it the config key. */
 static int locate_bound(const trunc_normal_t *self, int rc, wi_error_t *err)
 {
-    if (rc < 0 && err && (strcmp(err->path, "a") == 0 || strcmp(err->path, "b") == 0)) {
-        char key[2] = {err->path[0], '\0'};
-        snprintf(err->path, sizeof err->path, "%s%s%s", self->base.path,
-                 self->base.path[0] ? "." : "", key);
-        snprintf(err->source, sizeof err->source, "%s", self->base.source);
-    }
-    return rc;
+    static const char *const bounds[] = {"a", "a", "b", "b", NULL};
+    return wi_init_locate_arg(&self->base, rc, err, bounds);
 }
 
 static int init_module(void *self_, const wi_host_t *host, wi_module_t *m,

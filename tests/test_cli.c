@@ -395,17 +395,19 @@ START_TEST(list_types)
 }
 END_TEST
 
-/* "@DATA@" and "@BROKEN@" in a case's arguments and files stand for the
- * test data folder and the broken-plugin build folder. */
+/* "@DATA@", "@BROKEN@" and "@EXAMPLES@" in a case's arguments and files
+ * stand for the test data folder, the broken-plugin build folder and the
+ * example plugins' build folder. */
 static char *substitute(const char *text)
 {
-    const char *keys[] = {"@DATA@", "@BROKEN@"};
-    const char *vals[] = {getenv("WI_TEST_DATA"), getenv("WI_TEST_BROKEN_PLUGINDIR")};
+    const char *keys[] = {"@DATA@", "@BROKEN@", "@EXAMPLES@"};
+    const char *vals[] = {getenv("WI_TEST_DATA"), getenv("WI_TEST_BROKEN_PLUGINDIR"),
+                          getenv("WI_TEST_EXAMPLE_PLUGINDIR")};
     size_t cap = strlen(text) * 4 + 4096, n = 0;
     char *out = malloc(cap);
     while (*text) {
         int hit = 0;
-        for (int k = 0; k < 2 && !hit; k++) {
+        for (int k = 0; k < 3 && !hit; k++) {
             size_t kl = strlen(keys[k]);
             if (strncmp(text, keys[k], kl) == 0) {
                 ck_assert_ptr_nonnull(vals[k]);

@@ -3,6 +3,8 @@
  * closed-form facts of each helper. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +205,90 @@ START_TEST(trunc_normal_bounds)
 }
 END_TEST
 
+/* One case of init_overflow/x86_*.json on a fresh tensor after seed 0. */
+static int overflow_call(wi_tensor_t *t, wi_generator_t *g, const char *op,
+                         const json_t *a, wi_error_t *err)
+{
+    if (strcmp(op, "uniform_") == 0)
+        return wi_uniform_(t, g, kw(a, "from", 0), kw(a, "to", 1), err);
+    if (strcmp(op, "normal_") == 0)
+        return wi_normal_(t, g, kw(a, "mean", 0), kw(a, "std", 1), err);
+    if (strcmp(op, "trunc_normal_") == 0)
+        return wi_trunc_normal_(t, g, kw(a, "mean", 0), kw(a, "std", 1),
+                                kw(a, "a", -2), kw(a, "b", 2), err);
+    if (strcmp(op, "constant_") == 0)
+        return wi_constant_(t, kw(a, "val", 0), err);
+    if (strcmp(op, "bias_prob") == 0)
+        return wi_constant_(t, wi_bias_init_with_prob(kw(a, "p", 0.5)), err);
+    if (strcmp(op, "xavier_uniform_") == 0)
+        return wi_xavier_uniform_(t, g, kw(a, "gain", 1), err);
+    if (strcmp(op, "xavier_normal_") == 0)
+        return wi_xavier_normal_(t, g, kw(a, "gain", 1), err);
+    if (strcmp(op, "kaiming_uniform_") == 0)
+        return wi_kaiming_uniform_(t, g, kw(a, "a", 0), kws(a, "mode", "fan_in"),
+                                   kws(a, "nonlinearity", "leaky_relu"), err);
+    if (strcmp(op, "kaiming_normal_") == 0)
+        return wi_kaiming_normal_(t, g, kw(a, "a", 0), kws(a, "mode", "fan_in"),
+                                  kws(a, "nonlinearity", "leaky_relu"), err);
+    ck_abort_msg("unknown op %s", op);
+    return -1;
+}
+
+/* Arguments whose arithmetic overflows, against torch 1.13
+ * (init_overflow/make_refs.py): where torch raises we refuse (Kaiming's
+ * OverflowError names the argument "a"), where it writes inf, NaN or
+ * zeros without a word we write the same bits. */
+START_TEST(overflow_as_torch)
+{
+    static const struct { const char *file; wi_rng_profile_t profile; } profiles[] = {
+        {"init_overflow/x86_avx2.json", WI_RNG_AVX2},
+        {"init_overflow/x86_default.json", WI_RNG_DEFAULT}};
+    json_t *doc = wi_test_load_json(profiles[_i].file);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(doc, "cases"), i, c) {
+        const char *op = json_string_value(json_object_get(c, "op"));
+        const json_t *jshape = json_object_get(c, "shape");
+        int64_t shape[2];
+        int ndim = (int)json_array_size(jshape);
+        for (int d = 0; d < ndim; d++)
+            shape[d] = json_integer_value(json_array_get(jshape, (size_t)d));
+        wi_generator_t *g = wi_generator_new(0, profiles[_i].profile);
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, ndim, shape, NULL);
+        wi_error_t err;
+        wi_error_clear(&err);
+        int rc = overflow_call(t, g, op, json_object_get(c, "args"), &err);
+        const char *raises = json_string_value(json_object_get(c, "raises"));
+        if (raises) {
+            ck_assert_msg(rc == WI_EINVAL, "case %zu %s: torch raises %s, we "
+                          "returned %d", i, op, raises, rc);
+            if (strncmp(raises, "OverflowError", 13) == 0) {
+                ck_assert_str_eq(err.path, "a");
+                ck_assert_msg(strstr(err.text, "OverflowError") &&
+                              strstr(err.text, "expected"), "%s", err.text);
+            }
+        } else {
+            ck_assert_msg(rc == 0, "case %zu %s: %s", i, op, err.text);
+            const json_t *bits = json_object_get(c, "bits");
+            const float *v = wi_tensor_const_data(t);
+            ck_assert_uint_eq(json_array_size(bits), (size_t)wi_tensor_numel(t));
+            for (size_t k = 0; k < json_array_size(bits); k++) {
+                uint32_t got;
+                char hex[9];
+                memcpy(&got, &v[k], 4);
+                snprintf(hex, sizeof hex, "%08x", got);
+                ck_assert_msg(strcmp(hex, json_string_value(json_array_get(bits, k))) == 0,
+                              "case %zu %s element %zu: %s, torch %s", i, op, k,
+                              hex, json_string_value(json_array_get(bits, k)));
+            }
+        }
+        wi_tensor_free(t);
+        wi_generator_free(g);
+    }
+    json_decref(doc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("functional");
@@ -213,6 +299,7 @@ int main(void)
     tcase_add_test(tc, bad_distribution);
     tcase_add_test(tc, bias_init_with_prob);
     tcase_add_test(tc, trunc_normal_bounds);
+    tcase_add_loop_test(tc, overflow_as_torch, 0, 2);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

@@ -1,7 +1,10 @@
+/* wi_error_t: filling one and formatting it as one line. */
 #include <stdio.h>
 #include <string.h>
 
 #include <weightinit/error.h>
+
+#include "base/jsonutil.h"
 
 void wi_error_clear(wi_error_t *err)
 {
@@ -23,7 +26,8 @@ int wi_error_setv(wi_error_t *err, int code, const char *source,
     err->line = 0;
     err->column = 0;
     copy_str(err->source, sizeof err->source, source);
-    copy_str(err->path, sizeof err->path, path);
+    /* A path too long for the field keeps its end, which names the node. */
+    wi_priv_path_join(err->path, sizeof err->path, path ? path : "", "", "");
     vsnprintf(err->text, sizeof err->text, fmt, ap);
     return code;
 }

@@ -273,19 +273,29 @@ static int visit(wi_module_t *m, void *ud)
  * URL) keeps its own place in that file: the init_cfg path belongs to the
  * model file, which the caller fills in.  But a message that already
  * names its file ("x.pth can not be found.", MMEngine's words for a
- * missing checkpoint) is the entry's fault and takes the entry's place. */
+ * missing checkpoint) is the entry's fault and takes the entry's place.
+ * A bare name as the path is the argument an init.h function refused
+ * ("a"), which a plugin did not turn into its config key: the entry's
+ * path it is, the argument said in words. */
 static void locate(wi_error_t *err, const char *path, const char *type)
 {
-    if (!err || (err->path[0] && !err->source[0]))
+    if (!err)
         return;
     size_t n = strlen(err->source);
     if (n && !err->path[0] && strncmp(err->text, err->source, n) == 0 &&
         err->text[n] == ' ')
         err->source[0] = '\0';
+    int here = !err->source[0]; /* the error is in the model file */
+    if (here && strpbrk(err->path, ".["))
+        return; /* already at its place */
+    char arg[64] = "";
+    if (here && err->path[0])
+        snprintf(arg, sizeof arg, ", argument '%.40s'", err->path);
     size_t len = strlen(err->text);
-    if (len + strlen(type) + 16 < sizeof err->text)
-        snprintf(err->text + len, sizeof err->text - len, " (in %s)", type);
-    if (!err->source[0])
+    if (len + strlen(type) + strlen(arg) + 8 < sizeof err->text)
+        snprintf(err->text + len, sizeof err->text - len, " (in %s%s)", type,
+                 arg);
+    if (here)
         snprintf(err->path, sizeof err->path, "%s", path);
 }
 
@@ -323,7 +333,10 @@ static int instance_new(const json_t *cfg, const char *path, wi_context_t *ctx,
             snprintf(err->path, sizeof err->path, "%s", full);
         return WI_ENOTFOUND;
     }
-    in->args = json_deep_copy(cfg);
+    /* A failed copy would run the initializer with its defaults. */
+    if (!(in->args = json_deep_copy(cfg)))
+        return cfg_error(path, "", err, WI_ENOMEM, "%s",
+                         "out of memory copying the init_cfg entry");
     json_object_del(in->args, "type");
     wi_init_base_t base = {0.0, "0"};
     int rc = 0;
@@ -523,10 +536,14 @@ static int names_visit(const char *name, wi_module_t *owner, size_t i, void *ud)
         return 0;
     w->rc = w->in->type->init_tensor(w->in->self, wi_host(),
                                      wi_module_parameter(owner, i), w->ctx, w->err);
-    if (w->rc < 0 && w->err && !w->err->path[0]) {
+    if (w->rc < 0 && w->err && !strpbrk(w->err->path, ".[")) {
+        /* As locate(): a bare name is a refused argument. */
+        char arg[64] = "";
+        if (w->err->path[0])
+            snprintf(arg, sizeof arg, ", argument '%.40s'", w->err->path);
         size_t len = strlen(w->err->text);
         snprintf(w->err->text + len, sizeof w->err->text - len,
-                 " (in %s, parameter '%s')", w->in->type->name, name);
+                 " (in %s, parameter '%s'%s)", w->in->type->name, name, arg);
         wi_priv_path_key(w->err->path, sizeof w->err->path, w->path, "names");
     }
     return w->rc < 0;
@@ -705,11 +722,15 @@ static int run_override_one(wi_module_t *m, const json_t *ov, const json_t *cfg,
                          "child's name), got %s",
                          wi_priv_json_repr(ov, repr, sizeof repr));
     json_t *cp = json_deep_copy(ov);
+    int rc = cp ? 0 : cfg_error(path, "", err, WI_ENOMEM, "%s",
+                                "out of memory copying the override");
     json_object_del(cp, "name");
-    int rc = 0;
-    if (json_object_size(cp) == 0)
-        json_object_update(cp, (json_t *)cfg); /* name only: reuse the parent's */
-    else if (!json_object_get(cp, "type"))
+    if (rc == 0 && json_object_size(cp) == 0) {
+        /* name only: reuse the parent's */
+        if (json_object_update(cp, (json_t *)cfg) < 0)
+            rc = cfg_error(path, "", err, WI_ENOMEM, "%s",
+                           "out of memory copying the override");
+    } else if (rc == 0 && !json_object_get(cp, "type"))
         rc = cfg_error(path, "type", err, WI_EINVAL, "%s",
                        "`override` with arguments needs a \"type\"");
     const char *child_name = json_string_value(name);
@@ -772,6 +793,9 @@ static int run_cfg(wi_module_t *m, const json_t *cfg, const char *path,
     struct entry_diag de = {ctx->diagnostics, 0, 0};
     struct entry_diag *dp = collect && ctx->diagnostics && ctx->tracker ? &de : NULL;
     json_t *cp = json_deep_copy(cfg);
+    if (!cp)
+        return cfg_error(path, "", err, WI_ENOMEM, "%s",
+                         "out of memory copying the init_cfg entry");
     json_t *names = json_incref(json_object_get(cp, "names"));
     json_t *override = json_incref(json_object_get(cp, "override"));
     int rc = 0;
@@ -900,18 +924,19 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
 
 void wi_priv_cfg_path(const wi_module_t *m, char *out, size_t size)
 {
-    const wi_module_t *chain[64] = {NULL};
+    /* A tree is at most WI_MODULE_MAX_DEPTH deep (module.h). */
+    const wi_module_t *chain[WI_MODULE_MAX_DEPTH];
     size_t depth = 0;
-    for (const wi_module_t *p = m; wi_module_parent(p) && depth < 64;
+    for (const wi_module_t *p = m;
+         wi_module_parent(p) && depth < WI_MODULE_MAX_DEPTH;
          p = wi_module_parent(p))
         chain[depth++] = p;
-    size_t len = 0;
-    out[0] = '\0';
-    while (depth-- > 0 && len < size)
-        len += (size_t)snprintf(out + len, size - len, "children.%s.",
-                                wi_priv_module_name(chain[depth]));
-    if (len < size)
-        snprintf(out + len, size - len, "init_cfg");
+    char a[WI_PATH_MAX] = "", b[WI_PATH_MAX];
+    while (depth-- > 0) {
+        wi_priv_path_key(b, sizeof b, a, "children");
+        wi_priv_path_key(a, sizeof a, b, wi_priv_module_name(chain[depth]));
+    }
+    wi_priv_path_key(out, size, a, "init_cfg");
 }
 
 static int call_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)

@@ -1,6 +1,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <weightinit/init.h>
@@ -297,7 +298,21 @@ int wi_calculate_gain(const char *nonlinearity, const double *param,
         double slope = param ? *param : 0.01;
         /* Python's float ** 2 is libm pow, which is not always x * x (the
          * compiler's rewrite of pow(x, 2.0)): glibc's pow, core/math. */
-        *gain = sqrt(2.0 / (1 + wi_pow(slope, 2.0)));
+        double square = wi_pow(slope, 2.0);
+        /* ... and raises OverflowError when a finite base overflows (an
+         * infinite one is no error: inf ** 2 is inf, the gain 0). */
+        if (isinf(square) && isfinite(slope)) {
+            char repr[40];
+            return wi_error_set(err, WI_EINVAL, NULL, "param",
+                                "calculate_gain('leaky_relu'): expected a "
+                                "negative_slope whose square fits a double "
+                                "(|negative_slope| < 1.3407807929942597e+154), "
+                                "found %s: "
+                                "torch raises OverflowError (34, 'Numerical "
+                                "result out of range') at negative_slope ** 2",
+                                wi_priv_format_double(slope, repr, sizeof repr));
+        }
+        *gain = sqrt(2.0 / (1 + square));
     } else if (strcmp(nonlinearity, "selu") == 0) {
         *gain = 3.0 / 4;
     } else {
@@ -440,6 +455,8 @@ static int kaiming_std(const wi_tensor_t *t, double a, const char *mode,
     int rc = parse_mode(mode, &use_fan_in, err);
     if (rc == 0)
         rc = wi_calculate_gain(nonlinearity, &a, &gain, err);
+    if (rc < 0 && err && strcmp(err->path, "param") == 0)
+        snprintf(err->path, sizeof err->path, "a"); /* kaiming_'s name */
     if (rc < 0)
         return rc;
     *skip = has_zero_dim(t);

@@ -1,3 +1,5 @@
+/* The default initialisation of built-in layers (reset_parameters) that
+ * layers.c runs at construction. */
 #include <math.h>
 
 #include <weightinit/init.h>
@@ -27,6 +29,10 @@ int wi_priv_reset_embedding(wi_tensor_t *w, int64_t padding_idx,
     if (rc < 0 || padding_idx < 0)
         return rc;
     int64_t dim = wi_tensor_shape(w)[1];
+    /* The row is written in memory, so the whole weight's values are
+     * computed now: a weight too large for memory is an error here. */
+    if ((rc = wi_tensor_materialize(w, err)) < 0)
+        return rc;
     float *row = (float *)wi_tensor_data(w) + padding_idx * dim;
     for (int64_t j = 0; j < dim; j++)
         row[j] = 0.0f;

@@ -604,7 +604,15 @@ static int build_embedding(struct layer_build *b)
     int rc = add_param_new(b, largest(b, 2, sizes), "weight", 2, shape, &w);
     if (rc < 0)
         return rc;
-    return wi_priv_reset_embedding(w, has_pad ? pad : -1, b->g, b->err);
+    rc = wi_priv_reset_embedding(w, has_pad ? pad : -1, b->g, b->err);
+    if (rc < 0 && b->err && !b->err->path[0]) {
+        char why[WI_ERROR_TEXT_LENGTH];
+        snprintf(why, sizeof why, "%s", b->err->text);
+        return fail_at(b, rc, "padding_idx",
+                       "zeroing the padding_idx row computes the whole "
+                       "weight in memory: %s", why);
+    }
+    return rc;
 }
 
 /* nn.MultiheadAttention: out_proj (a Linear) draws at construction, then

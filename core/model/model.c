@@ -31,7 +31,8 @@ static const char *const custom_keys[] = {"type", "children", "params",
                                           NULL};
 
 static int check_custom_keys(const struct wi_loader *l, const json_t *node,
-                             const char *path, int is_root)
+                             const json_t *origin, const char *path,
+                             int is_root)
 {
     const char *key;
     json_t *v;
@@ -43,7 +44,8 @@ static int check_custom_keys(const struct wi_loader *l, const json_t *node,
             ok = strcmp(custom_keys[i], key) == 0;
         if (!ok) {
             char full[WI_PATH_MAX];
-            wi_priv_path_key(full, sizeof full, path, key);
+            wi_priv_path_key(full, sizeof full,
+                             wi_priv_model_key_base(origin, path, key), key);
             return wi_error_set(l->err, WI_EINVAL, l->source, full,
                                 "unknown key '%s' in custom module '%s' "
                                 "(accepted: type, children, params, init_cfg, "
@@ -118,13 +120,15 @@ static int apply_module_type(const struct wi_loader *l, wi_module_t *m,
 }
 
 static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
-                                 const char *type, const char *path)
+                                 const json_t *origin, const char *type,
+                                 const char *path)
 {
     const wi_module_type_t *mt =
         wi_registry_find_module_type(wi_context_registry(l->ctx), type);
     json_t *plain = json_object_get(node, "plain");
     if (plain && !json_is_boolean(plain)) {
-        wi_priv_model_node_error(l, path, "plain", plain, "true or false");
+        wi_priv_model_node_error(l, wi_priv_model_key_base(origin, path, "plain"),
+                                 "plain", plain, "true or false");
         return NULL;
     }
     int is_base = plain ? !json_is_true(plain) : mt ? mt->is_base_module : 1;
@@ -135,14 +139,21 @@ static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
     }
     json_t *v;
     /* A plugin's module type validates its own extra keys in construct. */
-    int rc = mt ? 0 : check_custom_keys(l, node, path, path[0] == '\0');
+    int rc = mt ? 0 : check_custom_keys(l, node, origin, path, path[0] == '\0');
     if (rc == 0)
-        rc = add_bases(l, m, json_object_get(node, "bases"), path);
+        rc = add_bases(l, m, json_object_get(node, "bases"),
+                       wi_priv_model_key_base(origin, path, "bases"));
+    const char *cfg_at = wi_priv_model_key_base(origin, path, "init_cfg");
     if (rc == 0 && (v = json_object_get(node, "init_cfg")) &&
-        (rc = check_init_cfg(l, v, path, is_base)) == 0)
-        wi_module_set_init_cfg_new(m, json_deep_copy(v));
+        (rc = check_init_cfg(l, v, cfg_at, is_base)) == 0) {
+        json_t *cfg = json_deep_copy(v);
+        if (!cfg) /* a lost init_cfg would initialise nothing, silently */
+            rc = wi_error_set(l->err, WI_ENOMEM, l->source, cfg_at,
+                              "out of memory copying init_cfg");
+        wi_module_set_init_cfg_new(m, cfg);
+    }
     if (rc == 0)
-        rc = wi_priv_model_build_members(l, m, node, path);
+        rc = wi_priv_model_build_members(l, m, node, origin, path);
     if (rc == 0 && mt)
         rc = apply_module_type(l, m, mt, node, path);
     if (rc < 0) {
@@ -165,7 +176,7 @@ int wi_priv_model_count_modules(const struct wi_loader *l, size_t n,
 }
 
 static wi_module_t *build_resolved(const struct wi_loader *l, const json_t *node,
-                                   const char *path)
+                                   const json_t *origin, const char *path)
 {
     if (wi_priv_model_count_modules(l, 1, path) < 0)
         return NULL;
@@ -182,20 +193,40 @@ static wi_module_t *build_resolved(const struct wi_loader *l, const json_t *node
     const char *t = json_string_value(type);
     if (wi_layer_is_builtin(t))
         return wi_layer_new(t, node, l->ctx, l->source, path, l->err);
-    return build_custom(l, node, t, path);
+    return build_custom(l, node, origin, t, path);
 }
 
-wi_module_t *wi_priv_model_build_node(const struct wi_loader *l,
-                                      const json_t *node, const char *path)
+static wi_module_t *build_at_depth(const struct wi_loader *l,
+                                   const json_t *node, const char *path)
 {
     if (!json_is_object(node) || !json_object_get(node, "use"))
-        return build_resolved(l, node, path);
+        return build_resolved(l, node, NULL, path);
     json_t *origin, *merged = wi_priv_model_resolve_use(l, node, path, &origin);
-    wi_module_t *m = merged ? build_resolved(l, merged, path) : NULL;
+    wi_module_t *m = merged ? build_resolved(l, merged, origin, path) : NULL;
     if (merged && !m)
         wi_priv_model_blame_origin(l, path, origin);
     json_decref(merged);
     json_decref(origin);
+    return m;
+}
+
+/* Depth counts the modules from the root, however they nest (children,
+ * repeat, definitions that use definitions), so it is the same whatever
+ * order the file lists its definitions in. */
+wi_module_t *wi_priv_model_build_node(const struct wi_loader *l,
+                                      const json_t *node, const char *path)
+{
+    if (*l->depth >= WI_MODULE_MAX_DEPTH) {
+        wi_error_set(l->err, WI_EINVAL, l->source, path,
+                     "expected a model at most %d modules deep (the root "
+                     "is 1; children, repeat and use all nest), found a "
+                     "module at depth %zu here", WI_MODULE_MAX_DEPTH,
+                     *l->depth + 1);
+        return NULL;
+    }
+    ++*l->depth;
+    wi_module_t *m = build_at_depth(l, node, path);
+    --*l->depth;
     return m;
 }
 
@@ -238,8 +269,8 @@ static int load_model_plugins(const struct wi_loader *l, const json_t *list)
 int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
                           const char *source, wi_error_t *err)
 {
-    size_t modules = 0;
-    struct wi_loader l = {ctx, source, err, NULL, &modules};
+    size_t modules = 0, depth = 0;
+    struct wi_loader l = {ctx, source, err, NULL, &modules, &depth, NULL};
     const json_t *plugins = json_is_object(root) ? json_object_get(root, "plugins")
                                                   : NULL;
     return plugins ? load_model_plugins(&l, plugins) : 0;
@@ -253,15 +284,16 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
     if (!err) /* the loader reads back codes it set */
         err = &local;
     wi_error_clear(&local);
-    size_t modules = 0;
-    struct wi_loader l = {ctx, source, err, NULL, &modules};
+    size_t modules = 0, depth = 0;
+    struct wi_loader l = {ctx, source, err, NULL, &modules, &depth, NULL};
     int is_root = !path || !path[0];
     json_t *plugins = json_object_get(node, "plugins");
-    if (plugins && is_root && load_model_plugins(&l, plugins) < 0)
-        return NULL;
-    if (is_root && wi_priv_model_check_definitions(&l, node) < 0)
-        return NULL;
-    return wi_priv_model_build_node(&l, node, path ? path : "");
+    wi_module_t *m = NULL;
+    if ((!plugins || !is_root || load_model_plugins(&l, plugins) == 0) &&
+        (!is_root || wi_priv_model_check_definitions(&l, node) == 0))
+        m = wi_priv_model_build_node(&l, node, path ? path : "");
+    json_decref(l.resolved);
+    return m;
 }
 
 json_t *wi_model_read_file(const char *path, wi_error_t *err)

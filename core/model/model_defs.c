@@ -65,89 +65,147 @@ static int bad_use(const struct wi_loader *l, const char *path,
                         list);
 }
 
-/* The definitions being walked, innermost last: to spell a cycle out. */
-struct def_walk {
-    const struct wi_loader *l;
-    const char *stack[64];
-    size_t depth;
-    json_t *state; /* name -> 1 (being walked) or 2 (done) */
+/* ---- checking: every "use" names a definition, no definition contains
+ * itself.  Each node is read once, in file order; the definitions form a
+ * graph (an edge per "use" inside a definition) searched for a cycle with
+ * a stack of its own, so neither the key order of "definitions" nor a
+ * long chain of them changes the answer or the C stack. */
+
+struct edge {
+    size_t to;  /* the definition used */
+    char *path; /* the using node */
 };
 
-static int walk_def(struct def_walk *w, const char *name);
+struct def_node {
+    const char *name;
+    struct edge *edges;
+    size_t n_edges, cap_edges;
+    size_t next; /* the next edge to follow in the search */
+    int color;   /* 0 not reached, 1 on the search's stack, 2 done */
+};
 
-static int cycle_error(struct def_walk *w, const char *path, const char *name)
+struct def_check {
+    const struct wi_loader *l;
+    struct def_node *defs;
+    size_t n;
+    json_t *index; /* name -> position in defs */
+};
+
+static int oom_at(const struct wi_loader *l, const char *path)
 {
-    char chain[300], full[WI_PATH_MAX];
-    size_t used = 0, from = 0;
-    while (from < w->depth && strcmp(w->stack[from], name) != 0)
-        from++;
-    chain[0] = '\0';
-    for (size_t i = from; i < w->depth && used < sizeof chain; i++)
-        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s -> ",
-                                 w->stack[i]);
-    if (used < sizeof chain)
-        snprintf(chain + used, sizeof chain - used, "%s", name);
-    wi_priv_path_key(full, sizeof full, path, "use");
-    return wi_error_set(w->l->err, WI_EINVAL, w->l->source, full,
-                        "definition '%s' contains itself (%s): a definition "
-                        "cannot use itself, directly or through others",
-                        name, chain);
+    return wi_error_set(l->err, WI_ENOMEM, l->source, path, "out of memory");
 }
 
-/* Every node under node (through "children" and "child"): its "use"
- * names a definition, which is walked in turn. */
-static int walk_node(struct def_walk *w, const json_t *node, const char *path)
+static int add_edge(struct def_check *c, struct def_node *from, size_t to,
+                    const char *path)
+{
+    if (from->n_edges == from->cap_edges) {
+        size_t cap = from->cap_edges ? 2 * from->cap_edges : 4;
+        struct edge *e = realloc(from->edges, cap * sizeof *e);
+        if (!e)
+            return oom_at(c->l, path);
+        from->edges = e;
+        from->cap_edges = cap;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return oom_at(c->l, path);
+    from->edges[from->n_edges++] = (struct edge){to, copy};
+    return 0;
+}
+
+/* Every node under node (through "children" and "child") whose "use"
+ * names a definition, recorded as an edge of `from` (NULL for the tree
+ * under the root).  Nothing below WI_MODULE_MAX_DEPTH can be built (the
+ * builder refuses it first), so the walk stops there. */
+static int collect_uses(struct def_check *c, struct def_node *from,
+                        const json_t *node, const char *path, size_t depth)
 {
     char sub[WI_PATH_MAX], full[WI_PATH_MAX];
-    if (!json_is_object(node))
-        return 0; /* reported when the node is built */
+    if (!json_is_object(node) || depth > WI_MODULE_MAX_DEPTH)
+        return 0; /* a node that is not an object is reported when built */
     const json_t *use = json_object_get(node, "use");
     if (use) {
-        if (!json_is_string(use) || !w->l->definitions ||
-            !json_object_get(w->l->definitions, json_string_value(use)))
-            return bad_use(w->l, path, use);
-        const char *name = json_string_value(use);
-        json_t *st = json_object_get(w->state, name);
-        if (st && json_integer_value(st) == 1)
-            return cycle_error(w, path, name);
-        int rc = st ? 0 : walk_def(w, name);
+        const json_t *at = json_is_string(use)
+                               ? json_object_get(c->index, json_string_value(use))
+                               : NULL;
+        if (!at)
+            return bad_use(c->l, path, use);
+        int rc = from ? add_edge(c, from, (size_t)json_integer_value(at), path) : 0;
         if (rc < 0)
             return rc;
     }
     const json_t *children = json_object_get(node, "children");
     if (json_is_object(children)) {
         const char *key;
-        json_t *c;
+        json_t *v;
         wi_priv_path_key(sub, sizeof sub, path, "children");
-        json_object_foreach((json_t *)children, key, c) {
+        json_object_foreach((json_t *)children, key, v) {
             wi_priv_path_key(full, sizeof full, sub, key);
-            int rc = walk_node(w, c, full);
+            int rc = collect_uses(c, from, v, full, depth + 1);
             if (rc < 0)
                 return rc;
         }
     }
     const json_t *child = json_object_get(node, "child");
     wi_priv_path_key(sub, sizeof sub, path, "child");
-    return child ? walk_node(w, child, sub) : 0;
+    return child ? collect_uses(c, from, child, sub, depth + 1) : 0;
 }
 
-static int walk_def(struct def_walk *w, const char *name)
+/* "definitions.B.children.y.use: definition 'A' contains itself (A -> B ->
+ * A)": stack[from..top) is the search's path, e closes the cycle. */
+static int cycle_error(const struct def_check *c, const size_t *stack,
+                       size_t top, const struct edge *e)
 {
-    char path[WI_PATH_MAX];
-    if (w->depth == sizeof w->stack / sizeof w->stack[0])
-        return wi_error_set(w->l->err, WI_EINVAL, w->l->source, "definitions",
-                            "definitions nest more than 64 deep (through "
-                            "'%s')", name);
-    if (json_object_set_new(w->state, name, json_integer(1)) < 0)
-        return wi_error_set(w->l->err, WI_ENOMEM, w->l->source, NULL,
-                            "out of memory");
-    w->stack[w->depth++] = name;
-    wi_priv_path_key(path, sizeof path, "definitions", name);
-    int rc = walk_node(w, json_object_get(w->l->definitions, name), path);
-    w->depth--;
-    if (rc == 0 && json_object_set_new(w->state, name, json_integer(2)) < 0)
-        rc = wi_error_set(w->l->err, WI_ENOMEM, w->l->source, NULL,
-                          "out of memory");
+    char chain[300], full[WI_PATH_MAX];
+    size_t used = 0, from = 0;
+    const char *name = c->defs[e->to].name;
+    while (from < top && stack[from] != e->to)
+        from++;
+    chain[0] = '\0';
+    for (size_t i = from; i < top && used < sizeof chain; i++)
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s -> ",
+                                 c->defs[stack[i]].name);
+    if (used < sizeof chain)
+        snprintf(chain + used, sizeof chain - used, "%s", name);
+    wi_priv_path_key(full, sizeof full, e->path, "use");
+    return wi_error_set(c->l->err, WI_EINVAL, c->l->source, full,
+                        "definition '%s' contains itself (%s): a definition "
+                        "cannot use itself, directly or through others",
+                        name, chain);
+}
+
+/* Depth-first from each definition in key order, as a recursive walk
+ * would go, with the stack on the heap. */
+static int find_cycle(struct def_check *c)
+{
+    size_t *stack = malloc((c->n ? c->n : 1) * sizeof *stack);
+    if (!stack)
+        return oom_at(c->l, "definitions");
+    int rc = 0;
+    for (size_t s = 0; rc == 0 && s < c->n; s++) {
+        if (c->defs[s].color)
+            continue;
+        size_t top = 0;
+        stack[top++] = s;
+        c->defs[s].color = 1;
+        while (rc == 0 && top) {
+            struct def_node *v = &c->defs[stack[top - 1]];
+            if (v->next == v->n_edges) {
+                v->color = 2;
+                top--;
+                continue;
+            }
+            const struct edge *e = &v->edges[v->next++];
+            if (c->defs[e->to].color == 1)
+                rc = cycle_error(c, stack, top, e);
+            else if (c->defs[e->to].color == 0) {
+                c->defs[e->to].color = 1;
+                stack[top++] = e->to;
+            }
+        }
+    }
+    free(stack);
     return rc;
 }
 
@@ -171,6 +229,28 @@ static int check_definition_shapes(struct wi_loader *l, const json_t *defs)
     return 0;
 }
 
+static int check_graph(struct def_check *c, const json_t *root)
+{
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach((json_t *)c->l->definitions, key, v) {
+        if (json_object_set_new(c->index, key, json_integer((json_int_t)c->n)) < 0)
+            return oom_at(c->l, "definitions");
+        c->defs[c->n++].name = key;
+    }
+    for (size_t i = 0; rc == 0 && i < c->n; i++) {
+        char path[WI_PATH_MAX];
+        wi_priv_path_key(path, sizeof path, "definitions", c->defs[i].name);
+        rc = collect_uses(c, &c->defs[i], json_object_get(c->l->definitions,
+                                                          c->defs[i].name),
+                          path, 1);
+    }
+    if (rc == 0)
+        rc = collect_uses(c, NULL, root, "", 1);
+    return rc == 0 ? find_cycle(c) : rc;
+}
+
 int wi_priv_model_check_definitions(struct wi_loader *l, const json_t *root)
 {
     const json_t *defs = json_is_object(root)
@@ -180,34 +260,92 @@ int wi_priv_model_check_definitions(struct wi_loader *l, const json_t *root)
     if (rc < 0)
         return rc;
     l->definitions = defs;
-    struct def_walk w = {l, {NULL}, 0, json_object()};
-    if (!w.state)
-        return wi_error_set(l->err, WI_ENOMEM, l->source, NULL, "out of memory");
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)defs, key, v) {
-        if (json_object_get(w.state, key))
-            continue;
-        if ((rc = walk_def(&w, key)) < 0)
-            break;
+    l->resolved = json_object();
+    size_t n = defs ? json_object_size(defs) : 0;
+    struct def_check c = {l, calloc(n ? n : 1, sizeof *c.defs), 0, json_object()};
+    if (!l->resolved || !c.defs || !c.index)
+        rc = oom_at(l, "definitions");
+    else
+        rc = check_graph(&c, root);
+    for (size_t i = 0; c.defs && i < c.n; i++) {
+        for (size_t k = 0; k < c.defs[i].n_edges; k++)
+            free(c.defs[i].edges[k].path);
+        free(c.defs[i].edges);
     }
-    if (rc == 0 && json_is_object(root))
-        rc = walk_node(&w, root, "");
-    json_decref(w.state);
+    free(c.defs);
+    json_decref(c.index);
     return rc;
 }
 
-static json_t *origin_of(const json_t *node, const char *path)
+/* ---- expanding "use" --------------------------------------------------- */
+
+/* [node, origin]: base's node and origin (copies) with node's own keys
+ * set on top, each located at path. */
+static json_t *expand(const json_t *node, const char *path, const json_t *base)
 {
-    json_t *origin = json_object();
+    json_t *merged = base ? json_copy(json_array_get(base, 0)) : json_object();
+    json_t *origin = base ? json_copy(json_array_get(base, 1)) : json_object();
+    json_t *pair = merged && origin ? json_pack("[oo]", merged, origin) : NULL;
+    if (!pair) {
+        json_decref(merged);
+        json_decref(origin);
+        return NULL;
+    }
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)node, key, v)
-        if (origin && json_object_set_new(origin, key, json_string(path)) < 0) {
-            json_decref(origin);
+    json_object_foreach((json_t *)node, key, v) {
+        if (strcmp(key, "use") == 0)
+            continue;
+        if (json_object_set(merged, key, v) < 0 ||
+            json_object_set_new(origin, key, json_string(path)) < 0) {
+            json_decref(pair);
             return NULL;
         }
-    return origin;
+    }
+    return pair;
+}
+
+/* Definition `name` expanded ([node, origin], borrowed from l->resolved):
+ * the chain of definitions that each use the next is followed to one
+ * already expanded or to one without "use", then expanded back. */
+static const json_t *resolved_def(const struct wi_loader *l, const char *name)
+{
+    const json_t *base = json_object_get(l->resolved, name);
+    if (base)
+        return base;
+    size_t cap = json_object_size(l->definitions) + 1, n = 0;
+    const char **chain = malloc(cap * sizeof *chain);
+    char dpath[WI_PATH_MAX];
+    if (!chain) {
+        oom_at(l, "definitions");
+        return NULL;
+    }
+    for (const char *cur = name; cur && !(base = json_object_get(l->resolved, cur));) {
+        const json_t *use = json_object_get(json_object_get(l->definitions, cur), "use");
+        chain[n++] = cur;
+        wi_priv_path_key(dpath, sizeof dpath, "definitions", cur);
+        if (use && (!json_is_string(use) || n == cap ||
+                    !json_object_get(l->definitions, json_string_value(use)))) {
+            /* Refused by wi_priv_model_check_definitions already. */
+            bad_use(l, dpath, use);
+            free(chain);
+            return NULL;
+        }
+        cur = json_string_value(use);
+    }
+    while (n > 0) {
+        const char *dn = chain[--n];
+        wi_priv_path_key(dpath, sizeof dpath, "definitions", dn);
+        json_t *entry = expand(json_object_get(l->definitions, dn), dpath, base);
+        if (!entry || json_object_set_new(l->resolved, dn, entry) < 0) {
+            oom_at(l, dpath);
+            base = NULL;
+            break;
+        }
+        base = entry;
+    }
+    free(chain);
+    return base;
 }
 
 json_t *wi_priv_model_resolve_use(const struct wi_loader *l, const json_t *node,
@@ -215,44 +353,28 @@ json_t *wi_priv_model_resolve_use(const struct wi_loader *l, const json_t *node,
 {
     const json_t *use = json_object_get(node, "use");
     *origin = NULL;
-    if (!use) {
-        *origin = origin_of(node, path);
-        if (!*origin)
-            wi_error_set(l->err, WI_ENOMEM, l->source, path, "out of memory");
-        return *origin ? json_incref((json_t *)node) : NULL;
-    }
-    const json_t *def = json_is_string(use) && l->definitions
-                            ? json_object_get(l->definitions, json_string_value(use))
-                            : NULL;
-    if (!def) {
+    if (!use)
+        return json_incref((json_t *)node);
+    if (!json_is_string(use) || !l->definitions || !l->resolved ||
+        !json_object_get(l->definitions, json_string_value(use))) {
         bad_use(l, path, use);
         return NULL;
     }
-    char dpath[WI_PATH_MAX];
-    wi_priv_path_key(dpath, sizeof dpath, "definitions", json_string_value(use));
-    json_t *base = wi_priv_model_resolve_use(l, def, dpath, origin);
-    json_t *merged = base ? json_copy(base) : NULL;
-    json_decref(base);
-    const char *key;
-    json_t *v;
-    int rc = merged ? 0 : -1;
-    json_object_foreach((json_t *)node, key, v) {
-        if (rc < 0 || strcmp(key, "use") == 0)
-            continue;
-        rc = json_object_set(merged, key, v) < 0 ||
-                     json_object_set_new(*origin, key, json_string(path)) < 0
-                 ? -1
-                 : 0;
-    }
-    if (rc < 0) {
-        if (base || merged)
-            wi_error_set(l->err, WI_ENOMEM, l->source, path, "out of memory");
-        json_decref(merged);
-        json_decref(*origin);
-        *origin = NULL;
-        return NULL;
-    }
+    const json_t *base = resolved_def(l, json_string_value(use));
+    json_t *pair = base ? expand(node, path, base) : NULL;
+    if (base && !pair)
+        oom_at(l, path);
+    json_t *merged = pair ? json_incref(json_array_get(pair, 0)) : NULL;
+    *origin = pair ? json_incref(json_array_get(pair, 1)) : NULL;
+    json_decref(pair);
     return merged;
+}
+
+const char *wi_priv_model_key_base(const json_t *origin, const char *path,
+                                   const char *key)
+{
+    const char *from = json_string_value(json_object_get(origin, key));
+    return from ? from : path;
 }
 
 void wi_priv_model_blame_origin(const struct wi_loader *l, const char *path,

@@ -254,7 +254,8 @@ static int build_param(const struct wi_loader *l, wi_module_t *m,
 /* ---- repeat ------------------------------------------------------------ */
 
 static int parse_repeat(const struct wi_loader *l, const json_t *node,
-                        const char *path, struct repeat *r)
+                        const json_t *origin, const char *path,
+                        struct repeat *r)
 {
     const json_t *n = json_object_get(node, "repeat"),
                  *child = json_object_get(node, "child"),
@@ -264,7 +265,8 @@ static int parse_repeat(const struct wi_loader *l, const json_t *node,
     r->n = -1;
     if (!n) {
         const char *stray = child ? "child" : clone ? "clone" : NULL;
-        wi_priv_path_key(full, sizeof full, path, stray);
+        wi_priv_path_key(full, sizeof full,
+                         wi_priv_model_key_base(origin, path, stray), stray);
         return stray ? wi_error_set(l->err, WI_EINVAL, l->source, full,
                                     "'%s' without \"repeat\": write "
                                     "\"repeat\": N to build N children from "
@@ -273,22 +275,26 @@ static int parse_repeat(const struct wi_loader *l, const json_t *node,
     }
     if (!json_is_integer(n) || json_integer_value(n) < 0 ||
         json_integer_value(n) > WI_MODEL_MAX_REPEAT)
-        return wi_priv_model_node_error(l, path, "repeat", n,
+        return wi_priv_model_node_error(l, wi_priv_model_key_base(origin, path, "repeat"),
+                                        "repeat", n,
                                         "an int from 0 to 100000 (how many "
                                         "children to build from \"child\")");
-    wi_priv_path_key(full, sizeof full, path, "children");
+    wi_priv_path_key(full, sizeof full,
+                     wi_priv_model_key_base(origin, path, "children"), "children");
     if (json_object_get(node, "children"))
         return wi_error_set(l->err, WI_EINVAL, l->source, full,
                             "a repeat node's children are \"0\" .. \"N-1\", "
                             "built from \"child\": it cannot also have "
                             "\"children\"");
-    wi_priv_path_key(full, sizeof full, path, "child");
+    wi_priv_path_key(full, sizeof full,
+                     wi_priv_model_key_base(origin, path, "repeat"), "child");
     if (!child)
         return wi_error_set(l->err, WI_EINVAL, l->source, full,
                             "\"repeat\" needs a \"child\": the module node "
                             "each of the N children is built from");
     if (clone && !json_is_boolean(clone))
-        return wi_priv_model_node_error(l, path, "clone", clone, "true or false");
+        return wi_priv_model_node_error(l, wi_priv_model_key_base(origin, path, "clone"),
+                                        "clone", clone, "true or false");
     r->n = json_integer_value(n);
     r->child = child;
     r->clone = clone && json_is_true(clone);
@@ -324,8 +330,8 @@ static int add_kind(const struct wi_loader *l, struct members *ms,
 /* The members in the order of the node's "params" and "children" (or
  * "repeat") keys, each in key order. */
 static int collect(const struct wi_loader *l, const json_t *node,
-                   const char *path, const struct repeat *r,
-                   struct members *ms)
+                   const json_t *origin, const char *path,
+                   const struct repeat *r, struct members *ms)
 {
     const json_t *p = json_object_get(node, "params"),
                  *c = json_object_get(node, "children");
@@ -341,7 +347,8 @@ static int collect(const struct wi_loader *l, const json_t *node,
     json_object_foreach((json_t *)node, key, v) {
         if (rc == 0 && (strcmp(key, "params") == 0 ||
                         (r->n < 0 && strcmp(key, "children") == 0)))
-            rc = add_kind(l, ms, node, path, key, &(struct repeat){-1, NULL, 0, 0});
+            rc = add_kind(l, ms, node, wi_priv_model_key_base(origin, path, key),
+                          key, &(struct repeat){-1, NULL, 0, 0});
         else if (rc == 0 && r->n >= 0 && strcmp(key, "repeat") == 0)
             rc = add_kind(l, ms, node, path, key, r);
     }
@@ -427,16 +434,20 @@ static int add_child(const struct wi_loader *l, wi_module_t *m,
     return locate(l, wi_module_add_child_new(m, name, c, l->err), full);
 }
 
+/* A child is located where it is written: a repeat's children all at its
+ * "child". */
 static int build_child(const struct wi_loader *l, wi_module_t *m,
                        const struct member *mb, const struct repeat *r,
                        wi_module_t **original, int64_t *clones_left,
-                       const char *path)
+                       const json_t *origin, const char *path)
 {
     char full[WI_PATH_MAX], cpath[WI_PATH_MAX];
-    wi_priv_path_key(cpath, sizeof cpath, path, "children");
+    wi_priv_path_key(cpath, sizeof cpath,
+                     wi_priv_model_key_base(origin, path, "children"), "children");
     wi_priv_path_key(full, sizeof full, cpath, mb->name);
     if (r->n >= 0)
-        wi_priv_path_key(full, sizeof full, path, "child");
+        wi_priv_path_key(full, sizeof full,
+                         wi_priv_model_key_base(origin, path, "child"), "child");
     wi_module_t *c;
     if (r->clone) {
         /* The last copy takes the original itself: same values. */
@@ -460,19 +471,21 @@ static int count_one(wi_module_t *m, void *ud)
 }
 
 int wi_priv_model_build_members(const struct wi_loader *l, wi_module_t *m,
-                                const json_t *node, const char *path)
+                                const json_t *node, const json_t *origin,
+                                const char *path)
 {
     struct repeat r;
     struct members ms = {NULL, 0, NULL};
     wi_module_t *original = NULL;
-    int rc = parse_repeat(l, node, path, &r);
+    int rc = parse_repeat(l, node, origin, path, &r);
     if (rc == 0)
-        rc = collect(l, node, path, &r, &ms);
+        rc = collect(l, node, origin, path, &r, &ms);
     const json_t *order = json_object_get(node, "order");
     if (rc == 0 && order)
-        rc = apply_order(l, order, path, &ms);
+        rc = apply_order(l, order, wi_priv_model_key_base(origin, path, "order"), &ms);
     char cpath[WI_PATH_MAX];
-    wi_priv_path_key(cpath, sizeof cpath, path, "child");
+    wi_priv_path_key(cpath, sizeof cpath,
+                     wi_priv_model_key_base(origin, path, "child"), "child");
     /* _get_clones: the layer is built once, before the container, and
      * deep-copied N times (even N = 0 constructs it). */
     if (rc == 0 && r.clone &&
@@ -490,8 +503,10 @@ int wi_priv_model_build_members(const struct wi_loader *l, wi_module_t *m,
     int64_t clones_left = r.n;
     for (size_t i = 0; rc == 0 && i < ms.size; i++)
         rc = ms.items[i].is_param
-                 ? build_param(l, m, &ms.items[i], path)
-                 : build_child(l, m, &ms.items[i], &r, &original, &clones_left, path);
+                 ? build_param(l, m, &ms.items[i],
+                               wi_priv_model_key_base(origin, path, "params"))
+                 : build_child(l, m, &ms.items[i], &r, &original, &clones_left,
+                               origin, path);
     wi_module_free(original);
     free(ms.items);
     free(ms.index_names);

@@ -1,3 +1,6 @@
+/* The module tree (module.h): a module's parameters, buffers and
+ * children by name, the tree's depth bound, and its walks in PyTorch's
+ * named_parameters() and state_dict() order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,7 @@ struct wi_module {
     size_t n_children, cap_children;
     wi_module_t *parent;
     const char *name; /* in the parent (owned by its child slot); "" at the root */
+    size_t height;    /* modules on the longest path down from here: 1 for a leaf */
     /* Every parameter, buffer and child name -> slot (see NAME_*), so
      * lookups stay constant-time in modules with many thousands. */
     wi_priv_map_t names;
@@ -57,6 +61,7 @@ wi_module_t *wi_module_new(const char *type, int is_base_module)
     }
     m->is_base_module = is_base_module;
     m->name = "";
+    m->height = 1;
     return m;
 }
 
@@ -245,11 +250,61 @@ const char *wi_module_parameter_info(const wi_module_t *m, size_t i)
     return m->params.items[i].info;
 }
 
+/* m's depth (the root is 1); 0 when `child` is m or one of its
+ * ancestors.  Trees are built only through wi_module_add_child_new, so
+ * the walk up is never longer than WI_MODULE_MAX_DEPTH. */
+static size_t depth_below(const wi_module_t *m, const wi_module_t *child)
+{
+    size_t depth = 0;
+    for (const wi_module_t *p = m; p; p = p->parent, depth++)
+        if (p == child)
+            return 0;
+    return depth;
+}
+
+/* The tree stays at most WI_MODULE_MAX_DEPTH deep and acyclic: every
+ * recursive walk of it then needs a bounded stack. */
+static int check_child(const wi_module_t *m, const char *name,
+                       const wi_module_t *child, wi_error_t *err)
+{
+    if (!child)
+        return wi_error_set(err, WI_EINVAL, NULL, name,
+                            "expected a module to add as child '%s', got NULL",
+                            name);
+    size_t depth = depth_below(m, child);
+    if (child->parent || depth == 0)
+        return wi_error_set(err, WI_EINVAL, NULL, name,
+                            "expected a module without a parent as child "
+                            "'%s', found %s", name,
+                            depth ? "one that already is a child"
+                                  : "the module itself or one of its "
+                                    "ancestors (a cycle)");
+    if (depth + child->height > WI_MODULE_MAX_DEPTH)
+        return wi_error_set(err, WI_EINVAL, NULL, name,
+                            "expected a model at most %d modules deep, found "
+                            "%zu: child '%s' (%zu deep) under a module at "
+                            "depth %zu", WI_MODULE_MAX_DEPTH,
+                            depth + child->height, name, child->height, depth);
+    return 0;
+}
+
+/* Heights up the chain of ancestors, as far as they grow. */
+static void raise_heights(wi_module_t *m, size_t child_height)
+{
+    for (size_t h = child_height + 1; m && m->height < h; m = m->parent, h++)
+        m->height = h;
+}
+
 int wi_module_add_child_new(wi_module_t *m, const char *name,
                             wi_module_t *child, wi_error_t *err)
 {
-    int rc = check_name(m, name, err);
-    if (rc < 0)
+    int rc = check_child(m, name, child, err);
+    if (rc < 0) {
+        if (child && !child->parent && depth_below(m, child))
+            wi_module_free(child); /* stolen, as documented */
+        return rc;
+    }
+    if ((rc = check_name(m, name, err)) < 0)
         goto fail;
     if (m->n_children == m->cap_children) {
         size_t cap = m->cap_children ? 2 * m->cap_children : 4;
@@ -269,6 +324,7 @@ int wi_module_add_child_new(wi_module_t *m, const char *name,
     m->children[m->n_children++] = (struct child){copy, child};
     child->parent = m;
     child->name = copy;
+    raise_heights(m, child->height);
     return 0;
 oom:
     rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
@@ -304,6 +360,12 @@ void wi_priv_module_tie_parameter(wi_module_t *m, size_t i, wi_tensor_t *t)
 int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i)
 {
     return m->params.items[i].tied;
+}
+
+int wi_priv_module_parameter_index(const wi_module_t *m, const char *name,
+                                   size_t *index)
+{
+    return find_name(m, name, strlen(name), NAME_PARAM, index);
 }
 
 int wi_priv_module_has_state(const wi_module_t *m, const char *name, size_t len)

@@ -15,6 +15,11 @@ WI_INTERNAL const char *wi_priv_module_name(const wi_module_t *m);
 WI_INTERNAL wi_module_t *wi_priv_module_find_child_n(const wi_module_t *m,
                                                      const char *name,
                                                      size_t len);
+/* 1 and *index when name is a parameter of m (None included), else 0;
+ * a hash lookup. */
+WI_INTERNAL int wi_priv_module_parameter_index(const wi_module_t *m,
+                                               const char *name,
+                                               size_t *index);
 /* 1 when the first len bytes of name are a parameter or buffer of m that
  * is not None (torch's local_state), else 0. */
 WI_INTERNAL int wi_priv_module_has_state(const wi_module_t *m,

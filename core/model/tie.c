@@ -13,25 +13,22 @@
 #include "model/module_internal.h"
 
 /* A parameter by dotted name: 1 with its module and index; 0 when there
- * is no such parameter, -1 when it is registered as None. */
+ * is no such parameter, -1 when it is registered as None.  Each step is
+ * a hash lookup, so checking and applying N ties costs O(N), however
+ * many parameters one module has. */
 static int resolve(wi_module_t *root, const char *name, wi_module_t **owner,
                    size_t *index)
 {
-    const char *dot = strrchr(name, '.');
+    const char *leaf = name, *dot;
     wi_module_t *m = root;
-    if (dot) {
-        char *path = strndup(name, (size_t)(dot - name));
-        m = path ? wi_module_get_submodule(root, path) : NULL;
-        free(path);
+    while (m && (dot = strchr(leaf, '.'))) {
+        m = wi_priv_module_find_child_n(m, leaf, (size_t)(dot - leaf));
+        leaf = dot + 1;
     }
-    const char *leaf = dot ? dot + 1 : name;
-    for (size_t i = 0; m && i < wi_module_parameter_count(m); i++)
-        if (strcmp(wi_module_parameter_name(m, i), leaf) == 0) {
-            *owner = m;
-            *index = i;
-            return wi_module_parameter(m, i) ? 1 : -1;
-        }
-    return 0;
+    if (!m || !wi_priv_module_parameter_index(m, leaf, index))
+        return 0;
+    *owner = m;
+    return wi_module_parameter(m, *index) ? 1 : -1;
 }
 
 struct hint {

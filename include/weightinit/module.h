@@ -22,6 +22,12 @@ extern "C" {
 
 typedef struct wi_module wi_module_t;
 
+/* A module tree is at most this many modules deep (the root counts one):
+ * every walk of a tree (init_weights, state_dict, deep copies, free)
+ * recurses once per level, so the depth bounds their stack.  The deepest
+ * real models are about 10 deep. */
+#define WI_MODULE_MAX_DEPTH 64
+
 /* A user-defined init_weights (a module type's own method).  It writes the
  * module's parameters through the init.h / functional.h calls (or raw
  * writes followed by wi_tensor_bump_version).  Return 0 or a WI_E* code
@@ -47,8 +53,11 @@ const char *wi_module_base(const wi_module_t *m, size_t i);
  * `layer` rule). */
 int wi_module_matches_layer(const wi_module_t *m, const char *name);
 
-/* Adds a child; steals `child` even on failure.  A duplicate name (child,
- * parameter or buffer) is WI_EINVAL. */
+/* Adds a child; steals `child` even on failure.  WI_EINVAL for a
+ * duplicate name (child, parameter or buffer) and for a child whose
+ * subtree would make the tree deeper than WI_MODULE_MAX_DEPTH.  A child
+ * that already has a parent, or is m or one of m's ancestors (a cycle),
+ * is WI_EINVAL too and is not stolen: it belongs to its tree. */
 int wi_module_add_child_new(wi_module_t *m, const char *name,
                             wi_module_t *child, wi_error_t *err);
 size_t wi_module_child_count(const wi_module_t *m);

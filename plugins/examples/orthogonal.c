@@ -186,15 +186,23 @@ static int orthogonal_(const wi_host_t *host, wi_tensor_t *w, const char *name,
     /* if rows < cols: flattened.t_(), so the QR always sees a tall m x n. */
     int wide = rows < cols;
     int64_t m = wide ? cols : rows, n = wide ? rows : cols;
-    double *a = malloc((size_t)(2 * m * n + 3 * n) * sizeof *a);
-    if (!a) {
+    /* 2 m n + 3 n doubles; a product that overflows size_t is a size no
+     * malloc could give either. */
+    size_t count, bytes;
+    int too_big = __builtin_mul_overflow((size_t)m, (size_t)n, &count) ||
+                  __builtin_mul_overflow(count, (size_t)2, &count) ||
+                  __builtin_add_overflow(count, 3 * (size_t)n, &count) ||
+                  __builtin_mul_overflow(count, sizeof(double), &bytes);
+    double *a = too_big ? NULL : malloc(bytes);
+    const float *x = a ? host->tensor_data(flat) : NULL;
+    if (!x) {
+        free(a);
         host->tensor_free(flat);
         return host->error_set(err, WI_ENOMEM, NULL, NULL,
                                "out of memory for the QR of '%s' of %s "
                                "(%lld x %lld)", name, module, (long long)m,
                                (long long)n);
     }
-    const float *x = host->tensor_data(flat);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++)
             a[wide ? c * n + r : r * n + c] = x[r * cols + c];
@@ -207,6 +215,12 @@ static int orthogonal_(const wi_host_t *host, wi_tensor_t *w, const char *name,
      * transpose back, copy into w (torch's float32 Q rounded once) and
      * w.mul_(gain): a float multiply by float(gain), as ATen does. */
     float *out = host->tensor_data(w);
+    if (!out) {
+        free(a);
+        return host->error_set(err, WI_ENOMEM, NULL, NULL,
+                               "out of memory for the values of '%s' of %s",
+                               name, module);
+    }
     const float fgain = (float)gain;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) {

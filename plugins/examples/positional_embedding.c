@@ -127,6 +127,10 @@ static int init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
     const int64_t *shape = host_->tensor_shape(w);
     int64_t positions = shape[0], dim = shape[1];
     float *out = host_->tensor_data(w);
+    if (!out) /* the host could not hold the table in memory */
+        return host_->error_set(err, WI_ENOMEM, NULL, "weight",
+                                NAME ": out of memory for a %lld x %lld table",
+                                (long long)positions, (long long)dim);
     for (int64_t p = 0; p < positions; p++)
         for (int64_t i = 0; i < dim; i += 2) {
             double angle = (double)p / pow(10000.0, (double)i / (double)dim);
