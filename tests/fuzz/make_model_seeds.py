@@ -195,5 +195,24 @@ v2 = {
 }
 extra.update(v2)
 
+
+# Chains of definitions at the documented depth limit (64) and one past
+# it, written in dependency order and reversed: the check must not depend
+# on key order (issue 16), and a mutation away is a chain deep enough to
+# test the builder's recursion.
+def chain(n, reverse):
+    defs = {"D0": LIN}
+    for i in range(1, n):
+        defs[f"D{i}"] = {"type": "M", "children": {"c": {"use": f"D{i - 1}"}}}
+    if reverse:
+        defs = dict(reversed(list(defs.items())))
+    return {"model": {"type": "Net", "definitions": defs,
+                      "children": {"x": {"use": f"D{n - 1}"}}}}
+
+
+for n in (64, 65):
+    extra[f"v2_definitions_chain_{n}"] = chain(n, False)
+    extra[f"v2_definitions_chain_{n}_reversed"] = chain(n, True)
+
 for name, doc in extra.items():
     write(name, doc)

@@ -81,12 +81,16 @@ def write_pth(name, data):
 def zip_bytes(pkl, records, byteorder=None):
     bio = io.BytesIO()
     with zipfile.ZipFile(bio, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
+        # A fixed date: the seeds are the same on every regeneration.
+        def put(name, data):
+            z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
+
+        put("archive/data.pkl", pkl)
         if byteorder:
-            z.writestr("archive/byteorder", byteorder)
+            put("archive/byteorder", byteorder)
         for k, raw in records:
-            z.writestr("archive/data/" + k, raw)
-        z.writestr("archive/version", "3\n")
+            put("archive/data/" + k, raw)
+        put("archive/version", "3\n")
     return bio.getvalue()
 
 
@@ -228,6 +232,11 @@ def indexes():
     # that is not an object, an empty weight_map.
     pack("mixed_wrong_shard", {"weight_map": {"a": bins[1], "flat": names[0]}},
          [(bins[1], b2), (names[0], s1)])
+    # A shard that is itself an index (of a real shard): the fix of an
+    # index naming itself is a mutation away.
+    pack("shard_is_index", {"weight_map": {"a": "inner.index.json", "b": "inner.index.json"}},
+         [("inner.index.json", json.dumps({"weight_map": {"a": names[0], "b": names[0]}}).encode()),
+          (names[0], s1)])
     pack("not_object", b"[\"weight_map\"]", [])
     pack("empty_map", {"metadata": {}, "weight_map": {}}, [])
 
@@ -245,9 +254,10 @@ def from_cli(exe):
         with open(path, "w") as f:
             json.dump(model, f)
 
+        # Relative names (run in tmp): the metadata names the model file.
         def init(out, *args):
-            subprocess.run([exe, "init", path, "-q", "--no-fsync", "--seed", "3", "-o",
-                            os.path.join(tmp, out), *args], check=True)
+            subprocess.run([exe, "init", "model.json", "-q", "--no-fsync", "--seed", "3",
+                            "-o", out, *args], check=True, cwd=tmp)
 
         def read(name):
             with open(os.path.join(tmp, name), "rb") as f:
