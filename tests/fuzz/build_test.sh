@@ -4,8 +4,10 @@
 # must load or fail cleanly, with no sanitizer report), then the smoke:
 # each harness fuzzes from its seeds for a few seconds (FUZZ_SMOKE_SECONDS,
 # default 6; twice that for fuzz_model; 0 skips the smoke) with a fixed
-# -seed.  A crash, sanitizer report, leak, timeout or out-of-memory fails
-# the test, and its input is printed (base64) and left in OUTDIR/smoke-art/.
+# -seed.  A crash, sanitizer report, leak, timeout (30 s: the generator's
+# jump-ahead past 10^18 draws alone takes a second under the fuzzer's
+# instrumentation, and CI machines are shared) or out-of-memory fails the
+# test, and its input is printed (base64) and left in OUTDIR/smoke-art/.
 # Skipped (exit 77) where clang cannot link -fsanitize=fuzzer (Debian:
 # libclang-rt-14-dev missing).
 #   tests/fuzz/build_test.sh OUTDIR
@@ -50,7 +52,7 @@ for h in $harnesses; do
   rm -rf "$out/smoke-$h"
   mkdir -p "$out/smoke-$h"
   if ! "$out/fuzz_$h" "$out/smoke-$h" "$here/corpus/$h" -dict="$here/$h.dict" \
-      -seed=1 -max_total_time="$t" -timeout=10 -rss_limit_mb=2048 \
+      -seed=1 -max_total_time="$t" -timeout=30 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$out/smoke-art/$h-" \
       > "$out/smoke_$h.log" 2>&1; then
     tail -n 60 "$out/smoke_$h.log"

@@ -96,6 +96,12 @@ static void fuzz_write_back(const wi_state_dict_t *sd, unsigned choice)
                 : -1;
     if (fp && fclose(fp) != 0)
         abort();
+    /* A few MiB: out of memory would be a message that lies. */
+    if (fp && rc < 0 && err.code == WI_ENOMEM) {
+        fprintf(stderr, "write-back: the %s writer says out of memory: %s\n",
+                pth ? "pth" : "safetensors", err.text);
+        abort();
+    }
     wi_priv_blob_t *blob = rc == 0 ? wi_priv_blob_copy(buf, len, &err) : NULL;
     if (blob) {
         /* The top level: a tensor named "state_dict" is not MMEngine's

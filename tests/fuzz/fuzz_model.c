@@ -236,8 +236,14 @@ static void save_and_read_back(wi_module_t *root, uint64_t seed,
         out = NULL;
     snprintf(path, sizeof path, "%s/model.%s", out_dir,
              o->format == WI_CHECKPOINT_PTH ? "pth" : "safetensors");
-    int index = 0;
-    if (out && meta && refused(save(out, meta, path, o, ctx, &index, &err), &err) == 0) {
+    int index = 0, rc = out && meta ? refused(save(out, meta, path, o, ctx, &index, &err), &err) : -1;
+    /* Out of memory while nothing was refused is a message that lies. */
+    if (out && meta && rc < 0 && err.code == WI_ENOMEM && !refusals) {
+        fprintf(stderr, "fuzz_model: saving says out of memory, yet no allocation failed: %s\n",
+                err.text);
+        abort();
+    }
+    if (rc == 0) {
         snprintf(read_path, sizeof read_path, "%s%s", path, index ? ".index.json" : "");
         /* The top level: a parameter named "state_dict" is not MMEngine's
          * wrapper here. */
