@@ -87,7 +87,7 @@ rm -f "$obj/libwi_fuzz.a"
 ar rcs "$obj/libwi_fuzz.a" $(awk '$2 !~ /\/plugin_/ { print $2 }' "$list")
 plugin_objs=$(awk '$2 ~ /\/plugin_/ { print $2 }' "$list")
 
-for h in safetensors pth; do
+for h in safetensors pth index; do
   # shellcheck disable=SC2086
   $CC $flags "$here/fuzz_$h.c" "$obj/libwi_fuzz.a" $deps $libs -o "$out/fuzz_$h"
 done
@@ -95,4 +95,4 @@ done
 # shellcheck disable=SC2086
 $CC $flags "$here/fuzz_model.c" $plugin_objs "$obj/libwi_fuzz.a" -Wl,--wrap=calloc \
   $deps $libs -o "$out/fuzz_model"
-echo "built $out/fuzz_safetensors $out/fuzz_pth $out/fuzz_model"
+echo "built $out/fuzz_safetensors $out/fuzz_pth $out/fuzz_index $out/fuzz_model"

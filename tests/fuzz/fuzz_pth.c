@@ -1,13 +1,16 @@
 /* libFuzzer harness: the torch.save readers (zip format when the input
  * starts with "PK", else the legacy stream) on in-memory bytes, with
  * MMEngine's selection, the automatic one (convert) and every tensor at
- * any depth (inspect), chosen by the input's length.  See README.md for
- * the build and run commands. */
+ * any depth (inspect), chosen by the input's length; what it hands out
+ * is then converted as --dtype does and written back (fuzz_check.h; the
+ * input's last byte picks dtype and format).  See README.md for the
+ * build and run commands. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "checkpoint/checkpoint_internal.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sink ^= p[j];
     }
     (void)sink;
+    if (sd && size)
+        fuzz_write_back(sd, data[size - 1]);
     wi_state_dict_free(sd);
     wi_priv_blob_unref(blob);
     return 0;

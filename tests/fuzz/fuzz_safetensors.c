@@ -1,9 +1,12 @@
-/* libFuzzer harness: the safetensors reader on in-memory bytes.  See
+/* libFuzzer harness: the safetensors reader on in-memory bytes; what it
+ * hands out is then converted as --dtype does and written back
+ * (fuzz_check.h; the input's last byte picks dtype and format).  See
  * README.md for the build and run commands. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "checkpoint/checkpoint_internal.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sink ^= p[j];
     }
     (void)sink;
+    if (sd && size)
+        fuzz_write_back(sd, data[size - 1]);
     wi_state_dict_free(sd);
     wi_priv_blob_unref(blob);
     return 0;
