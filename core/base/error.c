@@ -4,7 +4,7 @@
 
 #include <weightinit/error.h>
 
-#include "base/jsonutil.h"
+#include "base/path.h"
 
 void wi_error_clear(wi_error_t *err)
 {

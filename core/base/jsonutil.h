@@ -1,5 +1,5 @@
-/* JSON helpers shared by the model loader and the init_cfg engine: path
- * building for error messages and short renderings of offending values.
+/* JSON helpers shared by the model loader and the init_cfg engine: short
+ * renderings of offending values (and, through base/path.h, paths).
  * Internal; not exported. */
 #ifndef WI_JSONUTIL_H
 #define WI_JSONUTIL_H
@@ -10,21 +10,8 @@
 
 #include <jansson.h>
 
-#define WI_PATH_MAX 256
+#include "base/path.h"
 
-/* out = a sep b.  A path longer than size - 1 keeps its first two
- * components (the definition, or the root's child) and its end, which
- * names the node at fault: "definitions.B...children.fc.params.w", the
- * end starting at a component (after a '.' or at a '['), never a key cut
- * in half.  out must not overlap the inputs. */
-WI_INTERNAL void wi_priv_path_join(char *out, size_t size, const char *a,
-                                   const char *sep, const char *b);
-/* out = base.key (or key when base is empty), as wi_priv_path_join. */
-WI_INTERNAL void wi_priv_path_key(char *out, size_t size, const char *base,
-                      const char *key);
-/* out = base[index], as wi_priv_path_join. */
-WI_INTERNAL void wi_priv_path_index(char *out, size_t size, const char *base,
-                        size_t index);
 /* A compact, truncated rendering of v for "got ..." (e.g. `"3"`, `[1, 2]`,
  * `an object`). */
 WI_INTERNAL const char *wi_priv_json_repr(const json_t *v, char *buf, size_t size);
