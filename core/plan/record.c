@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/sha2.h>
+
 #include "kernels/dispatch.h"
 #include "kernels/parallel.h"
 #include "plan/record.h"
@@ -163,4 +165,69 @@ int wi_priv_rec_eval(const wi_priv_rec_t *r, float *out, int64_t begin,
     wi_priv_rec_cursor_t c;
     int rc = wi_priv_rec_cursor_start(&c, r, begin, threads, err);
     return rc < 0 ? rc : wi_priv_rec_cursor_next(&c, out, end - begin, err);
+}
+
+/* Integers and float bits as little-endian bytes: the digest is the
+ * same on every host (ranks may run on different machines). */
+static void put_u64(struct sha256_ctx *h, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    sha256_update(h, sizeof b, b);
+}
+
+static void put_f32(struct sha256_ctx *h, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    put_u64(h, u);
+}
+
+/* The generator's position: the twister's words and where it is in
+ * them, the seed and profile, the cached double normal. */
+static void put_generator(struct sha256_ctx *h, const wi_generator_t *g)
+{
+    uint8_t words[4 * WI_MT_N];
+    for (int i = 0; i < WI_MT_N; i++)
+        for (int k = 0; k < 4; k++)
+            words[4 * i + k] = (uint8_t)(g->state[i] >> (8 * k));
+    sha256_update(h, sizeof words, words);
+    put_u64(h, (uint64_t)(int64_t)g->left);
+    put_u64(h, (uint64_t)(int64_t)g->next);
+    put_u64(h, g->seed);
+    put_u64(h, (uint64_t)g->profile);
+    put_u64(h, (uint64_t)g->has_next_double_normal);
+    uint64_t d;
+    memcpy(&d, &g->next_double_normal, sizeof d);
+    put_u64(h, g->has_next_double_normal ? d : 0);
+}
+
+void wi_priv_rec_digest(const wi_priv_rec_t *r, struct sha256_ctx *h)
+{
+    put_u64(h, (uint64_t)r->kind);
+    put_u64(h, (uint64_t)r->n);
+    if (r->kind == WI_REC_CONST) {
+        put_f32(h, r->value);
+        return;
+    }
+    const wi_fill_t *f = &r->fill;
+    put_u64(h, (uint64_t)f->kind);
+    if (f->kind == WI_FILL_NORMAL) {
+        put_f32(h, f->mean);
+        put_f32(h, f->std);
+    } else {
+        put_f32(h, f->from);
+        put_f32(h, f->range);
+    }
+    if (f->kind == WI_FILL_TRUNC) {
+        put_f32(h, f->scale);
+        put_f32(h, f->shift);
+        put_f32(h, f->lo);
+        put_f32(h, f->hi);
+    }
+    put_generator(h, &r->g0);
+    put_u64(h, (uint64_t)r->has_tail);
+    for (int i = 0; r->has_tail && i < 16; i++)
+        put_f32(h, r->tail[i]);
 }
