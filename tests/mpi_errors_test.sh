@@ -4,8 +4,7 @@
 #   - ranks whose plans differ (--seed, --rng-profile, --dtype, the
 #     model file or its content, --init-cfg): exit 2 naming what differs
 #     and the rank, checked before anything is written;
-#   - a full disk on one rank: exit 1 naming the output file and the rank;
-#   - convert under several ranks: exit 2.
+#   - a full disk on one rank: exit 1 naming the output file and the rank.
 # Built without MPI, weightinit init started as several ranks (the
 # launchers' variables, and mpirun itself when installed) is refused
 # with exit 2 naming the variable; one rank runs as usual.
@@ -160,11 +159,4 @@ else
     echo "note: strace cannot trace here; the full-disk case is not run"
 fi
 
-# convert writes from one process: refused under several ranks.
-"$exe" init "$tmp/a.json" -q -o "$tmp/in.safetensors"
-set +e
-$mpirun -np 2 "$exe" convert "$tmp/in.safetensors" "$tmp/out/c.safetensors" 2>"$tmp/err"
-status=$?
-set -e
-one_error "$status" 2 "weightinit: error: convert: started as one of 2 ranks by an MPI launcher"
-echo "mpi errors: differing plans refused${full:+, $full named}, convert refused"
+echo "mpi errors: differing plans refused${full:+, $full named}"

@@ -60,7 +60,9 @@ typedef struct {
 } cli_launch_t;
 /* 1 with *l filled when launched (mpirun, mpiexec, srun), else 0. */
 int cli_launched(cli_launch_t *l);
-/* For a command that cannot share its work among ranks: 0 when not
+/* For a command that cannot share its work among ranks (init built
+ * without MPI; a command every rank runs on its own files, as a job
+ * array, does not ask): 0 when not
  * launched or launched alone; else exit 2, after one line on rank 0
  * naming the launcher's variable and why (`why`: "this weightinit was
  * built without MPI"). */

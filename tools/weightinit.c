@@ -35,14 +35,11 @@ int main(int argc, char **argv)
         printf("weightinit %s\n", wi_version());
         return 0;
     }
-    /* Under mpirun every rank runs main: only an init built with MPI
-     * shares the work (cli_mpi.c); any other writer would run whole on
-     * every rank, each writing the whole output. */
+    /* Under mpirun every rank runs main: an init built without MPI would
+     * run whole on every rank, each writing the whole output. */
     int refused = strcmp(cmd, "init") == 0 && !WI_HAVE_MPI
-                    ? cli_refuse_ranks(cmd, "this weightinit was built without MPI")
-                : strcmp(cmd, "convert") == 0
-                    ? cli_refuse_ranks(cmd, "convert writes from one process")
-                    : 0;
+                      ? cli_refuse_ranks(cmd, "this weightinit was built without MPI")
+                      : 0;
     if (refused != 0)
         return refused;
     if (strcmp(cmd, "init") == 0)
