@@ -279,6 +279,80 @@ START_TEST(headers_then_pieces)
 }
 END_TEST
 
+/* A small deferred plan: normal_, uniform_, trunc_normal_ from seed,
+ * the first with std, the generator on `threads` threads. */
+static wi_state_dict_t *small_plan(uint64_t seed, wi_rng_profile_t profile,
+                                   int threads, double std)
+{
+    static const int64_t sizes[] = {1031, 17, 100};
+    wi_generator_t *g = wi_generator_new(seed, profile);
+    wi_generator_set_threads(g, threads);
+    wi_state_dict_t *sd = wi_state_dict_new();
+    for (size_t i = 0; i < 3; i++) {
+        wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 1, &sizes[i], NULL);
+        int rc = i == 0 ? wi_normal_(t, g, 0, std, NULL)
+                 : i == 1 ? wi_uniform_(t, g, -1, 1, NULL)
+                          : wi_trunc_normal_(t, g, 0, 1, -0.5, 1.5, NULL);
+        ck_assert_int_eq(rc, 0);
+        ck_assert(wi_tensor_is_deferred(t));
+        char name[16];
+        snprintf(name, sizeof name, "w%zu", i);
+        ck_assert_int_eq(wi_state_dict_append_new(sd, name, t, NULL), 0);
+    }
+    wi_generator_free(g);
+    return sd;
+}
+
+/* 1 when tensor i of a and b have the same digest. */
+static int same_digest(const wi_state_dict_t *a, const wi_state_dict_t *b, size_t i)
+{
+    unsigned char da[32], db[32];
+    wi_tensor_digest(wi_state_dict_tensor(a, i), da);
+    wi_tensor_digest(wi_state_dict_tensor(b, i), db);
+    return memcmp(da, db, sizeof da) == 0;
+}
+
+/* wi_tensor_digest: what decides the values, nothing else.  The same
+ * plan gives the same digests whatever the thread count; another seed,
+ * profile or parameter changes the tensors it reaches and no other (the
+ * uniform after a normal of another std starts at the same draw); a
+ * tensor in memory is its bytes; a dtype view is its source and dtype. */
+START_TEST(digests_tell_plans_apart)
+{
+    wi_state_dict_t *a = small_plan(7, WI_RNG_AVX2, 1, 0.02);
+    wi_state_dict_t *threads = small_plan(7, WI_RNG_AVX2, 3, 0.02);
+    wi_state_dict_t *seed = small_plan(8, WI_RNG_AVX2, 1, 0.02);
+    wi_state_dict_t *profile = small_plan(7, WI_RNG_DEFAULT, 1, 0.02);
+    wi_state_dict_t *std = small_plan(7, WI_RNG_AVX2, 1, 0.03);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_msg(same_digest(a, threads, i), "w%zu: threads change the digest", i);
+        ck_assert_msg(!same_digest(a, seed, i), "w%zu: the seed is not in the digest", i);
+        ck_assert_msg(!same_digest(a, profile, i), "w%zu: the profile is not in it", i);
+    }
+    ck_assert(!same_digest(a, std, 0));
+    ck_assert(same_digest(a, std, 1) && same_digest(a, std, 2));
+    /* In memory: the bytes.  Equal values give equal digests, one bit
+     * another. */
+    wi_state_dict_t *mem = small_plan(7, WI_RNG_AVX2, 1, 0.02);
+    wi_state_dict_t *mem2 = small_plan(7, WI_RNG_AVX2, 1, 0.02);
+    ck_assert_ptr_nonnull(wi_tensor_data(wi_state_dict_tensor(mem, 1)));
+    ck_assert_ptr_nonnull(wi_tensor_data(wi_state_dict_tensor(mem2, 1)));
+    ck_assert(same_digest(mem, mem2, 1));
+    ck_assert(!same_digest(a, mem, 1)); /* a record is not its values */
+    ((uint32_t *)wi_tensor_data(wi_state_dict_tensor(mem2, 1)))[16] ^= 1;
+    ck_assert(!same_digest(mem, mem2, 1));
+    /* Views: bf16 of equal plans agree, bf16 and f16 do not. */
+    wi_state_dict_t *bf = wi_state_dict_to_dtype(a, WI_DTYPE_BF16, WI_RNG_AVX2, NULL);
+    wi_state_dict_t *bf2 = wi_state_dict_to_dtype(threads, WI_DTYPE_BF16, WI_RNG_AVX2, NULL);
+    wi_state_dict_t *f16 = wi_state_dict_to_dtype(a, WI_DTYPE_F16, WI_RNG_AVX2, NULL);
+    ck_assert(wi_tensor_is_deferred(wi_state_dict_tensor(bf, 0)));
+    ck_assert(same_digest(bf, bf2, 0) && !same_digest(bf, f16, 0) && !same_digest(bf, a, 0));
+    wi_state_dict_t *all[] = {bf, bf2, f16, a, threads, seed, profile, std, mem, mem2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        wi_state_dict_free(all[i]);
+}
+END_TEST
+
 static Suite *partition_suite(void)
 {
     Suite *s = suite_create("partition");
@@ -287,6 +361,7 @@ static Suite *partition_suite(void)
     tcase_add_test(tc, every_element_once);
     tcase_add_loop_test(tc, ranks_compute_eager_bytes, 0, 2);
     tcase_add_test(tc, headers_then_pieces);
+    tcase_add_test(tc, digests_tell_plans_apart);
     suite_add_tcase(s, tc);
     return s;
 }

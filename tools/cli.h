@@ -91,6 +91,23 @@ char *cli_elapsed(char *buf, size_t size);
 /* "1.2 MB": a byte count as a person reads it (SI units, like du --si). */
 char *cli_format_bytes(uint64_t n, char *buf, size_t size);
 
+/* A process an MPI launcher started (cli_launch.c): the variable that
+ * says so and its value, the number of ranks and this one's (-1: the
+ * launcher does not say). */
+typedef struct {
+    const char *var, *value;
+    long size, rank;
+} cli_launch_t;
+/* 1 with *l filled when launched (mpirun, mpiexec, srun), else 0. */
+int cli_launched(cli_launch_t *l);
+/* For a command that cannot share its work among ranks (init built
+ * without MPI; a command every rank runs on its own files, as a job
+ * array, does not ask): 0 when not
+ * launched or launched alone; else exit 2, after one line on rank 0
+ * naming the launcher's variable and why (`why`: "this weightinit was
+ * built without MPI"). */
+int cli_refuse_ranks(const char *command, const char *why);
+
 /* SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ: remove the temporary
  * outputs, then die of the signal. */
 void cli_catch_signals(void);

@@ -27,6 +27,21 @@ int cli_mpi_save(wi_output_group_t *g, const char *path, FILE *fp,
                  wi_checkpoint_format_t fmt, const wi_state_dict_t *sd,
                  const json_t *meta, uint64_t max_shard, wi_context_t *ctx,
                  int threads, int sync, size_t *n_files, wi_error_t *err);
+/* The plan every rank must share (cli_digest.c): *out = the SHA-256 of
+ * meta and every tensor's name and wi_tensor_digest; 0, or -1 out of
+ * memory. */
+int cli_digest_plan(const wi_state_dict_t *sd, const json_t *meta,
+                    unsigned char out[32]);
+/* The plan as JSON text (a new string; NULL out of memory), for rank 0
+ * to compare with its own. */
+char *cli_digest_describe(const wi_state_dict_t *sd, const json_t *meta);
+/* Rank 0: err = what differs between its plan (sd, meta) and rank's
+ * description `theirs` (NULL: unknown), as one line: --seed,
+ * --rng-profile, --dtype, the model or --init-cfg name, the version;
+ * else the first tensor whose name, dtype, shape or values differ; else
+ * the metadata key. */
+void cli_digest_compare(const wi_state_dict_t *sd, const json_t *meta,
+                        const char *theirs, int rank, wi_error_t *err);
 /* Ends a run: agrees on the exit status with every rank (the highest),
  * leaves MPI and returns it; status unchanged when not under MPI. */
 int cli_mpi_end(int status);

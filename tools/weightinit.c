@@ -35,6 +35,13 @@ int main(int argc, char **argv)
         printf("weightinit %s\n", wi_version());
         return 0;
     }
+    /* Under mpirun every rank runs main: an init built without MPI would
+     * run whole on every rank, each writing the whole output. */
+    int refused = strcmp(cmd, "init") == 0 && !WI_HAVE_MPI
+                      ? cli_refuse_ranks(cmd, "this weightinit was built without MPI")
+                      : 0;
+    if (refused != 0)
+        return refused;
     if (strcmp(cmd, "init") == 0)
         return cmd_init(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0)

@@ -88,4 +88,11 @@ WI_INTERNAL int wi_priv_rec_cursor_next(wi_priv_rec_cursor_t *c, float *out,
 /* The draws the write took from the generator. */
 WI_INTERNAL uint64_t wi_priv_rec_draws(const wi_priv_rec_t *r);
 
+struct sha256_ctx;
+/* Feeds h what decides r's values, and nothing else (not the thread
+ * count the generator carries, not padding): two records that feed the
+ * same bytes compute the same values (wi_tensor_digest, partition.h). */
+WI_INTERNAL void wi_priv_rec_digest(const wi_priv_rec_t *r,
+                                    struct sha256_ctx *h);
+
 #endif

@@ -53,6 +53,14 @@ WI_INTERNAL wi_priv_snap_t *wi_priv_snap_ref(wi_priv_snap_t *s);
 WI_INTERNAL void wi_priv_snap_unref(wi_priv_snap_t *s);
 /* An empty cache for a new generator; NULL when out of memory. */
 WI_INTERNAL struct wi_priv_snap_cache *wi_priv_snap_cache_new(void);
+/* The snapshot's digest (plan/digest.c: what decides its draws), made by
+ * fn from its generator on first use, then kept: the many records that
+ * share a snapshot hash 2.5 KB once.  Thread-safe. */
+#define WI_PRIV_SNAP_DIGEST 32
+typedef void (*wi_priv_snap_digest_fn)(const wi_generator_t *g,
+                                       uint8_t out[WI_PRIV_SNAP_DIGEST]);
+WI_INTERNAL const uint8_t *wi_priv_snap_digest(wi_priv_snap_t *s,
+                                               wi_priv_snap_digest_fn fn);
 /* Frees g's snapshot cache (wi_generator_free). */
 WI_INTERNAL void wi_priv_snap_cache_free(struct wi_priv_snap_cache *c);
 

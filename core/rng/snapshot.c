@@ -6,9 +6,11 @@
  * last and where that left it, and hands it out again while nothing but
  * recorded skips moved it (checked by comparing the whole state, so any
  * other use of the generator simply starts a new copy). */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
 
 #include "rng/rng_internal.h"
 
@@ -21,6 +23,8 @@
 struct wi_priv_snap {
     atomic_long refs;
     wi_generator_t g;
+    atomic_int has_digest;
+    uint8_t digest[WI_PRIV_SNAP_DIGEST];
 };
 
 struct wi_priv_snap_cache {
@@ -47,6 +51,7 @@ static wi_priv_snap_t *snap_new(const wi_generator_t *g)
     if (!s)
         return NULL;
     atomic_init(&s->refs, 1);
+    atomic_init(&s->has_digest, 0);
     s->g = *g;
     s->g.snaps = NULL;
     return s;
@@ -113,4 +118,22 @@ void wi_priv_snap_cache_free(struct wi_priv_snap_cache *c)
 struct wi_priv_snap_cache *wi_priv_snap_cache_new(void)
 {
     return calloc(1, sizeof(struct wi_priv_snap_cache));
+}
+
+static pthread_mutex_t digest_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const uint8_t *wi_priv_snap_digest(wi_priv_snap_t *s, wi_priv_snap_digest_fn fn)
+{
+    if (atomic_load_explicit(&s->has_digest, memory_order_acquire))
+        return s->digest;
+    uint8_t out[WI_PRIV_SNAP_DIGEST];
+    fn(&s->g, out);
+    /* Two threads may both compute it: the same bytes, stored once. */
+    pthread_mutex_lock(&digest_lock);
+    if (!atomic_load_explicit(&s->has_digest, memory_order_relaxed)) {
+        memcpy(s->digest, out, sizeof out);
+        atomic_store_explicit(&s->has_digest, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&digest_lock);
+    return s->digest;
 }

@@ -21,6 +21,9 @@
  *     (a pwrite, an MPI_File_write_at, a memcpy into the caller's memory)
  *     with the threads of the caller's choosing; wi_pieces_pwrite() is it
  *     with pwrite on one file descriptor per file.
+ *   - wi_tensor_digest() hashes what decides a tensor's values, so the
+ *     processes can check that they do hold the same plan (the same
+ *     model, seed, profile, dtype, init) before writing.
  * To compute an arbitrary range straight into memory (a tensor-parallel
  * shard of rows of a weight), wi_tensor_read() does it for one tensor:
  * rows [r0, r1) of a [rows, cols] weight are elements [r0*cols, r1*cols).
@@ -109,6 +112,16 @@ int wi_pieces_write(const wi_extent_t *ext, const wi_piece_t *pieces,
 int wi_pieces_pwrite(const wi_extent_t *ext, const wi_piece_t *pieces,
                      size_t n_pieces, int threads, const int *fds,
                      size_t n_fds, wi_error_t *err);
+
+/* out = the SHA-256 digest of t's dtype, shape and values as its plan
+ * holds them, computing no value: a deferred tensor's record (the fill,
+ * its float parameters and the generator's position at its first draw,
+ * or the constant), a deferred view's source and rounding, the bytes of
+ * a tensor in memory (all of them are read).  The same digest on two
+ * processes: the same bytes for every piece either computes; a
+ * different one: a different plan (the same values reached another way,
+ * a fill against a load of its result, also differ). */
+void wi_tensor_digest(const wi_tensor_t *t, unsigned char out[32]);
 
 #ifdef __cplusplus
 }
