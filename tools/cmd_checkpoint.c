@@ -513,7 +513,7 @@ static int convert(const struct input *input, const char *key, const struct conv
          * (save_model's rule, as init does for a tie). */
         wi_state_dict_t *once = NULL;
         int rc = !meta ? wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory")
-                 : o->fmt == WI_CHECKPOINT_SAFETENSORS &&
+                 : o->fmt == WI_CHECKPOINT_SAFETENSORS && wi_state_dict_has_duplicates(sd) != 0 &&
                          !(once = wi_state_dict_remove_duplicates(sd, meta, &err))
                      ? -1
                      : 0;

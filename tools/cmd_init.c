@@ -447,8 +447,10 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
     wi_state_dict_t *all = sd, *once = NULL;
     if (conv)
         sd = conv;
-    /* safetensors holds a tied tensor once (save_model's rule). */
+    /* safetensors holds a tied tensor once (save_model's rule); without
+     * ties no copy of the dict is made. */
     if (sd && meta && o->format == WI_CHECKPOINT_SAFETENSORS &&
+        wi_state_dict_has_duplicates(sd) != 0 &&
         !(sd = once = wi_state_dict_remove_duplicates(sd, meta, err))) {
         wi_state_dict_free(conv);
         wi_state_dict_free(all);

@@ -12,7 +12,9 @@ void wi_priv_buf_put(wi_priv_buf_t *b, const void *data, size_t n)
         b->oom = 1;
         return;
     }
-    if (b->count_only) {
+    if (b->count_only || b->sink) {
+        if (b->sink && n && fwrite(data, 1, n, b->sink) != n)
+            b->oom = 1;
         b->len += n;
         return;
     }
@@ -36,20 +38,6 @@ void wi_priv_buf_put(wi_priv_buf_t *b, const void *data, size_t n)
 void wi_priv_buf_puts(wi_priv_buf_t *b, const char *s)
 {
     wi_priv_buf_put(b, s, strlen(s));
-}
-
-void wi_priv_buf_reserve(wi_priv_buf_t *b, size_t n)
-{
-    if (b->oom || b->count_only || n > SIZE_MAX / 2 - b->len - 1 ||
-        b->len + n + 1 <= b->cap)
-        return;
-    char *p = realloc(b->data, b->len + n + 1);
-    if (!p) {
-        b->oom = 1;
-        return;
-    }
-    b->data = p;
-    b->cap = b->len + n + 1;
 }
 
 void wi_priv_buf_free(wi_priv_buf_t *b)

@@ -8,6 +8,7 @@
 #define WI_BUF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/internal.h"
 
@@ -17,14 +18,15 @@ typedef struct wi_priv_buf {
     int oom;
     int count_only; /* set by the caller: appends only count len (a
                        first pass that sizes a large text exactly) */
+    FILE *sink;     /* set by the caller: appends go to this stream
+                       instead (len counts them; a failed write sets
+                       oom, errno says why) */
 } wi_priv_buf_t;
 
 /* Appends n bytes of data. */
 WI_INTERNAL void wi_priv_buf_put(wi_priv_buf_t *b, const void *data, size_t n);
 /* Appends a NUL-terminated string. */
 WI_INTERNAL void wi_priv_buf_puts(wi_priv_buf_t *b, const char *s);
-/* Makes room for n more bytes at once (no doubling past them). */
-WI_INTERNAL void wi_priv_buf_reserve(wi_priv_buf_t *b, size_t n);
 /* Frees the bytes and empties b. */
 WI_INTERNAL void wi_priv_buf_free(wi_priv_buf_t *b);
 

@@ -86,6 +86,17 @@ static int add_all(const wi_state_dict_t *sd, const size_t *kept, wi_state_dict_
     return 0;
 }
 
+int wi_state_dict_has_duplicates(const wi_state_dict_t *sd)
+{
+    size_t n = sd ? wi_state_dict_size(sd) : 0;
+    size_t *kept = malloc((n ? n : 1) * sizeof *kept);
+    int rc = !kept || choose(sd, kept) < 0 ? WI_ENOMEM : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = kept[i] != i;
+    free(kept);
+    return rc;
+}
+
 wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,
                                                  json_t *metadata,
                                                  wi_error_t *err)

@@ -51,40 +51,6 @@ static void put_entry(wi_priv_buf_t *b, const char *name, const wi_tensor_t *t,
     wi_priv_buf_puts(b, num);
 }
 
-static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
-                       const json_t *metadata);
-
-/* The header as json_dumps(JSON_COMPACT) would write the object, built
- * as text: a tree of a million entries would cost a kilobyte each.  A
- * first pass counts the bytes, so the text is allocated once. */
-static char *build_header(const wi_state_dict_t *sd, const json_t *metadata,
-                          size_t *len, wi_error_t *err)
-{
-    wi_priv_buf_t b = {.count_only = 1};
-    header_text(&b, sd, metadata);
-    size_t need = b.len + 8;
-    b = (wi_priv_buf_t){0};
-    wi_priv_buf_reserve(&b, need);
-    if (!header_text(&b, sd, metadata)) {
-        wi_priv_buf_free(&b);
-        wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
-                     "safetensors cannot hold a tensor named "
-                     "'__metadata__' (the name of its metadata entry); "
-                     "rename it or write .pth");
-        return NULL;
-    }
-    /* Blanks to a multiple of 8 (the data's alignment). */
-    while (!b.oom && b.len % 8 != 0)
-        wi_priv_buf_puts(&b, " ");
-    if (b.oom) {
-        wi_priv_buf_free(&b);
-        wi_error_set(err, WI_ENOMEM, NULL, NULL, "cannot build the header");
-        return NULL;
-    }
-    *len = b.len;
-    return b.data;
-}
-
 /* Appends the header's JSON to b; 0 when a tensor is named
  * __metadata__ (the header key of the metadata: such a tensor would
  * silently replace it, or be dropped by readers). */
@@ -111,6 +77,36 @@ static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
     }
     wi_priv_buf_puts(b, "}");
     return 1;
+}
+
+/* The header's length, padded with blanks to a multiple of 8 (the
+ * data's alignment), from a pass that only counts: a header of a million
+ * tensors is written straight to the file, never held.  0 or the error. */
+static int header_size(const wi_state_dict_t *sd, const json_t *metadata,
+                       size_t *len, wi_error_t *err)
+{
+    wi_priv_buf_t b = {.count_only = 1};
+    if (!header_text(&b, sd, metadata))
+        return wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
+                            "safetensors cannot hold a tensor named "
+                            "'__metadata__' (the name of its metadata entry); "
+                            "rename it or write .pth");
+    if (b.oom)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "cannot build the header");
+    *len = (b.len + 7) & ~(size_t)7;
+    return 0;
+}
+
+/* Writes the header of length len (header_size) to fp: 0, or 1 with
+ * errno for a failed write. */
+static int header_write(FILE *fp, const wi_state_dict_t *sd, const json_t *metadata,
+                        size_t len)
+{
+    wi_priv_buf_t b = {.sink = fp};
+    header_text(&b, sd, metadata);
+    while (!b.oom && b.len < len)
+        wi_priv_buf_puts(&b, " ");
+    return b.oom || b.len != len;
 }
 
 static int write_all(FILE *fp, const void *data, uint64_t n)
@@ -208,39 +204,33 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     int rc = wi_priv_check_metadata(metadata, name, err);
     if (rc < 0)
         return rc;
-    size_t hlen;
-    char *header = build_header(sd, metadata, &hlen, err);
-    if (!header) {
+    size_t hlen = 0;
+    rc = header_size(sd, metadata, &hlen, err);
+    if (rc < 0) {
         if (err)
             snprintf(err->source, sizeof err->source, "%s", name ? name : "");
-        return err ? err->code : WI_ENOMEM;
+        return rc;
     }
-    if (hlen > MAX_HEADER) {
-        free(header);
+    if (hlen > MAX_HEADER)
         return wi_error_set(err, WI_EINVAL, name, NULL,
                             "header of %zu bytes exceeds safetensors' 100 MB limit",
                             hlen);
-    }
     uint8_t len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
     rc = wi_priv_check_space(fp, name, 8 + hlen + wi_priv_state_dict_bytes(sd), err);
-    if (rc < 0) {
-        free(header);
+    if (rc < 0)
         return rc;
-    }
     /* A regular file gets its tensors at offsets from every thread; only
      * a stream (pipe, FIFO, device) needs the in-order piece buffer. */
     int holes = pr && pr->headers_only, at_offsets = !holes && seekable(fp);
     int none = 1;
     void *scratch = holes || at_offsets ? NULL : wi_priv_piece_buffer(sd, &none);
-    if (!scratch && !none) {
-        free(header);
+    if (!scratch && !none)
         return wi_error_set(err, WI_ENOMEM, name, NULL,
                             "out of memory for a write buffer");
-    }
     errno = 0;
-    rc = write_all(fp, len8, 8) < 0 || write_all(fp, header, hlen) < 0;
+    rc = write_all(fp, len8, 8) < 0 || header_write(fp, sd, metadata, hlen) != 0;
     if (rc == 0 && holes)
         rc = leave_hole(fp, sd);
     else if (rc == 0 && at_offsets)
@@ -248,7 +238,6 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     for (size_t i = 0; rc == 0 && !holes && !at_offsets && i < wi_state_dict_size(sd); i++)
         rc = write_tensor(fp, wi_state_dict_tensor(sd, i), scratch, pr, err);
     int e = errno; /* fwrite's, before free or abort can change it */
-    free(header);
     free(scratch);
     if (rc == 1)
         return wi_error_set(err, WI_EIO, name, NULL, "cannot write: %s",

@@ -55,6 +55,10 @@ int wi_state_dict_index(const wi_state_dict_t *sd, const char *name,
 wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,
                                                  json_t *metadata,
                                                  wi_error_t *err);
+/* 1 when wi_state_dict_remove_duplicates would drop a name of sd, 0 when
+ * it would keep them all (a caller can then write sd itself and spare
+ * the copy: a model of a million tensors), WI_ENOMEM. */
+int wi_state_dict_has_duplicates(const wi_state_dict_t *sd);
 
 /* module.to(dtype) before state_dict(): a new state dict with sd's names
  * in sd's order, each F32 tensor converted with wi_tensor_to_dtype (owned
