@@ -125,16 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                           : wi_checkpoint_load_mapped(path, &err);
     free(chosen);
     json_decref(info);
-    volatile uint8_t sink = 0;
-    for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++) {
-        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
-        const uint8_t *p = wi_tensor_const_data(t);
-        for (uint64_t j = 0; j < wi_tensor_nbytes(t); j++)
-            sink ^= p[j];
-    }
-    (void)sink;
-    if (sd && size)
-        fuzz_write_back(sd, data[size - 1]);
+    fuzz_check_read(sd, data, size);
     wi_state_dict_free(sd);
     empty_dir();
     return 0;

@@ -25,16 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               : wi_priv_pth_legacy_select(blob, "fuzz", s, &err);
     free(sel.chosen);
     json_decref(sel.info);
-    volatile uint8_t sink = 0;
-    for (size_t i = 0; sd && i < wi_state_dict_size(sd); i++) {
-        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
-        const uint8_t *p = wi_tensor_const_data(t);
-        for (uint64_t j = 0; j < wi_tensor_nbytes(t); j++)
-            sink ^= p[j];
-    }
-    (void)sink;
-    if (sd && size)
-        fuzz_write_back(sd, data[size - 1]);
+    fuzz_check_read(sd, data, size);
     wi_state_dict_free(sd);
     wi_priv_blob_unref(blob);
     return 0;
