@@ -40,7 +40,9 @@ struct wi_module {
     const char *name; /* in the parent (owned by its child slot); "" at the root */
     size_t height;    /* modules on the longest path down from here: 1 for a leaf */
     /* Every parameter, buffer and child name -> slot (see NAME_*), so
-     * lookups stay constant-time in modules with many thousands. */
+     * lookups stay constant-time in modules with many thousands; made
+     * only past NAMES_SCANNED names (a million Linear would pay 100
+     * bytes each for two names). */
     wi_priv_map_t names;
     json_t *init_cfg;
     json_t *args;
@@ -130,20 +132,75 @@ int wi_module_matches_layer(const wi_module_t *m, const char *name)
 /* A names value: index * 4 + what the name is. */
 enum { NAME_PARAM, NAME_BUFFER, NAME_CHILD };
 
+#define NAMES_SCANNED 8
+
+static size_t name_count(const wi_module_t *m)
+{
+    return m->params.size + m->buffers.size + m->n_children;
+}
+
+/* The name at index i of kind, for the scan and for building the map. */
+static const char *name_at(const wi_module_t *m, int kind, size_t i)
+{
+    return kind == NAME_PARAM    ? m->params.items[i].name
+           : kind == NAME_BUFFER ? m->buffers.items[i].name
+                                 : m->children[i].name;
+}
+
+static size_t kind_size(const wi_module_t *m, int kind)
+{
+    return kind == NAME_PARAM    ? m->params.size
+           : kind == NAME_BUFFER ? m->buffers.size
+                                 : m->n_children;
+}
+
+/* A small module's names, compared one by one; kind -1: any kind. */
+static int scan_name(const wi_module_t *m, const char *name, size_t len, int kind,
+                     size_t *index)
+{
+    for (int k = NAME_PARAM; k <= NAME_CHILD; k++) {
+        if (kind >= 0 && k != kind)
+            continue;
+        for (size_t i = 0; i < kind_size(m, k); i++) {
+            const char *n = name_at(m, k, i);
+            if (strncmp(n, name, len) == 0 && n[len] == '\0') {
+                *index = i;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int find_name(const wi_module_t *m, const char *name, size_t len,
                      int kind, size_t *index)
 {
     size_t v;
+    if (!m->names.cap)
+        return scan_name(m, name, len, kind, index);
     if (!wi_priv_map_get_str(&m->names, name, len, &v) || (int)(v % 4) != kind)
         return 0;
     *index = v / 4;
     return 1;
 }
 
+/* The map of every name so far, once a module grows past the scan. */
+static int map_names(wi_module_t *m)
+{
+    for (int k = NAME_PARAM; k <= NAME_CHILD; k++)
+        for (size_t i = 0; i < kind_size(m, k); i++)
+            if (wi_priv_map_put_str(&m->names, name_at(m, k, i), i * 4 + (size_t)k) < 0)
+                return WI_ENOMEM;
+    return 0;
+}
+
 static int add_name(wi_module_t *m, const char *name, int kind, size_t index,
                     wi_error_t *err)
 {
-    if (wi_priv_map_put_str(&m->names, name, index * 4 + (size_t)kind) < 0)
+    if (!m->names.cap && name_count(m) < NAMES_SCANNED)
+        return 0;
+    if ((!m->names.cap && map_names(m) < 0) ||
+        wi_priv_map_put_str(&m->names, name, index * 4 + (size_t)kind) < 0)
         return wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
     return 0;
 }
@@ -152,6 +209,8 @@ static int add_name(wi_module_t *m, const char *name, int kind, size_t index,
 static int name_taken(const wi_module_t *m, const char *name)
 {
     size_t v;
+    if (!m->names.cap)
+        return scan_name(m, name, strlen(name), -1, &v);
     return wi_priv_map_get_str(&m->names, name, strlen(name), &v);
 }
 
@@ -175,7 +234,7 @@ static int slots_add(wi_module_t *m, struct slots *s, int kind,
     if (rc < 0)
         goto fail;
     if (s->size == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 4;
+        size_t cap = s->cap ? 2 * s->cap : 2; /* Linear, Conv: 2 */
         struct slot *items = realloc(s->items, cap * sizeof *items);
         if (!items)
             goto oom;
