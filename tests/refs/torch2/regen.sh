@@ -1,0 +1,117 @@
+#!/bin/bash
+# Regenerates the torch 2.x references of issue 17 with ONE command:
+#
+#   tests/refs/torch2/regen.sh            # from anywhere in the repository
+#
+# 1. creates one virtual environment per torch release (outside the
+#    repository: $WI_REFS_CACHE, default ~/.cache/weightinit-refs, as
+#    venv-torch-X.Y.Z) and pip-installs there, from PyPI, the newest torch 2.x
+#    PyPI serves for this Python and the oldest 2.x release that installs on
+#    it, each with the newest mmengine release;
+# 2. runs gen.py in each environment under ATEN_CPU_CAPABILITY=default, avx2
+#    and avx512, writing tests/data/torch2/<torch version>/<capability>/
+#    (pip freeze and the CPU torch really used are recorded in meta.json);
+# 3. writes the golden cases once more with MMEngine's source as used for
+#    shared/conformance (commit MMENGINE_SOURCE_COMMIT, on PYTHONPATH) under
+#    the newest torch, for item 5 (tests/data/torch2/<version>/mmengine-source/).
+#
+# Environment: PYTHON (the interpreter the venvs are made from; default
+# python3), WI_REFS_CACHE (where the venvs live), TORCH_VERSIONS (a
+# space-separated list that replaces the newest/oldest search, e.g. "2.0.0"),
+# CAPABILITIES (default "default avx2 avx512"), MMENGINE_SOURCE (a checkout
+# of mmengine at MMENGINE_SOURCE_COMMIT; without it step 3 is skipped),
+# NICE (default "nice -n 10").
+#
+# The analysis (compare.py, erfinv_scan.py) is run separately; see
+# docs/torch-versions.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+PYTHON=${PYTHON:-python3}
+CACHE=${WI_REFS_CACHE:-$HOME/.cache/weightinit-refs}
+CAPS=${CAPABILITIES:-default avx2 avx512}
+NICE=${NICE:-nice -n 10}
+OUT=$ROOT/tests/data/torch2
+MMENGINE_SOURCE_COMMIT=254342938d9bde1775c39ea7d5181c5d294026c4
+
+mkdir -p "$CACHE"
+
+# The versions PyPI lists for torch that have a wheel for this Python,
+# newest first ("pip index versions" filters by the interpreter's tags).
+list_versions() {
+    "$PYTHON" -m pip index versions torch 2>/dev/null |
+        sed -n 's/^Available versions: //p' | tr ',' '\n' | tr -d ' ' |
+        grep '^2\.'
+}
+
+# True when torch==$1 resolves and installs on this Python (dry run).
+installs() {
+    "$PYTHON" -m pip install --dry-run --quiet --ignore-installed \
+        "torch==$1" >/dev/null 2>&1
+}
+
+pick_versions() {
+    if [ -n "${TORCH_VERSIONS:-}" ]; then
+        echo "$TORCH_VERSIONS"
+        return
+    fi
+    local all newest oldest v
+    all=$(list_versions)
+    [ -n "$all" ] || { echo "regen.sh: pip lists no torch 2.x" >&2; exit 1; }
+    newest=$(echo "$all" | head -n 1)
+    oldest=
+    for v in $(echo "$all" | sort -V); do
+        if installs "$v"; then oldest=$v; break; fi
+    done
+    echo "$oldest $newest"
+}
+
+# venv-torch-$1 with torch==$1 and the newest mmengine.  torch 2.0/2.1
+# wheels were built against numpy 1.x (numpy 2 breaks tensor.numpy()).
+make_venv() {
+    local v=$1 dir=$CACHE/venv-torch-$1 numpy=numpy
+    case $v in 2.0.*|2.1.*|2.2.*) numpy='numpy<2' ;; esac
+    if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c \
+        "import torch, mmengine, scipy; torch.zeros(1).numpy(); assert torch.__version__.split('+')[0] == '$v'" \
+        2>/dev/null; then
+        return
+    fi
+    echo "regen.sh: creating $dir" >&2
+    "$PYTHON" -m venv "$dir"
+    $NICE "$dir/bin/python" -m pip install --quiet --upgrade pip
+    $NICE "$dir/bin/python" -m pip install --quiet "torch==$v" "$numpy" scipy mpmath
+    # The same numpy bound, or opencv (an mmengine dependency) lifts it.
+    $NICE "$dir/bin/python" -m pip install --quiet mmengine "$numpy"
+}
+
+run_gen() {
+    local v=$1 cap=$2 dest=$3; shift 3
+    local py=$CACHE/venv-torch-$v/bin/python
+    echo "regen.sh: torch $v, ATEN_CPU_CAPABILITY=$cap -> ${dest#$ROOT/}" >&2
+    mkdir -p "$dest"
+    ATEN_CPU_CAPABILITY=$cap OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+        $NICE "$py" "$HERE/gen.py" --out "$dest" "$@"
+}
+
+main() {
+    local versions v cap newest
+    versions=$(pick_versions)
+    echo "regen.sh: torch versions: $versions" >&2
+    for v in $versions; do make_venv "$v"; done
+    [ "${SETUP_ONLY:-0}" = 1 ] && return
+    for v in $versions; do
+        for cap in $CAPS; do
+            run_gen "$v" "$cap" "$OUT/$v/$cap"
+        done
+        newest=$v
+    done
+    if [ -n "${MMENGINE_SOURCE:-}" ]; then
+        git -C "$MMENGINE_SOURCE" rev-parse HEAD | grep -q "^$MMENGINE_SOURCE_COMMIT" ||
+            { echo "regen.sh: MMENGINE_SOURCE is not at $MMENGINE_SOURCE_COMMIT" >&2; exit 1; }
+        PYTHONPATH=$MMENGINE_SOURCE run_gen "$newest" avx2 \
+            "$OUT/$newest/mmengine-source" --only cases
+    fi
+}
+
+main "$@"
