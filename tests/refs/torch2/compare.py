@@ -119,6 +119,149 @@ def first_diff(a, b):
     return "%r vs %r" % (a, b)
 
 
+# ---- rng replays -------------------------------------------------------------
+
+def outputs(doc):
+    return [(c["name"], o["op_index"], o["name"], o["sha256"], o["numel"])
+            for c in doc["cases"] for o in c["outputs"]]
+
+
+def ref_dir(prof):
+    """Where the 1.13 outputs of an op file are: the suites' copies for the
+    files they replay, a gen.py run under Debian's torch for the sweep."""
+    return os.environ.get("WEIGHTINIT_REF_" + prof.upper())
+
+
+def cmp_rng(d):
+    for f in sorted(os.listdir(os.path.join(d, "rng"))):
+        mine = outputs(load(os.path.join(d, "rng", f)))
+        refs = {}
+        for prof in ("avx2", "default"):
+            p = os.path.join(DATA, "rng", "x86_" + prof, f)
+            if not os.path.exists(p) and ref_dir(prof):
+                p = os.path.join(ref_dir(prof), "rng", f)
+            if os.path.exists(p):
+                refs[prof] = outputs(load(p))
+        if not refs:
+            print("%-22s no 1.13 reference" % f)
+            continue
+        diff = {p: [m for m, r in zip(mine, refs[p]) if m[3] != r[3]] for p in refs}
+        n = len(mine)
+        print("%-22s %4d outputs, %7d elements: differ from avx2 in %d, from default in %d outputs"
+              % (f, n, sum(m[4] for m in mine), len(diff.get("avx2", mine)),
+                 len(diff.get("default", mine))))
+        for p in refs:
+            for m in diff[p][:400]:
+                print("    vs %-7s %s | op %d %s (%d elements)" % (p, m[0], m[1], m[2], m[4]))
+
+
+def read_raw(stream):
+    import numpy as np
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        h = json.loads(line)
+        b = stream.read(h["nbytes"])
+        dt = {"torch.float32": np.float32, "torch.int64": np.int64}[h["dtype"]]
+        yield h, np.frombuffer(b, dtype=dt)
+
+
+def spawn(spec, path):
+    """spec = ENV=V,...:PYTHON; the child streams gen.py --raw path."""
+    import subprocess
+    envs, py = spec.rsplit(":", 1)
+    env = dict(os.environ)
+    for kv in filter(None, envs.split(",")):
+        k, v = kv.split("=", 1)
+        env[k] = v
+    return subprocess.Popen(["nice", "-n", "10", py, os.path.join(HERE, "gen.py"), "--raw", path],
+                            env=env, stdout=subprocess.PIPE)
+
+
+def cmp_count(path, spec_a, spec_b):
+    """Element counts: every output of op file `path` under two builds
+    (e.g. torch 2.x in its venv against Debian's 1.13 = weightinit's
+    profile): differing elements, and the largest difference in ulps."""
+    import numpy as np
+    pa, pb = spawn(spec_a, path), spawn(spec_b, path)
+    tot = dif = 0
+    for (ha, a), (hb, b) in zip(read_raw(pa.stdout), read_raw(pb.stdout)):
+        assert (ha["case"], ha["name"]) == (hb["case"], hb["name"])
+        tot += a.size
+        if a.dtype == np.float32:
+            ia, ib = a.view(np.int32).astype(np.int64), b.view(np.int32).astype(np.int64)
+            ka = np.where(ia < 0, -(ia & 0x7fffffff), ia)
+            kb = np.where(ib < 0, -(ib & 0x7fffffff), ib)
+            u = np.abs(ka - kb)
+        else:
+            u = (a != b).astype(np.int64)
+        n = int((u != 0).sum())
+        dif += n
+        if n:
+            big = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            print("%s | op %d %s: %d of %d differ, max %d ulp, max abs %.3g, ulp counts %s" % (
+                ha["case"], ha["op_index"], ha["name"], n, a.size, int(u.max()), float(big.max()),
+                dict(zip(*[x.tolist() for x in np.unique(np.minimum(u[u != 0], 9), return_counts=True)]))))
+    print("total: %d of %d elements differ" % (dif, tot))
+
+
+# ---- examples, orthogonal_, dtype ------------------------------------------
+
+def cmp_examples(d):
+    mine = load(os.path.join(d, "examples.json"))
+    for name, lst in mine.items():
+        if name == "meta":
+            continue
+        base = name.split(".")[0]
+        ref = load(os.path.join(DATA, "examples", base + ".json"))
+        for prof in ("avx2", "default"):
+            exp = ref["reduced" if name.endswith(".reduced") else "tensors"].get(prof)
+            if exp is None:
+                print("%-18s %-7s no reference" % (name, prof))
+                continue
+            a = [(e["name"], e["sha256"]) for e in lst]
+            b = [(e["name"], e["sha256"]) for e in exp]
+            nd = sum(1 for x, y in zip(a, b) if x != y)
+            print("%-18s vs %-7s %s (%d of %d tensors differ)" % (
+                name, prof, "same" if a == b else "DIFFERS", nd, len(a)))
+
+
+def cmp_orthogonal(d):
+    mine = load(os.path.join(d, "orthogonal.json"))["cases"]
+    ref = load(os.path.join(DATA, "orthogonal", "reference.json"))["cases"]
+    worst = 0.0
+    same = 0
+    for m, r in zip(mine, ref):
+        e = max(abs(a - b) for a, b in zip(m["values"], r["values"]))
+        worst = max(worst, e)
+        same += e == 0
+    print("orthogonal_: %d of %d cases bit-identical to torch 1.13 (Debian, OpenBLAS/LAPACK), "
+          "max abs difference %.3g" % (same, len(mine), worst))
+
+
+def cmp_dtype(d):
+    mine = load(os.path.join(d, "dtype.json"))
+    rows = [line.split() for line in open(os.path.join(DATA, "dtype", "bits.txt"))
+            if line.strip() and not line.startswith("#")]
+    bad = {"bf16 vs avx2": 0, "bf16 vs default": 0, "f16": 0}
+    for mrow, r in zip(mine["bits"], rows):
+        f, b, h = mrow.split()
+        bad["bf16 vs avx2"] += b != r[1]
+        bad["bf16 vs default"] += b != r[2]
+        bad["f16"] += h != r[3]
+    print("dtype bits.txt (%d patterns): differing %s" % (len(rows), bad))
+    for prof in ("avx2", "default"):
+        if ref_dir(prof):
+            p, q = os.path.join(ref_dir(prof), "dtype_all.json"), os.path.join(d, "dtype_all.json")
+            if not (os.path.exists(p) and os.path.exists(q)):
+                continue
+            ref, got = load(p)["all_patterns"], load(q)["all_patterns"]
+            print("dtype all 2^32 patterns vs 1.13 %s: %s" % (
+                prof, "same" if ref == got else "DIFFERS in %d of %d groups" % (
+                    sum(1 for a, b in zip(ref, got) if a != b), len(ref))))
+
+
 def main():
     what, d = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]

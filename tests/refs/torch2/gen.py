@@ -22,9 +22,12 @@ against the committed 1.13 golden data.  Writes into --out:
   examples.json    per-tensor sha256 of the examples (tests/refs/examples_refs.py)
   orthogonal.json  tests/data/orthogonal/reference.json's cases, values
   dtype.json       .to(bfloat16/float16) of tests/data/dtype/bits.txt's
-                   patterns, and a sha256 per 2^28 of all 2^32 patterns
+                   patterns
+  dtype_all.json   (only with --only ...,dtype_all) a sha256 per 2^28 of
+                   all 2^32 patterns through .to(bfloat16/float16)
 
   gen.py --out DIR [--only rng,sweep,cases,examples,orthogonal,dtype]
+  gen.py --raw OPFILE   (for compare.py count) every output's raw bytes
 """
 import argparse
 import copy
@@ -492,23 +495,45 @@ def gen_dtype(out, meta):
     bf = f32.to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
     hf = f32.to(torch.float16).view(torch.int16).numpy().view(np.uint16)
     table = ["%s %04x %04x" % (r[0], b, h) for r, b, h in zip(rows, bf, hf)]
+    dump(os.path.join(out, "dtype.json"), {"meta": meta, "bits": table})
+
+
+def gen_dtype_all(out, meta):
+    """All 2^32 float32 patterns through .to(bfloat16/float16): a sha256
+    per 2^28 patterns (a few minutes; not in the default --only)."""
     chunks = []
-    step = 1 << 28
+    step, group = 1 << 26, 1 << 28
     for start in range(0, 1 << 32, step):
+        if start % group == 0:
+            hb, hh = hashlib.sha256(), hashlib.sha256()
         u = torch.arange(start, start + step, dtype=torch.int64)
         f = (u - ((u >= (1 << 31)).to(torch.int64) << 32)).to(torch.int32).view(torch.float32)
-        chunks.append({"start": "%08x" % start,
-                       "bf16_sha256": sha(f.to(torch.bfloat16).view(torch.int16)),
-                       "f16_sha256": sha(f.to(torch.float16).view(torch.int16))})
+        hb.update(f.to(torch.bfloat16).view(torch.int16).numpy().tobytes())
+        hh.update(f.to(torch.float16).view(torch.int16).numpy().tobytes())
+        if (start + step) % group == 0:
+            chunks.append({"start": "%08x" % (start + step - group),
+                           "bf16_sha256": hb.hexdigest(), "f16_sha256": hh.hexdigest()})
         del u, f
-    dump(os.path.join(out, "dtype.json"), {"meta": meta, "bits": table, "all_patterns": chunks})
+    dump(os.path.join(out, "dtype_all.json"), {"meta": meta, "all_patterns": chunks})
 
 
 # ---- meta -------------------------------------------------------------------
 
+def cpu_capability():
+    """The kernel set torch dispatches to (2.1+ has a getter; 1.13/2.0
+    print it in __config__.show())."""
+    try:
+        import importlib
+        return importlib.import_module("torch.backends.cpu").get_cpu_capability()
+    except (ImportError, AttributeError):
+        for line in torch.__config__.show().splitlines():
+            if "CPU capability usage:" in line:
+                return line.split(":", 1)[1].strip()
+    return None
+
+
 def make_meta():
-    cap = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") and \
-        hasattr(torch.backends.cpu, "get_cpu_capability") else None
+    cap = cpu_capability()
     cfg = torch.__config__.show()
     try:
         import mmengine
@@ -530,7 +555,29 @@ def make_meta():
             "generator": "tests/refs/torch2/gen.py"}
 
 
+def stream_raw(path):
+    """--raw: every output of every case of an op file (a gen.py rng file)
+    as a JSON header line and its bytes, for compare.py count."""
+    w = sys.stdout.buffer
+    for case in json.load(open(path))["cases"]:
+        for i, op in enumerate(case["ops"]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = run_op(op)
+            if r is None:
+                continue
+            items = r.state_dict().items() if isinstance(r, nn.Module) else [("out", r)]
+            for n, t in items:
+                b = t.detach().contiguous().numpy().tobytes()
+                w.write((json.dumps({"case": case["name"], "op_index": i, "name": n,
+                                     "dtype": str(t.dtype), "nbytes": len(b)}) + "\n").encode())
+                w.write(b)
+    w.flush()
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--raw":
+        return stream_raw(sys.argv[2])
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="rng,sweep,cases,examples,orthogonal,dtype")
