@@ -145,14 +145,17 @@ def cmp_rng(d):
         if not refs:
             print("%-22s no 1.13 reference" % f)
             continue
-        diff = {p: [m for m, r in zip(mine, refs[p]) if m[3] != r[3]] for p in refs}
+        diff = {}
+        for p in refs:
+            ref = {(r[0], r[1], r[2]): r[3] for r in refs[p]}
+            diff[p] = [m for m in mine if ref.get((m[0], m[1], m[2])) != m[3]]
         n = len(mine)
         print("%-22s %4d outputs, %7d elements: differ from avx2 in %d, from default in %d outputs"
               % (f, n, sum(m[4] for m in mine), len(diff.get("avx2", mine)),
                  len(diff.get("default", mine))))
-        for p in refs:
-            for m in diff[p][:400]:
-                print("    vs %-7s %s | op %d %s (%d elements)" % (p, m[0], m[1], m[2], m[4]))
+        best = min(refs, key=lambda p: len(diff[p]))
+        for m in diff[best][:int(os.environ.get("WI_LIST", "40"))]:
+            print("    vs %-7s %s | op %d %s (%d elements)" % (best, m[0], m[1], m[2], m[4]))
 
 
 def read_raw(stream):
@@ -175,7 +178,7 @@ def spawn(spec, path):
     for kv in filter(None, envs.split(",")):
         k, v = kv.split("=", 1)
         env[k] = v
-    return subprocess.Popen(["nice", "-n", "10", py, os.path.join(HERE, "gen.py"), "--raw", path],
+    return subprocess.Popen([py, os.path.join(HERE, "gen.py"), "--raw", path],
                             env=env, stdout=subprocess.PIPE)
 
 

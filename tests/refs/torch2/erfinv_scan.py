@@ -50,6 +50,7 @@ def child(step, limit):
         line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
         if "CPU capability usage:" in line]}
     w.write((json.dumps(info) + "\n").encode())
+    w.flush()
     for start, n in chunks(step, limit):
         u = np.arange(start, start + n, dtype=np.uint32)
         x = torch.from_numpy(u.view(np.float32))
@@ -134,7 +135,7 @@ def main():
         for kv in filter(None, envs.split(",")):
             k, v = kv.split("=", 1)
             env[k] = v
-        cmd = ["nice", "-n", "10", py, os.path.abspath(__file__), "--child",
+        cmd = [py, os.path.abspath(__file__), "--child",
                "--step-log2", str(a.step_log2)] + (["--limit", str(a.limit)] if a.limit else [])
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)
         info = json.loads(p.stdout.readline())
@@ -182,6 +183,10 @@ def main():
                                    q: "%08x" % got[q].view(np.uint32)[i]})
         print("erfinv_scan: %08x done, %d values, %.0f s" % (start, total, time.time() - t0),
               file=sys.stderr, flush=True)
+        if a.out:
+            with open(a.out + ".partial", "w") as f:
+                json.dump({"inputs_so_far": total, "last_chunk": "%08x" % start,
+                           "per_source": stats, "pairwise_differences": pair}, f, indent=1)
     for n in names:
         procs[n][0].wait()
         stats[n]["sha256_all"] = hashes[n].hexdigest()

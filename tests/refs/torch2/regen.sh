@@ -13,14 +13,19 @@
 #    (pip freeze and the CPU torch really used are recorded in meta.json);
 # 3. writes the golden cases once more with MMEngine's source as used for
 #    shared/conformance (commit MMENGINE_SOURCE_COMMIT, on PYTHONPATH) under
-#    the newest torch, for item 5 (tests/data/torch2/<version>/mmengine-source/).
+#    the newest torch, for item 5 (tests/data/torch2/<version>/mmengine-source/);
+# 4. with Debian's torch 1.13 at /usr/bin/python3 (the build the suites'
+#    golden data come from), writes tests/data/torch2/1.13/<capability>/rng/
+#    sweep.json: the 1.13 answer for the sweep ops weightinit's API cannot
+#    replay (eye_, dirac_, sparse_, orthogonal_, a transposed normal_).
 #
 # Environment: PYTHON (the interpreter the venvs are made from; default
 # python3), WI_REFS_CACHE (where the venvs live), TORCH_VERSIONS (a
 # space-separated list that replaces the newest/oldest search, e.g. "2.0.0"),
-# CAPABILITIES (default "default avx2 avx512"), MMENGINE_SOURCE (a checkout
-# of mmengine at MMENGINE_SOURCE_COMMIT; without it step 3 is skipped),
-# NICE (default "nice -n 10").
+# CAPABILITIES (default "default avx2 avx512"), MMENGINE_SOURCE (a folder
+# holding the package `mmengine` at MMENGINE_SOURCE_COMMIT, e.g.
+# `git -C mmengine-clone archive COMMIT mmengine | tar -x -C DIR`; without
+# it step 3 is skipped), NICE (default "nice -n 10").
 #
 # The analysis (compare.py, erfinv_scan.py) is run separately; see
 # docs/torch-versions.md.
@@ -125,10 +130,19 @@ main() {
         newest=$v
     done
     if [ -n "${MMENGINE_SOURCE:-}" ]; then
-        git -C "$MMENGINE_SOURCE" rev-parse HEAD | grep -q "^$MMENGINE_SOURCE_COMMIT" ||
-            { echo "regen.sh: MMENGINE_SOURCE is not at $MMENGINE_SOURCE_COMMIT" >&2; exit 1; }
+        # That commit calls itself 0.11.0rc0; no release has that number.
+        grep -q "__version__ = '0.11.0rc0'" "$MMENGINE_SOURCE/mmengine/version.py" ||
+            { echo "regen.sh: $MMENGINE_SOURCE/mmengine is not mmengine $MMENGINE_SOURCE_COMMIT" >&2; exit 1; }
         PYTHONPATH=$MMENGINE_SOURCE run_gen "$newest" avx2 \
             "$OUT/$newest/mmengine-source" --only cases
+    fi
+    if /usr/bin/python3 -c 'import torch; assert torch.__version__.startswith("1.13")' 2>/dev/null; then
+        for cap in default avx2; do
+            echo "regen.sh: Debian torch 1.13, ATEN_CPU_CAPABILITY=$cap -> tests/data/torch2/1.13/$cap" >&2
+            mkdir -p "$OUT/1.13/$cap"
+            ATEN_CPU_CAPABILITY=$cap OMP_NUM_THREADS=1 $NICE /usr/bin/python3 "$HERE/gen.py" \
+                --out "$OUT/1.13/$cap" --only sweep
+        done
     fi
 }
 
