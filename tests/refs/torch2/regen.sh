@@ -15,9 +15,10 @@
 #    shared/conformance (commit MMENGINE_SOURCE_COMMIT, on PYTHONPATH) under
 #    the newest torch, for item 5 (tests/data/torch2/<version>/mmengine-source/);
 # 4. with Debian's torch 1.13 at /usr/bin/python3 (the build the suites'
-#    golden data come from), writes tests/data/torch2/1.13/<capability>/rng/
-#    sweep.json: the 1.13 answer for the sweep ops weightinit's API cannot
-#    replay (eye_, dirac_, sparse_, orthogonal_, a transposed normal_).
+#    golden data come from), writes tests/data/torch2/1.13/<capability>/:
+#    rng/sweep.json, the 1.13 answer for the sweep ops weightinit's API
+#    cannot replay (eye_, dirac_, sparse_, orthogonal_, a transposed
+#    normal_), and orthogonal.json.
 #
 # Environment: PYTHON (the interpreter the venvs are made from; default
 # python3), WI_REFS_CACHE (where the venvs live), TORCH_VERSIONS (a
@@ -27,7 +28,11 @@
 # `git -C mmengine-clone archive COMMIT mmengine | tar -x -C DIR`; without
 # it step 3 is skipped), NICE (default "nice -n 10").
 #
-# The analysis (compare.py, erfinv_scan.py) is run separately; see
+# ERFINV_SCAN=1 adds step 5: erfinv_scan.py over every float in (-1, 1)
+# for each version (MKL default, MKL_ENABLE_INSTRUCTIONS=AVX2 and SSE4_2,
+# ATEN_CPU_CAPABILITY=default) and Debian's 1.13 under both capabilities,
+# writing tests/data/torch2/erfinv_scan.json (about an hour on 2 cores).
+# The comparisons (compare.py, wi_replay.c) are described in
 # docs/torch-versions.md.
 set -euo pipefail
 
@@ -141,8 +146,23 @@ main() {
             echo "regen.sh: Debian torch 1.13, ATEN_CPU_CAPABILITY=$cap -> tests/data/torch2/1.13/$cap" >&2
             mkdir -p "$OUT/1.13/$cap"
             ATEN_CPU_CAPABILITY=$cap OMP_NUM_THREADS=1 $NICE /usr/bin/python3 "$HERE/gen.py" \
-                --out "$OUT/1.13/$cap" --only sweep
+                --out "$OUT/1.13/$cap" --only sweep,orthogonal
         done
+    fi
+    if [ "${ERFINV_SCAN:-0}" = 1 ]; then
+        local sources=() py
+        for v in $versions; do
+            py=$CACHE/venv-torch-$v/bin/python
+            sources+=("t$v=:$py" "t$v-mkl-avx2=MKL_ENABLE_INSTRUCTIONS=AVX2:$py"
+                      "t$v-mkl-sse42=MKL_ENABLE_INSTRUCTIONS=SSE4_2:$py"
+                      "t$v-aten-default=ATEN_CPU_CAPABILITY=default:$py")
+        done
+        if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+            sources+=("deb1.13-avx2=ATEN_CPU_CAPABILITY=avx2:/usr/bin/python3"
+                      "deb1.13-default=ATEN_CPU_CAPABILITY=default:/usr/bin/python3")
+        fi
+        $NICE "$CACHE/venv-torch-$newest/bin/python" "$HERE/erfinv_scan.py" \
+            --out "$OUT/erfinv_scan.json" "${sources[@]}" >/dev/null
     fi
 }
 
