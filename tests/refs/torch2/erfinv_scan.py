@@ -63,6 +63,7 @@ def reference(x):
     import numpy as np
     import scipy.special as sp
     d = sp.erfinv(x.astype(np.float64))
+    d[x == 0] = x[x == 0]  # scipy gives erfinv(-0) = +0; it is -0
     f = d.astype(np.float32)
     # The rounding boundaries around f: halfway to each float neighbour.
     up = np.nextafter(f, np.float32(np.inf)).astype(np.float64)
@@ -121,6 +122,8 @@ def main():
     ap.add_argument("--step-log2", type=int, default=24)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out")
+    ap.add_argument("--record-wrong", help="FILE.gz: every input where the FIRST source is "
+                    "not correctly rounded, as lines 'input result' (hex bit patterns)")
     ap.add_argument("sources", nargs="*")
     a = ap.parse_args()
     step = 1 << a.step_log2
@@ -146,6 +149,10 @@ def main():
     pair = {"%s|%s" % (x, y): 0 for i, x in enumerate(names) for y in names[i + 1:]}
     pair_ex = {k: [] for k in pair}
     total = doubtful = 0
+    rec = None
+    if a.record_wrong:
+        import gzip
+        rec = gzip.open(a.record_wrong, "wt")
     t0 = time.time()
     hashes = {n: hashlib.sha256() for n in names}
     for start, n in chunks(step, a.limit):
@@ -162,6 +169,9 @@ def main():
             bad = np.nonzero(got[name].view(np.uint32) != ref.view(np.uint32))[0]
             st = stats[name]
             st["wrong"] += int(bad.size)
+            if rec is not None and name == names[0]:
+                for i in bad:
+                    rec.write("%08x %08x\n" % (x.view(np.uint32)[i], got[name].view(np.uint32)[i]))
             if bad.size:
                 u = ulps(got[name][bad], ref[bad])
                 st["max_ulp"] = max(st["max_ulp"], int(u.max()))
@@ -187,6 +197,8 @@ def main():
             with open(a.out + ".partial", "w") as f:
                 json.dump({"inputs_so_far": total, "last_chunk": "%08x" % start,
                            "per_source": stats, "pairwise_differences": pair}, f, indent=1)
+    if rec is not None:
+        rec.close()
     for n in names:
         procs[n][0].wait()
         stats[n]["sha256_all"] = hashes[n].hexdigest()
