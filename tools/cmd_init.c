@@ -538,14 +538,18 @@ static const char *diag_source(const struct init_opts *o, const char *path,
 /* The run's diagnostics: warnings (errors with --strict, then the run
  * fails with exit 2 before anything is written), and one note listing
  * the parameters only construction wrote. */
+/* The construction-only notes named in the log line; init keeps no more
+ * (plan lists them all). */
+#define NOTES_SHOWN 8
+
 static int report_diagnostics(const struct init_opts *o, const wi_diagnostics_t *d)
 {
     char names[400] = "";
-    size_t n_notes = 0, len = 0;
+    size_t n_notes = wi_diagnostics_notes(d), shown = 0, len = 0;
     for (size_t i = 0; i < wi_diagnostics_count(d); i++) {
         const wi_diagnostic_t *x = wi_diagnostics_get(d, i);
         if (x->kind == WI_DIAG_CONSTRUCTION_ONLY) {
-            if (n_notes++ < 8 && len < sizeof names)
+            if (shown++ < NOTES_SHOWN && len < sizeof names)
                 len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
                                         len ? ", " : "", x->path);
             continue;
@@ -562,7 +566,7 @@ static int report_diagnostics(const struct init_opts *o, const wi_diagnostics_t 
                        "construction gave (no init_cfg entry or init_weights "
                        "wrote them): %s%s", n_notes, n_notes == 1 ? "" : "s",
                        n_notes == 1 ? "s" : "", n_notes == 1 ? "" : "s", names,
-                       n_notes > 8 ? ", ..." : "");
+                       n_notes > NOTES_SHOWN ? ", ..." : "");
     return o->strict && wi_diagnostics_mistakes(d) ? EXIT_BAD_INPUT : 0;
 }
 
@@ -712,13 +716,18 @@ static int print_plan(const struct init_opts *o, cli_plan_t *plan, wi_module_t *
     return 0;
 }
 
-/* The provenance text as a JSON string, the text freed at once (it is
- * as long as the model has parameters). */
-static json_t *provenance_json(cli_plan_t *plan, wi_module_t *root)
+/* The provenance text as a JSON string; the text and the plan it was
+ * read from are freed at once (each is as long as the model has
+ * parameters, and the write comes next). */
+static json_t *provenance_json(cli_plan_t **plan, wi_module_t *root,
+                               wi_context_t *ctx)
 {
-    char *text = cli_plan_provenance(plan, root);
+    char *text = cli_plan_provenance(*plan, root);
     json_t *j = text ? json_string(text) : NULL;
     free(text);
+    wi_context_set_write_observer(ctx, NULL, NULL);
+    cli_plan_free(*plan);
+    *plan = NULL;
     return j;
 }
 
@@ -746,6 +755,8 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     cli_plan_t *plan = NULL;
     json_t *provenance = NULL;
     wi_diagnostics_t *diags = wi_diagnostics_new();
+    if (diags && !o->plan)
+        wi_diagnostics_limit_notes(diags, NOTES_SHOWN);
     wi_context_set_diagnostics(ctx, diags);
     if (!diags) {
         json_decref(cfg);
@@ -768,7 +779,7 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if (wi_init_report(root, report_entry, &report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
-    } else if (plan && !(provenance = provenance_json(plan, root))) {
+    } else if (plan && !(provenance = provenance_json(&plan, root, ctx))) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;
     } else if (apply_ties(root, ties, o, &err) < 0) {

@@ -1,6 +1,7 @@
 /* The diagnostics list and the checks made after a run (the engine adds
  * the rest while it runs: engine.c). */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,25 @@ struct item {
 struct wi_diagnostics {
     struct item *items;
     size_t n, cap;
+    size_t notes, max_notes; /* construction-only notes: found, kept at most */
 };
 
 wi_diagnostics_t *wi_diagnostics_new(void)
 {
-    return calloc(1, sizeof(wi_diagnostics_t));
+    wi_diagnostics_t *d = calloc(1, sizeof(wi_diagnostics_t));
+    if (d)
+        d->max_notes = SIZE_MAX;
+    return d;
+}
+
+void wi_diagnostics_limit_notes(wi_diagnostics_t *d, size_t max)
+{
+    d->max_notes = max;
+}
+
+size_t wi_diagnostics_notes(const wi_diagnostics_t *d)
+{
+    return d ? d->notes : 0;
 }
 
 void wi_diagnostics_free(wi_diagnostics_t *d)
@@ -119,6 +134,8 @@ int wi_priv_diag_add(wi_diagnostics_t *d, wi_diag_kind_t kind,
 static int add_static(wi_diagnostics_t *d, wi_diag_kind_t kind,
                       const char *path, const char *message)
 {
+    if (kind == WI_DIAG_CONSTRUCTION_ONLY && d->notes++ >= d->max_notes)
+        return 0;
     char *text = strdup(path);
     return text ? push(d, kind, text, message, NULL) : WI_ENOMEM;
 }

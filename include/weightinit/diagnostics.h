@@ -69,6 +69,13 @@ const wi_diagnostic_t *wi_diagnostics_get(const wi_diagnostics_t *d, size_t i);
 /* The diagnostics that are mistakes (every kind but
  * WI_DIAG_CONSTRUCTION_ONLY): what --strict refuses. */
 size_t wi_diagnostics_mistakes(const wi_diagnostics_t *d);
+/* Keeps at most `max` WI_DIAG_CONSTRUCTION_ONLY notes (the first found,
+ * in state_dict order) and only counts the others: a caller that shows
+ * a few of a million-parameter model's notes need not hold one per
+ * parameter.  The default keeps them all.  Mistakes are always kept. */
+void wi_diagnostics_limit_notes(wi_diagnostics_t *d, size_t max);
+/* Every WI_DIAG_CONSTRUCTION_ONLY note found, kept or only counted. */
+size_t wi_diagnostics_notes(const wi_diagnostics_t *d);
 /* "layer-unmatched", "names-unmatched", "no-effect", "cfg-not-applied",
  * "construction-only": stable names for JSON output. */
 const char *wi_diag_kind_name(wi_diag_kind_t kind);
