@@ -167,10 +167,13 @@ static wi_tensor_t *share(struct pth *p, const wi_priv_pval_t *v,
     wi_tensor_t *t = wi_tensor_wrap((wi_dtype_t)st->dtype, v->u.tensor.ndim,
                                     v->u.tensor.size, b->bytes + off,
                                     block_release, b, p->err);
-    if (!t)
+    if (!t) {
         block_release(NULL, b);
-    else
-        wi_priv_tensor_set_storage(t, b, off, sb->nbytes);
+    } else if (wi_priv_tensor_set_storage(t, b, off, sb->nbytes) < 0) {
+        wi_tensor_free(t); /* releases the block's reference */
+        fail(p, WI_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
     return t;
 }
 

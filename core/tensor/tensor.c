@@ -9,24 +9,15 @@
 #include "tensor/convert.h"
 #include "tensor/tensor_internal.h"
 
-struct wi_tensor {
-    wi_dtype_t dtype;
-    int ndim;
-    int64_t shape[WI_MAX_DIMS];
-    int64_t numel;
-    uint64_t version;
-    void *data;
+/* What few tensors need, allocated only for them: a tensor is 128 bytes
+ * with its malloc header, for a million-parameter model of small
+ * tensors to cost little more than its names. */
+struct extra {
     void (*release)(void *data, void *ud);
     void *release_data;
-    int owns_data;
-    /* Deferred: no storage yet; the values are rec's (NULL: zeros).  Once
-     * data has been handed out the tensor stays in memory, so a pointer
-     * a caller holds never dangles. */
-    int deferred;
-    wi_priv_rec_t *rec;
-    uint64_t skipped_draws; /* of records replaced before being computed */
-    /* A deferred view: view_of's values converted to dtype (as torch's
-     * .to(dtype) rounds under view_profile), computed as they are read. */
+    /* A deferred view: view_of's values converted to the tensor's dtype
+     * (as torch's .to(dtype) rounds under view_profile), computed as
+     * they are read. */
     const wi_tensor_t *view_of;
     wi_rng_profile_t view_profile;
     /* Part of a storage other tensors share (views a .pth reader kept
@@ -35,6 +26,40 @@ struct wi_tensor {
     const void *storage;
     uint64_t storage_offset, storage_nbytes;
 };
+
+struct wi_tensor {
+    uint8_t dtype; /* a wi_dtype_t */
+    uint8_t ndim;
+    uint8_t owns_data;
+    /* Deferred: no storage yet; the values are rec's (NULL: zeros).  Once
+     * data has been handed out the tensor stays in memory, so a pointer
+     * a caller holds never dangles. */
+    uint8_t deferred;
+    int64_t shape[WI_MAX_DIMS];
+    int64_t numel;
+    uint64_t version;
+    void *data;
+    wi_priv_rec_t *rec;
+    uint64_t skipped_draws; /* of records replaced before being computed */
+    struct extra *x;        /* NULL: no release, view or shared storage */
+};
+
+static const struct extra no_extra;
+
+/* t's extra fields, read-only (zeros when it has none). */
+static const struct extra *ex(const wi_tensor_t *t)
+{
+    return t->x ? t->x : &no_extra;
+}
+
+/* t's extra fields to set, allocated on first use; NULL when out of
+ * memory. */
+static struct extra *ex_mut(wi_tensor_t *t)
+{
+    if (!t->x)
+        t->x = calloc(1, sizeof *t->x);
+    return t->x;
+}
 
 static const struct {
     const char *name;
@@ -177,8 +202,16 @@ wi_tensor_t *wi_tensor_wrap(wi_dtype_t dtype, int ndim, const int64_t *shape,
         return NULL;
     }
     t->data = data;
-    t->release = release;
-    t->release_data = release_data;
+    if (release) {
+        struct extra *x = ex_mut(t);
+        if (!x) {
+            free(t);
+            wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+            return NULL;
+        }
+        x->release = release;
+        x->release_data = release_data;
+    }
     return t;
 }
 
@@ -188,13 +221,14 @@ void wi_tensor_free(wi_tensor_t *t)
         return;
     if (t->owns_data)
         free(t->data);
-    else if (t->release)
-        t->release(t->data, t->release_data);
+    else if (ex(t)->release)
+        t->x->release(t->data, t->x->release_data);
     wi_priv_rec_free(t->rec);
+    free(t->x);
     free(t);
 }
 
-wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t) { return t->dtype; }
+wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t) { return (wi_dtype_t)t->dtype; }
 int wi_tensor_ndim(const wi_tensor_t *t) { return t->ndim; }
 const int64_t *wi_tensor_shape(const wi_tensor_t *t) { return t->shape; }
 int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
@@ -208,9 +242,10 @@ static int read_view(const wi_tensor_t *t, int64_t begin, int64_t count,
         return wi_error_set(err, WI_ENOMEM, NULL, NULL,
                             "out of memory converting %lld elements",
                             (long long)count);
-    int rc = wi_priv_tensor_read(t->view_of, begin, count, f, threads, err);
+    int rc = wi_priv_tensor_read(t->x->view_of, begin, count, f, threads, err);
     if (rc == 0)
-        rc = wi_priv_convert_f32(t->dtype, t->view_profile, f, out, (size_t)count);
+        rc = wi_priv_convert_f32((wi_dtype_t)t->dtype, t->x->view_profile, f, out,
+                                 (size_t)count);
     free(f);
     return rc;
 }
@@ -221,7 +256,7 @@ int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err)
         return 0;
     wi_priv_rec_t *rec = t->rec;
     int rc = alloc_storage(t, err);
-    if (rc == 0 && t->view_of)
+    if (rc == 0 && ex(t)->view_of)
         rc = read_view(t, 0, t->numel, t->data, 0, err);
     else if (rc == 0 && rec)
         rc = wi_priv_rec_eval(rec, t->data, 0, t->numel, 0, err);
@@ -271,7 +306,7 @@ int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
                (size_t)count * es);
         return 0;
     }
-    if (t->view_of)
+    if (ex(t)->view_of)
         return read_view(t, begin, count, out, threads, err);
     if (!t->rec) {
         memset(out, 0, (size_t)count * es);
@@ -440,28 +475,39 @@ wi_tensor_t *wi_priv_tensor_convert_view(const wi_tensor_t *src, wi_dtype_t dtyp
         }
         return t;
     }
-    t->view_of = src;
-    t->view_profile = profile;
+    struct extra *x = ex_mut(t);
+    if (!x) {
+        wi_tensor_free(t);
+        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    x->view_of = src;
+    x->view_profile = profile;
     return t;
 }
 
-void wi_priv_tensor_set_storage(wi_tensor_t *t, const void *storage,
-                                uint64_t offset, uint64_t nbytes)
+int wi_priv_tensor_set_storage(wi_tensor_t *t, const void *storage,
+                               uint64_t offset, uint64_t nbytes)
 {
-    t->storage = storage;
-    t->storage_offset = offset;
-    t->storage_nbytes = nbytes;
+    struct extra *x = ex_mut(t);
+    if (!x)
+        return WI_ENOMEM;
+    x->storage = storage;
+    x->storage_offset = offset;
+    x->storage_nbytes = nbytes;
+    return 0;
 }
 
 const void *wi_priv_tensor_storage(const wi_tensor_t *t, uint64_t *offset,
                                    uint64_t *nbytes)
 {
-    *offset = t->storage ? t->storage_offset : 0;
-    *nbytes = t->storage ? t->storage_nbytes : wi_tensor_nbytes(t);
+    const struct extra *x = ex(t);
+    *offset = x->storage ? x->storage_offset : 0;
+    *nbytes = x->storage ? x->storage_nbytes : wi_tensor_nbytes(t);
     if (t->numel == 0) /* torch: an empty tensor's storage has no data */
         return NULL;
-    if (t->storage)
-        return t->storage;
+    if (x->storage)
+        return x->storage;
     /* A deferred tensor has no memory yet: it is its own storage (a tie
      * lists the same tensor under two names). */
     return t->deferred ? (const void *)t : t->data;
@@ -470,8 +516,8 @@ const void *wi_priv_tensor_storage(const wi_tensor_t *t, uint64_t *offset,
 const wi_tensor_t *wi_priv_tensor_view_source(const wi_tensor_t *t,
                                               wi_rng_profile_t *profile)
 {
-    if (!t->deferred || !t->view_of)
+    if (!t->deferred || !ex(t)->view_of)
         return NULL;
-    *profile = t->view_profile;
-    return t->view_of;
+    *profile = t->x->view_profile;
+    return t->x->view_of;
 }

@@ -66,8 +66,9 @@ WI_INTERNAL const void *wi_priv_tensor_storage(const wi_tensor_t *t,
                                                uint64_t *offset,
                                                uint64_t *nbytes);
 /* Marks t as the bytes [offset, offset + t's size) of the shared
- * storage `storage` of nbytes bytes (an id only: never dereferenced). */
-WI_INTERNAL void wi_priv_tensor_set_storage(wi_tensor_t *t, const void *storage,
-                                            uint64_t offset, uint64_t nbytes);
+ * storage `storage` of nbytes bytes (an id only: never dereferenced).
+ * 0, or WI_ENOMEM (t unchanged). */
+WI_INTERNAL int wi_priv_tensor_set_storage(wi_tensor_t *t, const void *storage,
+                                           uint64_t offset, uint64_t nbytes);
 
 #endif
