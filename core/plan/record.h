@@ -16,18 +16,19 @@
 
 typedef enum { WI_REC_FILL, WI_REC_CONST } wi_rec_kind_t;
 
-/* 96 bytes (measured): a model of millions of small tensors records millions
- * of writes, so the generator is a shared snapshot plus a draw count. */
+/* 88 bytes (96 with malloc's header): a model of millions of small
+ * tensors records millions of writes, so the generator is a shared
+ * snapshot plus a draw count and the flags are bytes. */
 typedef struct wi_priv_rec {
-    wi_rec_kind_t kind;
-    int has_tail;       /* NORMAL with n % 16: the redrawn last block */
-    int has_mul;        /* the values are then multiplied by mul */
-    int threads;        /* FILL: the generator's thread setting */
+    wi_fill_t fill;     /* FILL */
     float value;        /* CONST */
     float mul;          /* a float32 multiply after the write (torch's
                            tensor * S), when has_mul */
+    uint8_t kind;       /* a wi_rec_kind_t */
+    uint8_t has_tail;   /* NORMAL with n % 16: the redrawn last block */
+    uint8_t has_mul;    /* the values are then multiplied by mul */
+    int threads;        /* FILL: the generator's thread setting */
     int64_t n;          /* elements written */
-    wi_fill_t fill;     /* FILL */
     wi_priv_snap_t *snap; /* FILL: a reference; the write's first draw is */
     uint64_t off;         /* this many draws past it */
     float *tail;        /* NORMAL with n % 16: the redrawn last block's
