@@ -12,6 +12,7 @@
 #include "base/jsonutil.h"
 #include "engine/context_internal.h"
 #include "model/layer_reset.h"
+#include "model/module_internal.h"
 
 enum arg_kind {
     A_SIZE,         /* int >= min */
@@ -656,7 +657,7 @@ static int mha_params(struct layer_build *b, int64_t e, int64_t kdim,
 static int new_out_proj(struct layer_build *b, int64_t e, int bias,
                         wi_module_t **out)
 {
-    wi_module_t *m = wi_module_new("NonDynamicallyQuantizableLinear", 0);
+    wi_module_t *m = wi_priv_module_new_static("NonDynamicallyQuantizableLinear", 0);
     if (!m)
         return wi_error_set(b->err, WI_ENOMEM, b->source, b->path, "out of memory");
     struct arg_val v[3];
@@ -667,7 +668,7 @@ static int new_out_proj(struct layer_build *b, int64_t e, int bias,
     char path[WI_PATH_MAX];
     wi_priv_path_key(path, sizeof path, b->path, "out_proj");
     struct layer_build lb = {m, linear_args, v, 0, b->g, b->source, path, b->err};
-    int rc = wi_module_add_base(m, "Linear", b->err);
+    int rc = wi_priv_module_add_base_static(m, "Linear", b->err);
     if (rc == 0)
         rc = build_linear(&lb);
     if (rc == 0)
@@ -714,14 +715,14 @@ wi_module_t *wi_layer_new(const char *type, const json_t *args,
     struct parse p = {source, path ? path : "", err};
     struct arg_val vals[16];
     json_t *kept = json_object();
-    wi_module_t *m = wi_module_new(type, 0);
+    wi_module_t *m = wi_priv_module_new_static(def->type, 0);
     int rc = kept && m ? 0 : wi_error_set(err, WI_ENOMEM, source, path, "out of memory");
     if (rc == 0 && !json_is_object(args))
         rc = bad_arg(&p, "", args, "an object of constructor arguments");
     if (rc == 0)
         rc = parse_args(&p, def, args, vals, kept);
     if (rc == 0)
-        rc = wi_module_add_base(m, def->base, err);
+        rc = wi_priv_module_add_base_static(m, def->base, err);
     if (rc == 0) {
         struct layer_build b = {m, def->args, vals, def->spatial,
                                 wi_context_generator(ctx), source, p.path, err};

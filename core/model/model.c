@@ -10,6 +10,7 @@
 #include "base/input.h"
 #include "base/jsonutil.h"
 #include "model/model_internal.h"
+#include "model/module_internal.h"
 #include "plugin/registry_internal.h"
 
 
@@ -62,8 +63,8 @@ static int add_bases(const struct wi_loader *l, wi_module_t *m,
                      const json_t *bases, const char *path)
 {
     if (!bases)
-        return wi_module_add_base(m, wi_module_is_base_module(m) ? "BaseModule" : "Module",
-                                  l->err);
+        return wi_priv_module_add_base_static(
+            m, wi_module_is_base_module(m) ? "BaseModule" : "Module", l->err);
     if (!json_is_array(bases))
         return wi_priv_model_node_error(l, path, "bases", bases, "a list of class names");
     for (size_t i = 0; i < json_array_size(bases); i++) {

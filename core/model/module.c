@@ -1,6 +1,7 @@
 /* The module tree (module.h): a module's parameters, buffers and
  * children by name, the tree's depth bound, and its walks in PyTorch's
  * named_parameters() and state_dict() order. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,16 @@ struct child {
 };
 
 struct wi_module {
-    char *type;
-    int is_base_module;
-    int is_init;
-    char **bases;
-    size_t n_bases;
+    const char *type;
+    const char **bases;
+    uint32_t n_bases;
+    uint8_t is_base_module;
+    uint8_t is_init;
+    /* Strings borrowed rather than copied (the layer table's, which live
+     * as long as the process): bit 0 the type, bit 1 + i bases[i] (only
+     * the first 7 can be).  A million Linear would otherwise hold a
+     * million copies of "Linear" and "Module". */
+    uint8_t borrowed;
     struct slots params, buffers;
     struct child *children;
     size_t n_children, cap_children;
@@ -51,20 +57,73 @@ struct wi_module {
     void (*free_user_data)(void *);
 };
 
-wi_module_t *wi_module_new(const char *type, int is_base_module)
+#define BORROWED_TYPE 1u
+#define BORROWED_BASE(i) ((i) < 7 ? 2u << (i) : 0u)
+
+static wi_module_t *module_new(const char *type, int borrow, int is_base_module)
 {
     wi_module_t *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    m->type = strdup(type);
+    m->type = borrow ? type : strdup(type);
     if (!m->type) {
         free(m);
         return NULL;
     }
-    m->is_base_module = is_base_module;
+    m->borrowed = borrow ? BORROWED_TYPE : 0;
+    m->is_base_module = is_base_module != 0;
     m->name = "";
     m->height = 1;
     return m;
+}
+
+wi_module_t *wi_module_new(const char *type, int is_base_module)
+{
+    return module_new(type, 0, is_base_module);
+}
+
+wi_module_t *wi_priv_module_new_static(const char *type, int is_base_module)
+{
+    return module_new(type, 1, is_base_module);
+}
+
+static int add_base(wi_module_t *m, const char *name, int borrow, wi_error_t *err)
+{
+    uint32_t i = m->n_bases;
+    const char **bases = realloc(m->bases, (i + 1) * sizeof *bases);
+    if (!bases)
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    m->bases = bases;
+    borrow = borrow && BORROWED_BASE(i);
+    if (!(bases[i] = borrow ? name : strdup(name)))
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    if (borrow)
+        m->borrowed |= (uint8_t)BORROWED_BASE(i);
+    m->n_bases++;
+    return 0;
+}
+
+int wi_module_add_base(wi_module_t *m, const char *name, wi_error_t *err)
+{
+    return add_base(m, name, 0, err);
+}
+
+int wi_priv_module_add_base_static(wi_module_t *m, const char *name, wi_error_t *err)
+{
+    return add_base(m, name, 1, err);
+}
+
+wi_module_t *wi_priv_module_new_as(const wi_module_t *m, wi_error_t *err)
+{
+    wi_module_t *c = module_new(m->type, m->borrowed & BORROWED_TYPE, m->is_base_module);
+    int rc = c ? 0 : wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    for (uint32_t i = 0; rc == 0 && i < m->n_bases; i++)
+        rc = add_base(c, m->bases[i], (m->borrowed & BORROWED_BASE(i)) != 0, err);
+    if (rc < 0) {
+        wi_module_free(c);
+        return NULL;
+    }
+    return c;
 }
 
 static void slots_free(struct slots *s)
@@ -90,31 +149,21 @@ void wi_module_free(wi_module_t *m)
     wi_priv_map_clear(&m->names);
     slots_free(&m->params);
     slots_free(&m->buffers);
-    for (size_t i = 0; i < m->n_bases; i++)
-        free(m->bases[i]);
+    for (uint32_t i = 0; i < m->n_bases; i++)
+        if (!(m->borrowed & BORROWED_BASE(i)))
+            free((char *)m->bases[i]);
     free(m->bases);
     json_decref(m->init_cfg);
     json_decref(m->args);
     if (m->free_user_data)
         m->free_user_data(m->user_data);
-    free(m->type);
+    if (!(m->borrowed & BORROWED_TYPE))
+        free((char *)m->type);
     free(m);
 }
 
 const char *wi_module_type(const wi_module_t *m) { return m->type; }
 int wi_module_is_base_module(const wi_module_t *m) { return m->is_base_module; }
-
-int wi_module_add_base(wi_module_t *m, const char *name, wi_error_t *err)
-{
-    char **bases = realloc(m->bases, (m->n_bases + 1) * sizeof *bases);
-    if (!bases)
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
-    m->bases = bases;
-    if (!(bases[m->n_bases] = strdup(name)))
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
-    m->n_bases++;
-    return 0;
-}
 
 size_t wi_module_base_count(const wi_module_t *m) { return m->n_bases; }
 const char *wi_module_base(const wi_module_t *m, size_t i) { return m->bases[i]; }
@@ -471,7 +520,7 @@ json_t *wi_module_args(const wi_module_t *m) { return m->args; }
 void wi_module_set_init_weights(wi_module_t *m, wi_init_weights_fn fn) { m->init_weights = fn; }
 wi_init_weights_fn wi_module_init_weights_fn(const wi_module_t *m) { return m->init_weights; }
 int wi_module_is_init(const wi_module_t *m) { return m->is_init; }
-void wi_module_set_is_init(wi_module_t *m, int is_init) { m->is_init = is_init; }
+void wi_module_set_is_init(wi_module_t *m, int is_init) { m->is_init = is_init != 0; }
 
 void wi_module_set_user_data(wi_module_t *m, void *data, void (*free_fn)(void *))
 {

@@ -34,14 +34,10 @@ static int copy_slots(wi_module_t *c, const wi_module_t *m, int is_buffer,
     return 0;
 }
 
-/* Everything but the children. */
+/* Everything but the type, the bases and the children. */
 static int copy_own(wi_module_t *c, const wi_module_t *m, wi_error_t *err)
 {
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < wi_module_base_count(m); i++)
-        rc = wi_module_add_base(c, wi_module_base(m, i), err);
-    if (rc == 0)
-        rc = copy_slots(c, m, 0, err);
+    int rc = copy_slots(c, m, 0, err);
     if (rc == 0)
         rc = copy_slots(c, m, 1, err);
     json_t *cfg = wi_module_init_cfg(m), *args = wi_module_args(m);
@@ -66,11 +62,9 @@ wi_module_t *wi_priv_module_clone(const wi_module_t *m, wi_error_t *err)
                      "without clone)", wi_module_type(m));
         return NULL;
     }
-    wi_module_t *c = wi_module_new(wi_module_type(m), wi_module_is_base_module(m));
-    if (!c) {
-        wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    wi_module_t *c = wi_priv_module_new_as(m, err);
+    if (!c)
         return NULL;
-    }
     int rc = copy_own(c, m, err);
     for (size_t i = 0; rc == 0 && i < wi_module_child_count(m); i++) {
         wi_module_t *child = wi_priv_module_clone(wi_module_child(m, i), err);

@@ -33,6 +33,17 @@ WI_INTERNAL void wi_priv_module_tie_parameter(wi_module_t *m, size_t i,
                                               wi_tensor_t *t);
 WI_INTERNAL int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i);
 
+/* wi_module_new and wi_module_add_base for a string that lives as long
+ * as the process (a literal, the layer table's): borrowed, not copied. */
+WI_INTERNAL wi_module_t *wi_priv_module_new_static(const char *type,
+                                                   int is_base_module);
+WI_INTERNAL int wi_priv_module_add_base_static(wi_module_t *m, const char *name,
+                                               wi_error_t *err);
+/* A new module of m's type and bases (borrowed where m's are), nothing
+ * else.  NULL with err when out of memory. */
+WI_INTERNAL wi_module_t *wi_priv_module_new_as(const wi_module_t *m,
+                                               wi_error_t *err);
+
 /* A deep copy of m's subtree (copy.deepcopy of an nn.Module): new tensors
  * with the same values, init_cfg, arguments, bases and init_weights; the
  * copy has no parent.  A module whose plugin type keeps private data
