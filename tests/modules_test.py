@@ -75,7 +75,8 @@ if RSS:
     st, err, rss = run(["init", wide, "-q", "--no-fsync", "-o",
                         os.path.join(TMP, "s.safetensors")], limit_as=4 * GB)
     check(st == 0, "100,000 Linear(1, 1): init -o exits 0 (%d: %s)" % (st, err[-300:]))
-    check(rss < 250, "100,000 Linear(1, 1): init -o peak RSS %.0f MB < 250 MB" % rss)
+    # Issue 16's bound (issue 22 aims at 100 MB).
+    check(rss < 150, "100,000 Linear(1, 1): init -o peak RSS %.0f MB < 150 MB" % rss)
     with open(os.path.join(TMP, "s.safetensors"), "rb") as f:
         hlen = int.from_bytes(f.read(8), "little")
         header = json.loads(f.read(hlen))
