@@ -113,6 +113,18 @@ for kind in ("randn", "rand"):
           "10^12-element scaled %s: init ends cleanly (exit %d: %s)"
           % (kind, p.returncode, p.stderr.strip()[-200:]))
 
+# init keeps only the notes it prints (the first 8) but counts them all:
+# 20 Linear(1, 1) and no init_cfg leave all 40 parameters as built.
+twenty = model(os.path.join(TMP, "s20.json"), linears(20))
+p = subprocess.run([EXE, "init", twenty, "--log-level", "info", "--no-fsync", "-o",
+                    os.path.join(TMP, "s20.safetensors")], capture_output=True, text=True)
+names = ", ".join("a.%d.%s" % (i // 2, ("weight", "bias")[i % 2]) for i in range(8))
+want = ("40 parameters keep the values construction gave (no init_cfg entry or "
+        "init_weights wrote them): %s, ..." % names)
+check(p.returncode == 0 and want in p.stderr,
+      "20 Linear: the note counts 40 parameters and names the first 8 (%s)"
+      % p.stderr.strip()[-300:])
+
 # The CPU count: glibc's sysconf opens /sys/devices/system/cpu/online on
 # each call; it used to be asked for every recorded write.
 if shutil.which("strace"):

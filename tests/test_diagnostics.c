@@ -355,6 +355,44 @@ START_TEST(names_glob_is_polynomial)
 }
 END_TEST
 
+/* A limit keeps the first notes (state_dict order) and counts them all;
+ * mistakes are kept whatever the limit. 3 Linear(2, 2), nothing but a
+ * `layer` typo in init_cfg: 6 parameters keep their construction value. */
+START_TEST(notes_limit)
+{
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    wi_context_t *ctx = wi_context_new(g);
+    wi_diagnostics_t *d = wi_diagnostics_new();
+    ck_assert_uint_eq(wi_diagnostics_notes(d), 0);
+    wi_diagnostics_limit_notes(d, 2);
+    wi_registry_load_search_path(wi_registry_default());
+    json_t *model = json_loads(
+        "{\"type\": \"Net\", \"init_cfg\": {\"type\": \"Normal\", \"layer\": \"Lienar\"},"
+        " \"children\": {\"l\": {\"type\": \"ModuleList\", \"plain\": true, \"repeat\": 3,"
+        " \"child\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2}}}}",
+        0, NULL);
+    wi_error_t err;
+    wi_module_t *root = wi_model_build(model, ctx, "inline", "", &err);
+    ck_assert_msg(root != NULL, "%s", err.text);
+    wi_context_set_diagnostics(ctx, d);
+    ck_assert_int_eq(wi_init_weights(root, ctx, &err), 0);
+    ck_assert_int_eq(wi_diagnostics_check_tree(d, root, &err), 0);
+    ck_assert_uint_eq(wi_diagnostics_notes(d), 6);
+    ck_assert_uint_eq(wi_diagnostics_count(d), 3);
+    ck_assert_uint_eq(wi_diagnostics_mistakes(d), 1);
+    assert_diag(wi_diagnostics_get(d, 0), WI_DIAG_LAYER_UNMATCHED, "init_cfg.layer",
+                "Linear");
+    assert_diag(wi_diagnostics_get(d, 1), WI_DIAG_CONSTRUCTION_ONLY, "l.0.weight", NULL);
+    assert_diag(wi_diagnostics_get(d, 2), WI_DIAG_CONSTRUCTION_ONLY, "l.0.bias", NULL);
+    ck_assert_uint_eq(wi_diagnostics_notes(NULL), 0);
+    wi_module_free(root);
+    json_decref(model);
+    wi_context_free(ctx);
+    wi_diagnostics_free(d);
+    wi_generator_free(g);
+}
+END_TEST
+
 /* Malformed names entries are input errors naming the JSON path. */
 START_TEST(names_errors)
 {
@@ -496,6 +534,7 @@ int main(void)
     tcase_add_test(tc, api_list);
     tcase_add_test(tc, api_without_list);
     tcase_add_test(tc, names_globs);
+    tcase_add_test(tc, notes_limit);
     tcase_add_test(tc, names_errors);
     TCase *fast = tcase_create("polynomial");
     tcase_set_timeout(fast, 20);
