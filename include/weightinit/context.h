@@ -9,26 +9,16 @@
 
 #include <weightinit/error.h>
 #include <weightinit/rng.h>
+#include <weightinit/types.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum wi_log_level {
-    WI_LOG_DEBUG = 10,
-    WI_LOG_INFO = 20,
-    WI_LOG_WARNING = 30,
-    WI_LOG_ERROR = 40
-} wi_log_level_t;
-
 /* message is borrowed for the duration of the call; one logical record,
  * which may span lines (MMEngine's per-parameter listing does). */
 typedef void (*wi_log_fn)(wi_log_level_t level, const char *message,
                           void *user_data);
-
-typedef struct wi_context wi_context_t;
-typedef struct wi_registry wi_registry_t;
-typedef struct wi_module wi_module_t;
 
 /* A new context borrowing g (which must outlive it) and using the
  * process-wide default registry.  NULL only when out of memory. */

@@ -15,12 +15,11 @@
 #include <weightinit/error.h>
 #include <weightinit/state_dict.h>
 #include <weightinit/tensor.h>
+#include <weightinit/types.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct wi_module wi_module_t;
 
 /* A module tree is at most this many modules deep (the root counts one):
  * every walk of a tree (init_weights, state_dict, deep copies, free)
@@ -28,12 +27,10 @@ typedef struct wi_module wi_module_t;
  * real models are about 10 deep. */
 #define WI_MODULE_MAX_DEPTH 64
 
-/* A user-defined init_weights (a module type's own method).  It writes the
- * module's parameters through the init.h / functional.h calls (or raw
- * writes followed by wi_tensor_bump_version).  Return 0 or a WI_E* code
- * with err filled. */
-typedef int (*wi_init_weights_fn)(wi_module_t *m, wi_context_t *ctx,
-                                  wi_error_t *err);
+/* A user-defined init_weights (wi_init_weights_fn, types.h: a module
+ * type's own method) writes the module's parameters through the init.h /
+ * functional.h calls (or raw writes followed by wi_tensor_bump_version)
+ * and returns 0 or a WI_E* code with err filled. */
 
 /* A new empty module of class `type` (copied).  is_base_module: 1 for an
  * MMEngine BaseModule (has init_cfg and init_weights), 0 for a plain

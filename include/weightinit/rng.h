@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <weightinit/error.h>
+#include <weightinit/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,8 +23,6 @@ typedef enum wi_rng_profile {
     WI_RNG_AVX2 = 0,   /* torch on an x86 CPU with AVX2+FMA (the default) */
     WI_RNG_DEFAULT = 1 /* torch with ATEN_CPU_CAPABILITY=default */
 } wi_rng_profile_t;
-
-typedef struct wi_generator wi_generator_t;
 
 /* "avx2" / "default" (static string). */
 const char *wi_rng_profile_name(wi_rng_profile_t profile);

@@ -35,28 +35,12 @@
 
 #include <weightinit/error.h>
 #include <weightinit/rng.h>
+#include <weightinit/types.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define WI_MAX_DIMS 8
-
-/* safetensors dtype names; the numbering is part of the ABI. */
-typedef enum wi_dtype {
-    WI_DTYPE_F32 = 0,
-    WI_DTYPE_F64 = 1,
-    WI_DTYPE_F16 = 2,
-    WI_DTYPE_BF16 = 3,
-    WI_DTYPE_I64 = 4,
-    WI_DTYPE_I32 = 5,
-    WI_DTYPE_I16 = 6,
-    WI_DTYPE_I8 = 7,
-    WI_DTYPE_U8 = 8,
-    WI_DTYPE_BOOL = 9
-} wi_dtype_t;
-
-typedef struct wi_tensor wi_tensor_t;
 
 /* Element size in bytes, 0 for an unknown dtype. */
 size_t wi_dtype_size(wi_dtype_t dtype);

@@ -1,0 +1,84 @@
+/* The types the library's API and the plugin ABI share, and nothing
+ * else: error codes and the caller-owned error struct, the log levels,
+ * the dtypes, and the opaque handles.  No function is declared here, so
+ * weightinit/plugin.h can include it without handing a plugin the
+ * library's prototypes (a plugin calls weightinit only through the host
+ * table).  Every other public header includes it. */
+#ifndef WEIGHTINIT_TYPES_H
+#define WEIGHTINIT_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    WI_OK = 0,
+    WI_EINVAL = -1,       /* a value or argument is invalid (config, model, call) */
+    WI_ENOMEM = -2,       /* out of memory, or a size that cannot be allocated */
+    WI_EIO = -3,          /* reading or writing a file or URL failed */
+    WI_EFORMAT = -4,      /* a file is malformed, truncated or hostile */
+    WI_ENOTFOUND = -5,    /* an unknown name: type, child, parameter, key */
+    WI_EUNSUPPORTED = -6, /* valid but not supported by this version */
+    WI_EPLUGIN = -7,      /* a plugin could not be loaded or registered */
+    WI_ESTATE = -8,       /* the call is not valid in the object's state */
+    WI_EFILE = -9         /* an input file is missing, unreadable or not a
+                             regular file (a directory, FIFO, device) */
+};
+
+#define WI_ERROR_SOURCE_LENGTH 256
+#define WI_ERROR_PATH_LENGTH 256
+#define WI_ERROR_TEXT_LENGTH 512
+
+/* Owned by the caller, usually on the stack.  All strings are
+ * NUL-terminated and may be empty. */
+typedef struct wi_error {
+    int code;   /* 0 or a WI_E* code */
+    int line;   /* 1-based line in a parsed text file, 0 when unknown */
+    int column; /* 1-based column, 0 when unknown */
+    char source[WI_ERROR_SOURCE_LENGTH]; /* file, URL or plugin at fault */
+    char path[WI_ERROR_PATH_LENGTH];     /* JSON path or tensor name at fault */
+    char text[WI_ERROR_TEXT_LENGTH];     /* what was expected, what was found */
+} wi_error_t;
+
+typedef enum wi_log_level {
+    WI_LOG_DEBUG = 10,
+    WI_LOG_INFO = 20,
+    WI_LOG_WARNING = 30,
+    WI_LOG_ERROR = 40
+} wi_log_level_t;
+
+#define WI_MAX_DIMS 8
+
+/* safetensors dtype names; the numbering is part of the ABI. */
+typedef enum wi_dtype {
+    WI_DTYPE_F32 = 0,
+    WI_DTYPE_F64 = 1,
+    WI_DTYPE_F16 = 2,
+    WI_DTYPE_BF16 = 3,
+    WI_DTYPE_I64 = 4,
+    WI_DTYPE_I32 = 5,
+    WI_DTYPE_I16 = 6,
+    WI_DTYPE_I8 = 7,
+    WI_DTYPE_U8 = 8,
+    WI_DTYPE_BOOL = 9
+} wi_dtype_t;
+
+/* Opaque handles (context.h, registry.h, module.h, tensor.h, rng.h). */
+typedef struct wi_context wi_context_t;
+typedef struct wi_registry wi_registry_t;
+typedef struct wi_module wi_module_t;
+typedef struct wi_tensor wi_tensor_t;
+typedef struct wi_generator wi_generator_t;
+
+/* A module type's init_weights (module.h, plugin.h): 0, or a WI_E* code
+ * with err filled. */
+typedef int (*wi_init_weights_fn)(wi_module_t *m, wi_context_t *ctx,
+                                  wi_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
