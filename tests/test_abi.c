@@ -13,7 +13,9 @@
 
 START_TEST(struct_sizes)
 {
-    ck_assert_uint_eq(sizeof(wi_plugin_descriptor_t), 40);
+    ck_assert_uint_eq(sizeof(wi_plugin_descriptor_t), 48); /* 1.4: unload */
+    ck_assert_uint_eq(WI_PLUGIN_DESCRIPTOR_SIZE_1_0, 40);
+    ck_assert_uint_eq(WI_MODULE_TYPE_SIZE_1_1, 40);
     ck_assert_uint_eq(sizeof(wi_initializer_type_t), 72); /* 1.3: init_tensor */
     ck_assert_uint_eq(WI_INITIALIZER_TYPE_SIZE_1_0, 64);
     ck_assert_uint_eq(sizeof(wi_module_type_t), 40);

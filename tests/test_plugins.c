@@ -75,7 +75,7 @@ END_TEST
 
 START_TEST(wrong_struct_size_refused)
 {
-    const char *w[] = {"descriptor has size 8", NULL};
+    const char *w[] = {"descriptor has size 8, less than the 40 bytes of ABI 1.0", NULL};
     expect_refused("broken_struct_size", w);
 }
 END_TEST
@@ -87,6 +87,8 @@ START_TEST(register_failure_refused)
 }
 END_TEST
 
+/* A plugin built against ABI 1.0, with 1.0's smaller descriptor (no
+ * unload), loads. */
 START_TEST(older_minor_accepted)
 {
     wi_registry_t *reg = wi_registry_new();
@@ -94,6 +96,51 @@ START_TEST(older_minor_accepted)
     ck_assert_int_eq(load("broken_old_minor", reg, &err), 0);
     ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "OldMinorInit", &err));
     wi_registry_free(reg);
+}
+END_TEST
+
+/* A descriptor larger than the host's (a later header's) loads; the
+ * members the host does not know are ignored. */
+START_TEST(newer_descriptor_accepted)
+{
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(load("newer_descriptor", reg, &err), 0);
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "NewerDescriptorInit", &err));
+    wi_registry_free(reg);
+}
+END_TEST
+
+/* 1.4's unload runs once, when the registry holding the plugin is freed. */
+START_TEST(unload_called_once)
+{
+    char *dir = wi_test_mkdtemp(), path[512], text[64] = "";
+    snprintf(path, sizeof path, "%s/unload.txt", dir);
+    setenv("WI_TEST_UNLOAD_FILE", path, 1);
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    ck_assert_int_eq(load("with_unload", reg, &err), 0);
+    ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "UnloadInit", &err));
+    ck_assert_int_eq(access(path, F_OK), -1); /* not before */
+    wi_registry_free(reg);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    ck_assert_str_eq(text, "unloaded\n");
+    unsetenv("WI_TEST_UNLOAD_FILE");
+    wi_test_rmtree(dir);
+}
+END_TEST
+
+/* A plugin that calls a wi_* function around the host table is refused
+ * before dlopen runs its code, naming the function. */
+START_TEST(direct_library_call_refused)
+{
+    const char *w[] = {"calls weightinit's wi_tensor_data directly",
+                       "only through the host table", "-z,defs", NULL};
+    expect_refused("broken_calls_library", w);
 }
 END_TEST
 
@@ -138,13 +185,13 @@ START_TEST(search_path_survives_broken_plugins)
 {
     setenv("WEIGHTINIT_PLUGIN_PATH", getenv("WI_TEST_BROKEN_PLUGINDIR"), 1);
     wi_registry_t *reg = wi_registry_new();
-    ck_assert_int_eq(wi_registry_load_search_path(reg), 6);
-    ck_assert_int_eq(wi_registry_failure_count(reg), 6);
+    ck_assert_int_eq(wi_registry_load_search_path(reg), 7);
+    ck_assert_int_eq(wi_registry_failure_count(reg), 7);
     wi_error_t err;
     ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "Kaiming", &err));
     ck_assert_ptr_nonnull(wi_registry_find_initializer(reg, "OldMinorInit", &err));
     ck_assert_ptr_null(wi_registry_find_initializer(reg, "Broken", &err));
-    ck_assert_msg(strstr(err.text, "6 plugin(s) failed to load"), "%s", err.text);
+    ck_assert_msg(strstr(err.text, "7 plugin(s) failed to load"), "%s", err.text);
     wi_registry_free(reg);
 }
 END_TEST
@@ -342,6 +389,9 @@ int main(void)
     tcase_add_test(tc, wrong_struct_size_refused);
     tcase_add_test(tc, register_failure_refused);
     tcase_add_test(tc, older_minor_accepted);
+    tcase_add_test(tc, newer_descriptor_accepted);
+    tcase_add_test(tc, unload_called_once);
+    tcase_add_test(tc, direct_library_call_refused);
     tcase_add_test(tc, duplicate_type_names_both_files);
     tcase_add_test(tc, not_a_shared_object);
     tcase_add_test(tc, search_path_survives_broken_plugins);

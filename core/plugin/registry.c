@@ -1,4 +1,6 @@
-/* The registry and the plugin loader. */
+/* The registry of initializer and module types by name, and the plugin
+ * loader that checks a file before dlopen sees it and its descriptor
+ * after. */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
@@ -7,6 +9,7 @@
 #include <link.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@ struct loaded {
     dev_t dev;  /* the file's identity: a file reached by two paths */
     ino_t ino;  /* (a hard link, a bind mount) is still one plugin */
     void *handle;
+    void (*unload)(void); /* the descriptor's (1.4), or NULL */
 };
 
 struct failure {
@@ -72,6 +76,8 @@ void wi_registry_free(wi_registry_t *reg)
     }
     /* Entries point into the plugins: close those last. */
     for (size_t i = 0; i < reg->n_plugins; i++) {
+        if (reg->plugins[i].unload)
+            reg->plugins[i].unload();
         dlclose(reg->plugins[i].handle);
         free(reg->plugins[i].path);
     }
@@ -162,10 +168,13 @@ int wi_registry_add_module_type(wi_registry_t *reg,
                                 const wi_module_type_t *type,
                                 const char *origin, wi_error_t *err)
 {
-    if (!type || type->struct_size < sizeof(wi_module_type_t))
+    if (!type || type->struct_size < WI_MODULE_TYPE_SIZE_1_1 || !type->name)
         return wi_error_set(err, WI_EPLUGIN, origin, NULL,
-                            "module type '%s' has a wrong struct_size",
-                            type && type->name ? type->name : "?");
+                            "module type '%s' is incomplete: its struct_size "
+                            "is %u, less than the %zu bytes of ABI 1.1, or it "
+                            "has no name", type && type->name ? type->name : "?",
+                            type ? type->struct_size : 0,
+                            (size_t)WI_MODULE_TYPE_SIZE_1_1);
     return add_entry(reg, WI_REGISTRY_MODULE_TYPE, type->name, type, origin, err);
 }
 
@@ -207,12 +216,14 @@ static int check_descriptor(const wi_plugin_descriptor_t *d, const char *path,
                             WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MINOR,
                             WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MAJOR,
                             WI_PLUGIN_ABI_MINOR);
-    if (d->struct_size != sizeof(wi_plugin_descriptor_t))
+    /* Read at its own size: smaller is older, larger is newer (members
+     * this host does not know are ignored), below 1.0's is not ours. */
+    if (d->struct_size < WI_PLUGIN_DESCRIPTOR_SIZE_1_0)
         return wi_error_set(err, WI_EPLUGIN, path, NULL,
-                            "plugin descriptor has size %u, expected %zu for "
-                            "ABI %d.x: the plugin was not built with "
+                            "plugin descriptor has size %u, less than the %zu "
+                            "bytes of ABI %d.0: the plugin was not built with "
                             "WI_PLUGIN_DEFINE from weightinit/plugin.h",
-                            d->struct_size, sizeof(wi_plugin_descriptor_t),
+                            d->struct_size, (size_t)WI_PLUGIN_DESCRIPTOR_SIZE_1_0,
                             WI_PLUGIN_ABI_MAJOR);
     if (!d->name || !d->register_types)
         return wi_error_set(err, WI_EPLUGIN, path, NULL,
@@ -246,8 +257,8 @@ static int register_plugin(wi_registry_t *reg, const wi_plugin_descriptor_t *d,
                                       : "(no message)");
 }
 
-static int remember(wi_registry_t *reg, const char *real,
-                    const struct stat *st, void *handle, wi_error_t *err)
+static int remember(wi_registry_t *reg, const char *real, const struct stat *st,
+                    void *handle, void (*unload)(void), wi_error_t *err)
 {
     struct loaded *p = realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *p);
     char *copy = strdup(real);
@@ -259,7 +270,7 @@ static int remember(wi_registry_t *reg, const char *real,
     }
     reg->plugins = p;
     reg->plugins[reg->n_plugins++] =
-        (struct loaded){copy, st->st_dev, st->st_ino, handle};
+        (struct loaded){copy, st->st_dev, st->st_ino, handle, unload};
     return 0;
 }
 
@@ -279,6 +290,76 @@ static const ElfW(Ehdr) *host_elf(void)
 static int fits(uint64_t off, uint64_t n, uint64_t size, uint64_t file)
 {
     return off <= file && (size == 0 || n <= (file - off) / size);
+}
+
+/* Reads n bytes at off of fd (off + n within the file) into a new
+ * buffer; NULL when out of memory or the read falls short. */
+static char *read_at(int fd, uint64_t off, uint64_t n)
+{
+    char *buf = n <= SIZE_MAX ? malloc(n ? (size_t)n : 1) : NULL;
+    if (buf && pread(fd, buf, (size_t)n, (off_t)off) != (ssize_t)n) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The first undefined dynamic symbol named wi_* in syms/strs (the
+ * .dynsym and .dynstr sections read whole), or NULL.  strs ends in a NUL
+ * byte, so every name is a C string. */
+static const char *first_wi_import(const ElfW(Sym) *syms, size_t n_syms,
+                                   const char *strs, size_t n_strs)
+{
+    for (size_t i = 0; i < n_syms; i++) {
+        ElfW(Word) at = syms[i].st_name;
+        if (syms[i].st_shndx == SHN_UNDEF && at < n_strs &&
+            strncmp(strs + at, "wi_", 3) == 0)
+            return strs + at;
+    }
+    return NULL;
+}
+
+/* Why the ELF image in fd breaks the plugin ABI's one rule, or NULL: a
+ * plugin reaches weightinit only through the host table, so a direct
+ * call of a wi_* function (it would resolve against the library loaded in
+ * the process, by-passing the ABI's versioning) is refused before dlopen
+ * runs any of its code.  Section headers are optional in ELF: without
+ * them there is nothing to check. */
+static const char *abi_problem(int fd, uint64_t size, const ElfW(Ehdr) *eh,
+                               char *why, size_t n)
+{
+    ElfW(Shdr) dyn, str;
+    int found = 0;
+    for (unsigned i = 0; eh->e_shoff && i < eh->e_shnum && !found; i++) {
+        if (pread(fd, &dyn, sizeof dyn, (off_t)(eh->e_shoff + (uint64_t)i * sizeof dyn)) !=
+            (ssize_t)sizeof dyn)
+            return "truncated: cannot read a section header";
+        found = dyn.sh_type == SHT_DYNSYM;
+    }
+    if (!found)
+        return NULL;
+    if (dyn.sh_entsize != sizeof(ElfW(Sym)) || dyn.sh_link >= eh->e_shnum ||
+        !fits(dyn.sh_offset, 1, dyn.sh_size, size) ||
+        pread(fd, &str, sizeof str,
+              (off_t)(eh->e_shoff + (uint64_t)dyn.sh_link * sizeof str)) != (ssize_t)sizeof str ||
+        !fits(str.sh_offset, 1, str.sh_size, size) || str.sh_size == 0)
+        return "corrupt: its dynamic symbol table lies past the end of the file";
+    ElfW(Sym) *syms = (ElfW(Sym) *)read_at(fd, dyn.sh_offset, dyn.sh_size);
+    char *strs = read_at(fd, str.sh_offset, str.sh_size);
+    const char *name = NULL, *problem = NULL;
+    if (!syms || !strs)
+        problem = "cannot read its dynamic symbol table (out of memory?)";
+    else if (strs[str.sh_size - 1] != '\0')
+        problem = "corrupt: its dynamic string table is not NUL-terminated";
+    else if ((name = first_wi_import(syms, dyn.sh_size / sizeof *syms, strs, str.sh_size)))
+        problem = why;
+    if (name)
+        snprintf(why, n, "it calls weightinit's %.64s directly; a plugin may call "
+                 "weightinit only through the host table it is handed (include "
+                 "only weightinit/plugin.h and link with -Wl,-z,defs)", name);
+    free(syms);
+    free(strs);
+    return problem;
 }
 
 /* Why the ELF image in fd (size bytes) cannot be mapped safely, or NULL.
@@ -335,7 +416,7 @@ static const char *elf_problem(int fd, uint64_t size, char *why, size_t n)
                              sizeof(ElfW(Shdr)), size)))
         return "truncated: the section header table lies past the end of the "
                "file";
-    return NULL;
+    return abi_problem(fd, size, &eh, why, n);
 }
 
 /* Opens path without blocking (a FIFO has no writer), and refuses what
@@ -347,7 +428,7 @@ static int check_file(const char *path, struct stat *st, wi_error_t *err)
     if (fd < 0)
         return wi_error_set(err, WI_EPLUGIN, path, NULL,
                             "cannot open plugin: %s", strerror(errno));
-    char buf[200];
+    char buf[400];
     const char *why = NULL;
     if (fstat(fd, st) < 0)
         why = strerror(errno);
@@ -394,15 +475,22 @@ int wi_priv_registry_load_plugin(wi_registry_t *reg, const char *path,
     }
     wi_plugin_descriptor_fn fn;
     *(void **)&fn = dlsym(handle, WI_PLUGIN_DESCRIPTOR_SYMBOL);
-    rc = fn ? check_descriptor(fn(), path, err)
+    const wi_plugin_descriptor_t *d = fn ? fn() : NULL;
+    rc = fn ? check_descriptor(d, path, err)
             : wi_error_set(err, WI_EPLUGIN, path, NULL,
                            "not a weightinit plugin: no '%s' symbol "
                            "(define it with WI_PLUGIN_DEFINE)",
                            WI_PLUGIN_DESCRIPTOR_SYMBOL);
+    void (*unload)(void) = rc == 0 && WI_PLUGIN_DESCRIPTOR_HAS(d, unload) ? d->unload : NULL;
+    /* Remembered before registering, so that no registered type ever
+     * outlives the handle that holds it. */
     if (rc == 0)
-        rc = register_plugin(reg, fn(), path, err);
-    if (rc == 0)
-        rc = remember(reg, real, &st, handle, err);
+        rc = remember(reg, real, &st, handle, unload, err);
+    if (rc == 0 && (rc = register_plugin(reg, d, path, err)) < 0) {
+        free(reg->plugins[--reg->n_plugins].path);
+        if (unload)
+            unload();
+    }
     if (rc < 0)
         dlclose(handle);
     *loaded = rc == 0;

@@ -11,6 +11,13 @@
  * wants a function newer than its oldest supported host checks
  * WI_HOST_HAS(host, member) first.
  *
+ * Growing structs: the descriptor and the type structs a plugin hands
+ * the host start with their struct_size.  The host reads a struct at
+ * that size: a smaller one (built against an older header) has none of
+ * the later members, which count as absent (NULL); a larger one (a newer
+ * header) has members this host does not know, which it ignores.  Each
+ * must cover at least its 1.0 members (the *_SIZE_1_0 / _1_1 constants).
+ *
  * Ownership: every pointer the host hands a plugin (modules, tensors,
  * config values, the context) is borrowed for the duration of the call
  * unless a function says otherwise.  Type structs registered by a plugin
@@ -21,10 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <weightinit/context.h>
-#include <weightinit/error.h>
-#include <weightinit/rng.h>
-#include <weightinit/tensor.h>
+/* Types only: a plugin sees no library prototype it could call around
+ * the host table (and the loader refuses one that does). */
+#include <weightinit/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,12 +42,11 @@ extern "C" {
  * 1.1: module types (register_module_type, base_init_weights,
  *      module_child_name).
  * 1.2: checkpoints (load_checkpoint).
- * 1.3: wi_initializer_type_t.init_tensor (init_cfg `names` entries). */
-#define WI_PLUGIN_ABI_MINOR 3
-
-typedef struct wi_module wi_module_t;
-typedef int (*wi_init_weights_fn)(wi_module_t *m, wi_context_t *ctx,
-                                  wi_error_t *err);
+ * 1.3: wi_initializer_type_t.init_tensor (init_cfg `names` entries).
+ * 1.4: wi_plugin_descriptor_t.unload; every struct a plugin hands the
+ *      host (descriptor, initializer and module types) is read at its own
+ *      struct_size, so each can grow. */
+#define WI_PLUGIN_ABI_MINOR 4
 
 /* A configuration value (a JSON value underneath), read through the
  * host's value_* functions. */
@@ -124,6 +129,14 @@ typedef struct wi_module_type {
      * function (it is static and outlives every plugin). */
     wi_init_weights_fn init_weights;
 } wi_module_type_t;
+
+/* The size of a module type built against ABI 1.1 to 1.4 (all of it). */
+#define WI_MODULE_TYPE_SIZE_1_1                                              \
+    (offsetof(wi_module_type_t, init_weights) + sizeof(wi_init_weights_fn))
+/* 1 when type (registered with its struct_size) has `member`. */
+#define WI_MODULE_TYPE_HAS(type, member)                                     \
+    ((type)->struct_size >=                                                  \
+     offsetof(wi_module_type_t, member) + sizeof((type)->member))
 
 /* The host table.  Append-only; see the compatibility rules above. */
 struct wi_host {
@@ -260,22 +273,38 @@ typedef struct wi_plugin_descriptor {
      * or a WI_E* code with err filled. */
     int (*register_types)(const wi_host_t *host, wi_plugin_t *plugin,
                           wi_error_t *err);
+    /* --- 1.4: read only when struct_size covers it --- */
+    /* Called once just before the plugin is unloaded (its registry is
+     * freed, or its registration failed), after every use of its types:
+     * frees what the register function allocated.  May be NULL. */
+    void (*unload)(void);
 } wi_plugin_descriptor_t;
+
+/* The size of a descriptor built against ABI 1.0 to 1.3. */
+#define WI_PLUGIN_DESCRIPTOR_SIZE_1_0 offsetof(wi_plugin_descriptor_t, unload)
+/* 1 when descriptor d (of its own struct_size) has `member`. */
+#define WI_PLUGIN_DESCRIPTOR_HAS(d, member)                                  \
+    ((d)->struct_size >=                                                     \
+     offsetof(wi_plugin_descriptor_t, member) + sizeof((d)->member))
 
 #define WI_PLUGIN_DESCRIPTOR_SYMBOL "wi_plugin_descriptor"
 typedef const wi_plugin_descriptor_t *(*wi_plugin_descriptor_fn)(void);
 
-/* Defines the exported descriptor function of a plugin. */
-#define WI_PLUGIN_DEFINE(name_, version_, register_fn_)                      \
+/* Defines the exported descriptor function of a plugin;
+ * WI_PLUGIN_DEFINE_UNLOAD also names its unload function. */
+#define WI_PLUGIN_DEFINE_UNLOAD(name_, version_, register_fn_, unload_)      \
     __attribute__((visibility("default"))) const wi_plugin_descriptor_t *   \
     wi_plugin_descriptor(void);                                              \
     const wi_plugin_descriptor_t *wi_plugin_descriptor(void)                 \
     {                                                                        \
         static const wi_plugin_descriptor_t d = {                            \
             WI_PLUGIN_ABI_MAJOR, WI_PLUGIN_ABI_MINOR,                        \
-            sizeof(wi_plugin_descriptor_t), name_, version_, register_fn_};  \
+            sizeof(wi_plugin_descriptor_t), name_, version_, register_fn_,   \
+            unload_};                                                        \
         return &d;                                                           \
     }
+#define WI_PLUGIN_DEFINE(name_, version_, register_fn_)                      \
+    WI_PLUGIN_DEFINE_UNLOAD(name_, version_, register_fn_, NULL)
 
 #ifdef __cplusplus
 }

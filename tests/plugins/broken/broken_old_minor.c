@@ -1,4 +1,5 @@
-/* Built against ABI 1.0: an older minor, which the host must accept. */
+/* Built against ABI 1.0: an older minor and the older, smaller descriptor
+ * (no 1.4 unload), which the host must accept. */
 #include "dummy_init.h"
 
-BROKEN_PLUGIN("broken_old_minor", "OldMinorInit", 1, 0, sizeof(wi_plugin_descriptor_t))
+LAYOUT_PLUGIN("broken_old_minor", "OldMinorInit", 0, struct descriptor_1_0)

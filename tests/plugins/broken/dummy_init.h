@@ -48,7 +48,40 @@ static void dummy_destroy(void *self) {}
     const wi_plugin_descriptor_t *wi_plugin_descriptor(void)                 \
     {                                                                        \
         static const wi_plugin_descriptor_t d = {                            \
-            major, minor, size, plugin_name, "0.1.0", register_types};       \
+            .abi_major = major, .abi_minor = minor, .struct_size = size,     \
+            .name = plugin_name, .version = "0.1.0",                         \
+            .register_types = register_types};                               \
+        return &d;                                                           \
+    }
+
+/* The descriptor as ABI 1.0 to 1.3 laid it out (before 1.4's unload): a
+ * plugin built against an older header exports exactly this. */
+struct descriptor_1_0 {
+    uint32_t abi_major, abi_minor, struct_size;
+    const char *name;
+    const char *version;
+    int (*register_types)(const wi_host_t *host, wi_plugin_t *plugin,
+                          wi_error_t *err);
+};
+
+/* A plugin registering one dummy type `type_name` behind a descriptor of
+ * type `layout` (a struct whose first members are 1.0's), with ABI
+ * minor `minor` and struct_size sizeof(layout). */
+#define LAYOUT_PLUGIN(plugin_name, type_name, minor, layout)                 \
+    DUMMY_INIT_TYPE(dummy_type, type_name);                                  \
+    static int register_types(const wi_host_t *host, wi_plugin_t *plugin,    \
+                              wi_error_t *err)                               \
+    {                                                                        \
+        return host->register_initializer(plugin, &dummy_type, err);         \
+    }                                                                        \
+    __attribute__((visibility("default"))) const void *wi_plugin_descriptor(void); \
+    const void *wi_plugin_descriptor(void)                                   \
+    {                                                                        \
+        static const layout d = {.abi_major = WI_PLUGIN_ABI_MAJOR,           \
+                                 .abi_minor = minor,                         \
+                                 .struct_size = sizeof(layout),              \
+                                 .name = plugin_name, .version = "0.1.0",    \
+                                 .register_types = register_types};          \
         return &d;                                                           \
     }
 
