@@ -131,6 +131,7 @@ START_TEST(unload_called_once)
     ck_assert_str_eq(text, "unloaded\n");
     unsetenv("WI_TEST_UNLOAD_FILE");
     wi_test_rmtree(dir);
+    free(dir);
 }
 END_TEST
 
