@@ -7,12 +7,12 @@
 
 #include <weightinit/weightinit.h>
 
-/* Exit codes (README, "Exit status"): 1 the work failed, 2 bad input or
+/* Exit codes (docs/cli.md, "Errors and exit status"): 1 the work failed, 2 bad input or
  * command line. */
 enum { EXIT_INIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
 
 /* Where in a run an error arose: with the WI_E* code it decides the exit
- * status (cli_status.c; the table in README.md). */
+ * status (cli_status.c; the table in docs/cli.md). */
 typedef enum cli_stage {
     CLI_STAGE_ARGS,   /* the command line */
     CLI_STAGE_INPUT,  /* reading the model, --init-cfg, plugins, a checkpoint */
