@@ -1,4 +1,5 @@
-/* weightinit init MODEL.json [options] */
+/* weightinit init MODEL.json [options], and weightinit plan, the same run
+ * that prints what init would write instead of writing it. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
