@@ -96,6 +96,8 @@ with tempfile.TemporaryDirectory() as tmp:
                 fail("%s: final %s" % (name, f))
         elif f["draws"] or f["skipped_draws"]:
             fail("%s: LayerNorm parameters draw nothing: %s" % (name, f))
+        elif p.get("final_writer", "absent") is not None:  # docs/plan.md: null
+            fail("%s: only construction wrote it, final_writer %r" % (name, p.get("final_writer", "absent")))
     if total != 1557611200 or plan["totals"]["elements"] != total:
         fail("total %d, HF's GPT-2 XL has 1,557,611,200" % total)
     if plan["diagnostics"] and any(d["kind"] != "construction-only" for d in plan["diagnostics"]):
