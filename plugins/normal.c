@@ -42,7 +42,6 @@ static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
                        wi_context_t *ctx, wi_error_t *err)
 {
     const normal_t *self = self_;
-    (void)ctx;
     return host->normal_(t, host->context_generator(ctx), self->mean,
                          self->std, err);
 }

@@ -42,7 +42,6 @@ static int init_tensor(void *self_, const wi_host_t *host, wi_tensor_t *t,
                        wi_context_t *ctx, wi_error_t *err)
 {
     const uniform_t *self = self_;
-    (void)ctx;
     return host->uniform_(t, host->context_generator(ctx), self->a,
                           self->b, err);
 }

@@ -81,7 +81,7 @@ mkdir sub && sed 's/"type": "Net",/"type": "Net", "plugins": ["..\/dir\/wi_ortho
 weightinit init sub/model.json -q -o out.safetensors --report report.json
 check_report '"plugins" key'
 
-# The README's C example built with pkg-config against the staged install
+# The C example (docs/library.md) built with pkg-config against the staged install
 # and run with its plugins: the same bytes as the build tree's build of it,
 # which the example suite checks against PyTorch's golden data.
 mkdir "$tmp/c" && cd "$tmp/c"

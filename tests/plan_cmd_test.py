@@ -96,6 +96,8 @@ with tempfile.TemporaryDirectory() as tmp:
                 fail("%s: final %s" % (name, f))
         elif f["draws"] or f["skipped_draws"]:
             fail("%s: LayerNorm parameters draw nothing: %s" % (name, f))
+        elif p.get("final_writer", "absent") is not None:  # docs/plan.md: null
+            fail("%s: only construction wrote it, final_writer %r" % (name, p.get("final_writer", "absent")))
     if total != 1557611200 or plan["totals"]["elements"] != total:
         fail("total %d, HF's GPT-2 XL has 1,557,611,200" % total)
     if plan["diagnostics"] and any(d["kind"] != "construction-only" for d in plan["diagnostics"]):
@@ -116,4 +118,48 @@ with tempfile.TemporaryDirectory() as tmp:
                        capture_output=True, text=True)
     if r.returncode != 2 or "plan writes no file" not in r.stderr or os.listdir(tmp) != ["gpt2-xl.json"]:
         fail("plan -o: exit %d: %s" % (r.returncode, r.stderr))
-print("plan: GPT-2 XL's 580 parameters, shapes, order and draws as torch's")
+
+# examples/gpt2-xl.json: Hugging Face's GPT2LMHeadModel, lm_head.weight
+# tied to transformer.wte.weight after init.  torch's named_parameters()
+# lists the shared tensor once: 580 parameters, HF's 1,557,611,200, and
+# the tie adds no entry and no draws.  Closed forms from the example's
+# init_cfg: Normal(0.02) gives every Linear and Embedding weight (n draws,
+# every n a multiple of 16), the `names` Normal redraws both c_proj
+# weights (the first Normal's draws skipped), biases and LayerNorms are
+# constants; skipped = construction's draws (normal_ for the embeddings,
+# kaiming_uniform_ / uniform_ for the Linears) plus the overwritten Normal.
+example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "gpt2-xl.json")
+r = subprocess.run([exe, "plan", example, "--json", "-q"], capture_output=True, text=True)
+plan = json.loads(r.stdout) if r.returncode == 0 else fail("plan %s: %s" % (example, r.stderr))
+names = [p["name"] for p in plan["parameters"]]
+if len(names) != 580 or "lm_head.weight" in names or names[0] != "transformer.wte.weight":
+    fail("gpt2-xl example: %d parameters (lm_head.weight listed: %s), want torch's 580"
+         % (len(names), "lm_head.weight" in names))
+if plan["ties"] != [{"name": "lm_head.weight", "tensor": "transformer.wte.weight"}]:
+    fail("gpt2-xl example: ties %s" % plan["ties"])
+block_w = 3 * D * D + D * D + 4 * D * D + 4 * D * D   # c_attn, attn.c_proj, c_fc, mlp.c_proj
+block_b = 3 * D + D + 4 * D + D
+draws = V * D + C * D + L * block_w
+skipped = V * D + C * D + L * (block_w + block_b + D * D + 4 * D * D)
+want = {"parameters": 580, "elements": 1557611200, "draws": draws, "skipped_draws": skipped}
+if plan["totals"] != want:
+    fail("gpt2-xl example: totals %s, want %s" % (plan["totals"], want))
+# The text form, on the example cut to one block (a plan of GPT-2 XL
+# takes a minute under the sanitizers): the tie on its own line.
+with open(example) as f:
+    one = json.load(f)
+one["children"]["transformer"]["children"]["h"]["repeat"] = 1
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "gpt2-xl-1.json")
+    with open(path, "w") as f:
+        json.dump(one, f)
+    r = subprocess.run([exe, "plan", path, "-q"], capture_output=True, text=True)
+lines = r.stdout.splitlines()
+draws1 = V * D + C * D + block_w
+skipped1 = V * D + C * D + block_w + block_b + D * D + 4 * D * D
+if lines[-2:] != ["tie: lm_head.weight is transformer.wte.weight (one tensor, listed once; no draws of its own)",
+                  "16 parameters, %d elements; %d draws computed when written, %d skipped (never computed)"
+                  % (V * D + C * D + block_w + block_b + 6 * D, draws1, skipped1)] \
+        or any(l.startswith("lm_head.weight") for l in lines):
+    fail("gpt2-xl example cut to one block, text form: %s" % lines[-2:])
+print("plan: GPT-2 XL's 580 parameters, shapes, order and draws as torch's; the tied lm_head once")

@@ -1,4 +1,4 @@
-/* The weightinit command's contract (cli.md): options, exit codes, the
+/* The weightinit command's contract (docs/cli.md): options, exit codes, the
  * one-line errors for malformed model files (data-driven from
  * tests/data/model_errors/<case>/{model.json,expect.json}), and that a
  * failing run leaves no output behind. */
@@ -544,18 +544,18 @@ static int run_exit_case(const char *name, char **err, int *left)
     return status;
 }
 
-/* The rows of README.md's exit status table: [message, exit, cases,
+/* The rows of docs/cli.md's exit status table: [message, exit, cases,
  * first case or null] as written (the message between its outer
  * backticks, the cases the backticked names of the last column that are
  * folders of tests/data/exit_codes). */
-static json_t *readme_exit_table(void)
+static json_t *doc_exit_table(void)
 {
-    const char *readme = getenv("WI_TEST_README");
-    ck_assert_msg(readme != NULL, "WI_TEST_README is not set");
-    char *text = wi_test_read_file(readme, NULL);
-    ck_assert_msg(text != NULL, "cannot read %s", readme);
+    const char *doc = getenv("WI_TEST_CLI_DOC");
+    ck_assert_msg(doc != NULL, "WI_TEST_CLI_DOC is not set");
+    char *text = wi_test_read_file(doc, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", doc);
     char *line = strstr(text, "\n| error class | example message");
-    ck_assert_msg(line != NULL, "%s: no exit status table", readme);
+    ck_assert_msg(line != NULL, "%s: no exit status table", doc);
     json_t *rows = json_array();
     line = strchr(line + 1, '\n') + 1;
     line = strchr(line, '\n') + 1; /* the | --- | line */
@@ -568,7 +568,7 @@ static json_t *readme_exit_table(void)
         int n = 0;
         for (char *p = line + 1; n < 6 && (p = strchr(p, '|')) != NULL; p++)
             cells[n++] = p;
-        ck_assert_msg(n == 4, "README row with %d cells: %s", n, line);
+        ck_assert_msg(n == 4, "docs/cli.md row with %d cells: %s", n, line);
         char *msg = cells[0] + 1, *msg_end = cells[1];
         while (*msg == ' ')
             msg++;
@@ -617,12 +617,12 @@ static int matches_elided(const char *text, const char *pattern)
     }
 }
 
-/* README's exit status table, one folder per row (tests/data/exit_codes/
+/* docs/cli.md's exit status table, one folder per row (tests/data/exit_codes/
  * <case>/{args.json, expect.json, input files}): the command must exit
  * with the row's status, say so in one error line naming the words, and
  * leave nothing behind.  The first case a row names must print the row's
  * message (after "weightinit: error: "; "..." elides): the table is read
- * at test time, so the README cannot drift from the program. */
+ * at test time, so the documentation cannot drift from the program. */
 START_TEST(exit_code_table)
 {
     const char *name = exit_cases[_i];
@@ -638,7 +638,7 @@ START_TEST(exit_code_table)
                   json_string_value(json_object_get(spec, "class")), status, want, err);
     assert_one_error_line(err, name);
     size_t i;
-    json_t *v, *rows = readme_exit_table(), *row;
+    json_t *v, *rows = doc_exit_table(), *row;
     json_array_foreach(json_object_get(expect, "mentions"), i, v)
         ck_assert_msg(strstr(err, json_string_value(v)), "%s: '%s' not in: %s", name,
                       json_string_value(v), err);
@@ -650,7 +650,7 @@ START_TEST(exit_code_table)
             continue;
         err[strlen(err) - 1] = '\0';
         ck_assert_msg(matches_elided(err + 19, message),
-                      "%s prints\n  %s\nREADME says\n  %s", name, err + 19, message);
+                      "%s prints\n  %s\ndocs/cli.md says\n  %s", name, err + 19, message);
     }
     free(err);
     json_decref(rows);
@@ -659,18 +659,18 @@ START_TEST(exit_code_table)
 }
 END_TEST
 
-/* Every row of README.md's exit status table names a case of
+/* Every row of docs/cli.md's exit status table names a case of
  * tests/data/exit_codes/ (whose first one exit_code_table checks against
  * the row's message), with the row's status; every case is in a row. */
-START_TEST(readme_exit_table_names_cases)
+START_TEST(doc_exit_table_names_cases)
 {
-    json_t *rows = readme_exit_table(), *row, *c;
+    json_t *rows = doc_exit_table(), *row, *c;
     size_t i, k;
     json_t *named = json_object();
     json_array_foreach(rows, i, row) {
         int want = (int)json_integer_value(json_array_get(row, 1));
         ck_assert_msg(json_is_string(json_array_get(row, 3)),
-                      "README row '%s' names no case of tests/data/exit_codes",
+                      "docs/cli.md row '%s' names no case of tests/data/exit_codes",
                       json_string_value(json_array_get(row, 0)));
         json_array_foreach(json_array_get(row, 2), k, c) {
             const char *name = json_string_value(c);
@@ -678,7 +678,7 @@ START_TEST(readme_exit_table_names_cases)
             snprintf(rel, sizeof rel, "exit_codes/%s/expect.json", name);
             json_t *expect = wi_test_load_json(rel);
             ck_assert_msg(json_integer_value(json_object_get(expect, "exit")) == want,
-                          "README says exit %d for %s, its case %d", want, name,
+                          "docs/cli.md says exit %d for %s, its case %d", want, name,
                           (int)json_integer_value(json_object_get(expect, "exit")));
             json_decref(expect);
             json_object_set_new(named, name, json_true());
@@ -686,7 +686,7 @@ START_TEST(readme_exit_table_names_cases)
     }
     for (size_t n = 0; n < n_exit_cases; n++)
         ck_assert_msg(json_object_get(named, exit_cases[n]),
-                      "tests/data/exit_codes/%s is in no row of README's table", exit_cases[n]);
+                      "tests/data/exit_codes/%s is in no row of docs/cli.md's table", exit_cases[n]);
     json_decref(named);
     json_decref(rows);
 }
@@ -1280,7 +1280,7 @@ int main(void)
     TCase *tc = tcase_create("cli");
     tcase_add_loop_test(tc, malformed_model, 0, (int)n_error_cases);
     tcase_add_loop_test(tc, exit_code_table, 0, (int)n_exit_cases);
-    tcase_add_test(tc, readme_exit_table_names_cases);
+    tcase_add_test(tc, doc_exit_table_names_cases);
     tcase_add_loop_test(tc, initialize_report, 0, (int)n_initialize_cases);
     tcase_add_test(tc, summary_line_and_quiet);
     tcase_add_test(tc, missing_model_file);

@@ -1,4 +1,4 @@
-/* examples/c/minimal.c, the README's C example, built against the build
+/* examples/c/minimal.c, the C example of docs/library.md, built against the build
  * tree: its output must equal PyTorch's golden state dicts (sha256 of
  * every tensor in the golden manifest), not merely exist. */
 #include <stdio.h>

@@ -124,33 +124,57 @@ static json_t *plan_json(const char *dir, const char *model)
     return plan;
 }
 
-/* The plan lists exactly torch's state_dict names and shapes, in order,
- * with torch's element count, and no diagnostics (every rule matched). */
+/* The plan lists exactly torch's named_parameters(): the state_dict's
+ * names and shapes, in order, less each name the model file ties to
+ * another (torch lists a shared parameter once, under its first name);
+ * the ties themselves, without draws; torch's parameters().numel() sum
+ * (a tied tensor counted once); and no diagnostics (every rule matched). */
 static void check_plan(const char *name, json_t *ref, const char *dir)
 {
     char *model = example_path(name);
+    json_error_t jerr;
+    json_t *doc = json_load_file(model, 0, &jerr);
+    ck_assert_msg(doc != NULL, "%s: %s", model, jerr.text);
+    json_t *ties = json_object_get(doc, "tie");
     json_t *plan = plan_json(dir, model);
     json_t *got = json_object_get(plan, "parameters");
     json_t *want = json_object_get(ref, "state_dict");
-    ck_assert_msg(json_array_size(got) == json_array_size(want), "%s: %zu parameters, want %zu",
-                  name, json_array_size(got), json_array_size(want));
-    size_t i;
+    ck_assert_msg(json_array_size(got) == json_array_size(want) - json_object_size(ties),
+                  "%s: %zu parameters, want %zu less %zu tied", name, json_array_size(got),
+                  json_array_size(want), json_object_size(ties));
+    size_t i, k = 0;
     json_t *w;
     json_array_foreach(want, i, w) {
-        json_t *g = json_array_get(got, i);
-        const char *gn = json_string_value(json_object_get(g, "name"));
         const char *wn = json_string_value(json_object_get(w, "name"));
-        ck_assert_msg(gn && strcmp(gn, wn) == 0, "%s: parameter %zu is %s, want %s", name, i,
-                      gn ? gn : "?", wn);
+        if (json_object_get(ties, wn))
+            continue;
+        json_t *g = json_array_get(got, k++);
+        const char *gn = json_string_value(json_object_get(g, "name"));
+        ck_assert_msg(gn && strcmp(gn, wn) == 0, "%s: parameter %zu is %s, want %s", name,
+                      k - 1, gn ? gn : "?", wn);
         ck_assert_msg(json_equal(json_object_get(g, "shape"), json_object_get(w, "shape")),
                       "%s: %s shape differs", name, wn);
     }
+    json_t *listed = json_object_get(plan, "ties"), *t;
+    ck_assert_msg(json_array_size(listed) == json_object_size(ties), "%s: %zu ties, want %zu",
+                  name, json_array_size(listed), json_object_size(ties));
+    json_array_foreach(listed, i, t) {
+        const char *tn = json_string_value(json_object_get(t, "name"));
+        json_t *target = tn ? json_object_get(ties, tn) : NULL;
+        ck_assert_msg(target && json_equal(target, json_object_get(t, "tensor")),
+                      "%s: tie %zu (%s) is not the model file's", name, i, tn ? tn : "?");
+        ck_assert_msg(json_object_size(t) == 2, "%s: tie %s lists more than its tensor", name,
+                      tn);
+    }
     json_t *totals = json_object_get(plan, "totals");
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "parameters")),
+                     json_array_size(got));
     ck_assert_int_eq(json_integer_value(json_object_get(totals, "elements")),
-                     json_integer_value(json_object_get(ref, "elements")));
+                     json_integer_value(json_object_get(ref, "unique_elements")));
     ck_assert_msg(json_array_size(json_object_get(plan, "diagnostics")) == 0,
                   "%s: the plan has diagnostics", name);
     json_decref(plan);
+    json_decref(doc);
     free(model);
 }
 

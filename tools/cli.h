@@ -7,12 +7,12 @@
 
 #include <weightinit/weightinit.h>
 
-/* Exit codes (README, "Exit status"): 1 the work failed, 2 bad input or
+/* Exit codes (docs/cli.md, "Errors and exit status"): 1 the work failed, 2 bad input or
  * command line. */
 enum { EXIT_INIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
 
 /* Where in a run an error arose: with the WI_E* code it decides the exit
- * status (cli_status.c; the table in README.md). */
+ * status (cli_status.c; the table in docs/cli.md). */
 typedef enum cli_stage {
     CLI_STAGE_ARGS,   /* the command line */
     CLI_STAGE_INPUT,  /* reading the model, --init-cfg, plugins, a checkpoint */
@@ -142,11 +142,14 @@ void cli_plan_free(cli_plan_t *p);
 /* Notes every parameter's construction writes and installs the write
  * observer on ctx; -1 when out of memory. */
 int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx);
-/* Prints the plan of root after initialisation on out, as JSON (json)
- * or text, one parameter at a time (a model of millions of parameters
- * never holds the whole document); -1 when out of memory. */
+/* Prints the plan of root after initialisation and its ties on out, as
+ * JSON (json) or text, one parameter at a time (a model of millions of
+ * parameters never holds the whole document).  ties is the model's
+ * {"NAME": "TARGET"} (borrowed, NULL for none), already applied: a tied
+ * tensor is listed once, as named_parameters() lists it, and each tie
+ * is named without draws of its own.  -1 when out of memory. */
 int cli_plan_print(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d,
-                   int json, FILE *out);
+                   const json_t *ties, int json, FILE *out);
 /* The checkpoint metadata's "weightinit.provenance": compact JSON of
  * {name: {"source", "writer"}} for each parameter (malloc'd, NULL for
  * OOM): the init_cfg path of the last write (or "construction",

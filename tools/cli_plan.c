@@ -274,14 +274,29 @@ static int print_text_entry(const json_t *e, struct walk *w)
     return 0;
 }
 
-/* What follows "parameters" in the JSON form: the totals and the
- * diagnostics, dumped as an object whose opening brace is dropped. */
-static int print_json_tail(const struct walk *w, const wi_diagnostics_t *d, FILE *out)
+/* The model's ties as [{"name", "tensor"}], in the model file's order:
+ * name was tied to tensor after initialisation (Hugging Face's order),
+ * so its own writes' values were discarded and it adds no parameter. */
+static json_t *ties_json(const json_t *ties)
 {
-    json_t *tail = json_pack("{s:{s:I, s:I, s:I, s:I}, s:o}", "totals", "parameters",
+    json_t *a = json_array(), *target;
+    const char *name;
+    json_object_foreach((json_t *)ties, name, target)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "name", name, "tensor",
+                                           json_string_value(target)));
+    return a;
+}
+
+/* What follows "parameters" in the JSON form: the totals, the ties and
+ * the diagnostics, dumped as an object whose opening brace is dropped. */
+static int print_json_tail(const struct walk *w, const json_t *ties,
+                           const wi_diagnostics_t *d, FILE *out)
+{
+    json_t *tail = json_pack("{s:{s:I, s:I, s:I, s:I}, s:o, s:o}", "totals", "parameters",
                              (json_int_t)w->params, "elements", (json_int_t)w->elements,
                              "draws", (json_int_t)w->draws, "skipped_draws",
-                             (json_int_t)w->skipped, "diagnostics", diagnostics_json(d));
+                             (json_int_t)w->skipped, "ties", ties_json(ties),
+                             "diagnostics", diagnostics_json(d));
     char *text = tail ? json_dumps(tail, JSON_INDENT(1)) : NULL;
     json_decref(tail);
     if (!text)
@@ -292,7 +307,7 @@ static int print_json_tail(const struct walk *w, const wi_diagnostics_t *d, FILE
 }
 
 int cli_plan_print(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d,
-                   int json, FILE *out)
+                   const json_t *ties, int json, FILE *out)
 {
     struct walk w = {0};
     w.ud = out;
@@ -303,7 +318,12 @@ int cli_plan_print(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d,
     if (each_param(p, root, &w) < 0)
         return -1;
     if (json)
-        return print_json_tail(&w, d, out);
+        return print_json_tail(&w, ties, d, out);
+    const char *name;
+    json_t *target;
+    json_object_foreach((json_t *)ties, name, target)
+        cli_printf(out, "tie: %s is %s (one tensor, listed once; no draws of its own)\n",
+                   name, json_string_value(target));
     fprintf(out, "%llu parameters, %llu elements; %llu draws computed when written, "
             "%llu skipped (never computed)\n",
             (unsigned long long)w.params, (unsigned long long)w.elements,

@@ -1,8 +1,8 @@
 /* The exit status of every failure, decided in one place from the
- * library's WI_E* code and the stage of the run it arose in (README,
- * "Exit status"): 2 when an input file or the command line is wrong, 1
- * when the work itself failed (I/O, download, memory, a plugin at run
- * time). */
+ * library's WI_E* code and the stage of the run it arose in (docs/cli.md,
+ * "Errors and exit status"): 2 when an input file or the command line is
+ * wrong, 1 when the work itself failed (I/O, download, memory, a plugin
+ * at run time). */
 #include "cli.h"
 
 int cli_status(int code, cli_stage_t stage)

@@ -1,4 +1,5 @@
-/* weightinit init MODEL.json [options] */
+/* weightinit init MODEL.json [options], and weightinit plan, the same run
+ * that prints what init would write instead of writing it. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -703,9 +704,9 @@ static int apply_ties(wi_module_t *root, const json_t *ties,
 
 /* weightinit plan's output: JSON or text on standard output. */
 static int print_plan(const struct init_opts *o, cli_plan_t *plan, wi_module_t *root,
-                      const wi_diagnostics_t *diags)
+                      const json_t *ties, const wi_diagnostics_t *diags)
 {
-    if (cli_plan_print(plan, root, diags, o->json, stdout) < 0) {
+    if (cli_plan_print(plan, root, diags, ties, o->json, stdout) < 0) {
         cli_errorf("out of memory");
         return EXIT_INIT_FAILED;
     }
@@ -775,7 +776,10 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
     } else if ((status = report_diagnostics(o, diags)) != 0) {
         /* --strict: the errors are printed, nothing is written */
     } else if (o->plan) {
-        status = print_plan(o, plan, root, diags);
+        /* Tied as init ties before writing: one tensor, listed once. */
+        status = apply_ties(root, ties, o, &err) < 0
+                     ? cli_fail(&err, CLI_STAGE_INPUT)
+                     : print_plan(o, plan, root, json_object_get(ties, "tie"), diags);
     } else if (wi_init_report(root, report_entry, &report) != 0) {
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;

@@ -1,4 +1,4 @@
-/* weightinit: the command line front end (cli.md).  Thin: it parses
+/* weightinit: the command line front end (docs/cli.md).  Thin: it parses
  * argv, calls the library, prints, and chooses the exit status. */
 #include <stdio.h>
 #include <string.h>

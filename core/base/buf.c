@@ -1,3 +1,5 @@
+/* A growing byte buffer with a sticky out-of-memory flag (buf.h), for
+ * Python reprs, key lists and the .pth pickle built piece by piece. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Opening and reading input files (model, init_cfg, checkpoints): a FIFO,
+ * directory, device or socket is refused with what it is, never a hang. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

@@ -34,8 +34,3 @@ const char *wi_priv_json_repr(const json_t *v, char *buf, size_t size)
     free(s);
     return buf;
 }
-
-int wi_priv_json_is_int(const json_t *v)
-{
-    return json_is_integer(v);
-}

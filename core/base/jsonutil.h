@@ -17,8 +17,5 @@
 WI_INTERNAL const char *wi_priv_json_repr(const json_t *v, char *buf, size_t size);
 /* "an int", "a string", ... for messages. */
 WI_INTERNAL const char *wi_priv_json_kind(const json_t *v);
-/* 1 for a JSON integer, or a real with an integral value is NOT accepted:
- * PyTorch sizes are Python ints. */
-WI_INTERNAL int wi_priv_json_is_int(const json_t *v);
 
 #endif

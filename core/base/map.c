@@ -1,3 +1,5 @@
+/* A small open-addressing hash map (FNV-1a) from borrowed string or
+ * pointer keys to size_t, for lookups that must stay linear in modules. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Python's repr(float): the shortest digits that read back as the same
+ * double, so messages and reports print numbers as MMEngine's do. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* Python's repr() and str() of JSON values (dicts, lists, 'strings',
+ * True/None), for messages and reports worded as MMEngine words them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* The did-you-mean of error messages: an edit distance that ignores case
+ * and counts a swap of neighbours as one edit, and the closest candidate. */
 #include <string.h>
 
 #include "base/suggest.h"

@@ -1,3 +1,5 @@
+/* Checkpoint reading: the blobs (a file read, mapped or copied) the readers
+ * share, format detection, and wi_checkpoint_load's dispatch to a reader. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -75,10 +75,12 @@ WI_INTERNAL wi_state_dict_t *wi_priv_safetensors_select(wi_priv_blob_t *blob,
                                                         const char *source,
                                                         wi_priv_select_t *sel,
                                                         wi_error_t *err);
+/* torch.save zip format (the blob starts with PK\3\4). */
 WI_INTERNAL wi_state_dict_t *wi_priv_pth_zip_select(wi_priv_blob_t *blob,
                                                     const char *source,
                                                     wi_priv_select_t *sel,
                                                     wi_error_t *err);
+/* torch.save legacy stream (magic number pickle first). */
 WI_INTERNAL wi_state_dict_t *wi_priv_pth_legacy_select(wi_priv_blob_t *blob,
                                                        const char *source,
                                                        wi_priv_select_t *sel,
@@ -96,14 +98,6 @@ WI_INTERNAL int wi_priv_is_index(const char *path);
 WI_INTERNAL wi_state_dict_t *wi_priv_safetensors_read(wi_priv_blob_t *blob,
                                                       const char *source,
                                                       wi_error_t *err);
-/* torch.save zip format (the blob starts with PK\3\4). */
-WI_INTERNAL wi_state_dict_t *wi_priv_pth_zip_read(wi_priv_blob_t *blob,
-                                                  const char *source,
-                                                  wi_error_t *err);
-/* torch.save legacy stream (magic number pickle first). */
-WI_INTERNAL wi_state_dict_t *wi_priv_pth_legacy_read(wi_priv_blob_t *blob,
-                                                     const char *source,
-                                                     wi_error_t *err);
 
 /* A human hint when the bytes are not a checkpoint at all: a git-lfs
  * pointer, an HTML page, ... (static string), or NULL. */

@@ -1,3 +1,5 @@
+/* A safe pickle virtual machine for torch.save streams (pickle.h): only
+ * the opcodes and allowlisted globals a state dict needs, nothing called. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1157,11 +1159,6 @@ int wi_priv_pickle_run(wi_priv_pickle_t *vm, const uint8_t *buf, size_t len,
 size_t wi_priv_pickle_nstorages(const wi_priv_pickle_t *vm)
 {
     return vm->nstorages;
-}
-
-wi_priv_storage_t *wi_priv_pickle_storage(wi_priv_pickle_t *vm, size_t index)
-{
-    return index < vm->nstorages ? vm->storages[index] : NULL;
 }
 
 wi_priv_storage_t *wi_priv_pickle_find_storage(wi_priv_pickle_t *vm,

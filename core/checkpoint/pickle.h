@@ -109,10 +109,8 @@ WI_INTERNAL int wi_priv_pickle_run(wi_priv_pickle_t *vm, const uint8_t *buf,
                                    const char *source, const char *what,
                                    wi_priv_pval_t **out, wi_error_t *err);
 
-/* The distinct storages seen so far, by index. */
+/* How many distinct storages were seen so far. */
 WI_INTERNAL size_t wi_priv_pickle_nstorages(const wi_priv_pickle_t *vm);
-WI_INTERNAL wi_priv_storage_t *wi_priv_pickle_storage(wi_priv_pickle_t *vm,
-                                                      size_t index);
 WI_INTERNAL wi_priv_storage_t *
 wi_priv_pickle_find_storage(wi_priv_pickle_t *vm, const char *key);
 

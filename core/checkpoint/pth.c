@@ -1,3 +1,5 @@
+/* torch.save's two formats read into a state dict: the zip archive (through
+ * libzip) and the legacy stream, their storages shared as torch.load does. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1053,12 +1055,6 @@ static int read_byteorder(struct pth *p)
     return 0;
 }
 
-wi_state_dict_t *wi_priv_pth_zip_read(wi_priv_blob_t *blob,
-                                      const char *source, wi_error_t *err)
-{
-    return wi_priv_pth_zip_select(blob, source, NULL, err);
-}
-
 wi_state_dict_t *wi_priv_pth_zip_select(wi_priv_blob_t *blob,
                                         const char *source,
                                         wi_priv_select_t *sel, wi_error_t *err)
@@ -1188,12 +1184,6 @@ static int legacy_load(struct pth *p, const wi_priv_storage_t *st,
                 "storage '%s' has no data in the file (missing from the "
                 "storage key list)",
                 st->key);
-}
-
-wi_state_dict_t *wi_priv_pth_legacy_read(wi_priv_blob_t *blob,
-                                         const char *source, wi_error_t *err)
-{
-    return wi_priv_pth_legacy_select(blob, source, NULL, err);
 }
 
 wi_state_dict_t *wi_priv_pth_legacy_select(wi_priv_blob_t *blob,

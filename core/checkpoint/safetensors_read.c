@@ -1,3 +1,5 @@
+/* The safetensors reader: header and offsets checked by the reference
+ * implementation's rules, then each selected tensor wrapped or copied. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* wi_context_t: the generator, registry, log, progress and write-observer
+ * callbacks and the files read, for one run (context.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

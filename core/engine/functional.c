@@ -1,3 +1,5 @@
+/* MMEngine's weight_init helpers (constant_init, xavier_init, ...,
+ * bias_init_with_prob) over the torch.nn.init primitives. */
 #include <math.h>
 #include <string.h>
 

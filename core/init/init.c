@@ -1,3 +1,5 @@
+/* torch.nn.init's primitives, bit for bit: argument checks, gains and fans
+ * in Python doubles, the values through the kernels or the write plan. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>

@@ -1,3 +1,5 @@
+/* Chooses the kernel table once per process: the best instruction set the
+ * CPU has, or the one WEIGHTINIT_ISA forces (dispatch.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* The uniform_, normal_ and trunc_normal_ fills (fill.h): split over threads
+ * for large tensors, each part starting at its place in the stream. */
 #include <stdint.h>
 #include <stdlib.h>
 

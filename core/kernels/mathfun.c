@@ -1,3 +1,5 @@
+/* torch's float kernels in scalar C, for any CPU: the avx2 profile's
+ * Box-Muller (Cephes logf/sincosf), the default profile's, and erfinv. */
 #include <math.h>
 #include <stdint.h>
 

@@ -1,3 +1,5 @@
+/* A small fork-join over threads for the large-tensor fills, and the
+ * thread count a run resolves (--threads, WEIGHTINIT_THREADS, cores). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* Computing a range of a tensor's values 256 KB at a time and writing it
+ * at a file offset with pwrite (piece.h), for the writers and partition. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>

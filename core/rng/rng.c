@@ -1,3 +1,5 @@
+/* The PyTorch-compatible generator: MT19937 seeded as torch.manual_seed,
+ * raw 32- and 64-bit draws, and the RNG profile names (torch-rng.md §2). */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* wi_state_dict_t: an ordered list of named tensors, owned or borrowed,
+ * with a hash index on the names so large checkpoints load in linear time. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,3 +1,5 @@
+/* wi_tensor_t: dtypes, contiguous tensors that own, wrap or share storage,
+ * deferred values read from their write records, and the write counter. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>

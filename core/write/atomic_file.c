@@ -1,3 +1,5 @@
+/* One output through a temporary renamed into place on commit (a one-file
+ * output group), for the library's own writes such as downloads. */
 #include <string.h>
 
 #include "write/atomic_file.h"

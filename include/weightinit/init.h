@@ -1,7 +1,7 @@
 /* Tensor-level initialisation primitives, bit-exact equivalents of
  * torch.nn.init (PyTorch 1.13, CPU, float32) under the generator's
  * profile.  Each fills a whole tensor in one call, in memory order, and
- * consumes exactly the draws PyTorch consumes (see shared torch-rng.md,
+ * consumes exactly the draws PyTorch consumes (docs/torch-rng.md §8,
  * "Draw accounting").  Tensors must be F32 (WI_EINVAL otherwise); the
  * tensor is borrowed and written in place, its version bumped. */
 #ifndef WEIGHTINIT_INIT_H

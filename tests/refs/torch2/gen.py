@@ -313,7 +313,7 @@ class CaseBuilder:
 
 
 class ToyConv(nn.Module):
-    """MMEngine tutorial's ToyConv (shared/spec/cli.md, test fixtures)."""
+    """MMEngine tutorial's ToyConv (tests/plugins/toyconv.c, the test fixture)."""
 
     def __init__(self):
         super().__init__()
