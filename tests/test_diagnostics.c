@@ -393,6 +393,44 @@ START_TEST(notes_limit)
 }
 END_TEST
 
+/* Written or not is decided by what was written, never by the wording
+ * of a parameter's provenance: OddInfo's info() reads like the report's
+ * "The value is the same before and after calling ...", yet it writes
+ * fc.weight; only fc.bias keeps its construction value. */
+START_TEST(written_is_a_fact_not_a_text)
+{
+    const char *dir = getenv("WI_TEST_BROKEN_PLUGINDIR");
+    ck_assert_ptr_nonnull(dir);
+    char path[600];
+    snprintf(path, sizeof path, "%s/odd_info.so", dir);
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    wi_context_t *ctx = wi_context_new(g);
+    wi_registry_t *reg = wi_registry_new();
+    wi_error_t err;
+    wi_registry_load_search_path(reg);
+    ck_assert_msg(wi_registry_load_plugin(reg, path, &err) == 0, "%s", err.text);
+    wi_context_set_registry(ctx, reg);
+    wi_diagnostics_t *d = wi_diagnostics_new();
+    json_t *model = json_loads(
+        "{\"type\": \"Net\", \"init_cfg\": {\"type\": \"OddInfo\", \"layer\": \"Linear\"},"
+        " \"children\": {\"fc\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2}}}",
+        0, NULL);
+    wi_module_t *root = wi_model_build(model, ctx, "inline", "", &err);
+    ck_assert_msg(root != NULL, "%s", err.text);
+    wi_context_set_diagnostics(ctx, d);
+    ck_assert_int_eq(wi_init_weights(root, ctx, &err), 0);
+    ck_assert_int_eq(wi_diagnostics_check_tree(d, root, &err), 0);
+    ck_assert_uint_eq(wi_diagnostics_count(d), 1);
+    assert_diag(wi_diagnostics_get(d, 0), WI_DIAG_CONSTRUCTION_ONLY, "fc.bias", NULL);
+    wi_module_free(root);
+    json_decref(model);
+    wi_context_free(ctx);
+    wi_diagnostics_free(d);
+    wi_registry_free(reg);
+    wi_generator_free(g);
+}
+END_TEST
+
 /* Malformed names entries are input errors naming the JSON path. */
 START_TEST(names_errors)
 {
@@ -535,6 +573,7 @@ int main(void)
     tcase_add_test(tc, api_without_list);
     tcase_add_test(tc, names_globs);
     tcase_add_test(tc, notes_limit);
+    tcase_add_test(tc, written_is_a_fact_not_a_text);
     tcase_add_test(tc, names_errors);
     TCase *fast = tcase_create("polynomial");
     tcase_set_timeout(fast, 20);

@@ -189,8 +189,7 @@ static int check_cfgs_applied(wi_diagnostics_t *d, wi_module_t *m)
 
 static int check_written(const char *name, wi_module_t *owner, size_t i, void *ud)
 {
-    const char *info = wi_module_parameter_info(owner, i);
-    if (info && strncmp(info, WI_PRIV_SAME_VALUE, strlen(WI_PRIV_SAME_VALUE)) != 0)
+    if (wi_priv_module_parameter_written(owner, i))
         return 0;
     return add_static(ud, WI_DIAG_CONSTRUCTION_ONLY, name,
                       "keeps its construction value (no init_cfg entry "

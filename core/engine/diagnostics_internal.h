@@ -8,10 +8,6 @@
 
 #include "base/internal.h"
 
-/* The engine's wording for a parameter an init_weights or initialize()
- * call left alone (wi_init_report); check_tree reads it back. */
-#define WI_PRIV_SAME_VALUE "The value is the same before and after calling"
-
 /* Appends one diagnostic (d may be NULL: nothing happens).  suggestion
  * may be NULL.  0 or WI_ENOMEM. */
 WI_INTERNAL int wi_priv_diag_add(wi_diagnostics_t *d, wi_diag_kind_t kind,

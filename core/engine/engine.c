@@ -75,6 +75,7 @@ static int track_module(struct wi_priv_tracker *t, wi_module_t *m)
         if (grow((void **)&t->items, &t->cap, t->n, sizeof *t->items) < 0)
             return WI_ENOMEM;
         wi_module_set_parameter_info(m, i, NULL, NULL);
+        wi_priv_module_set_written(m, i, 0);
         t->items[t->n++] = (struct tracked){m, i, wi_tensor_version(p)};
     }
     for (size_t i = 0; i < wi_module_child_count(m); i++)
@@ -106,6 +107,7 @@ static int64_t attribute_run(const wi_context_t *ctx, size_t begin,
             continue;
         seen += (int64_t)(v - p->version);
         p->version = v;
+        wi_priv_module_set_written(p->owner, p->index, 1);
         int rc = wi_module_set_parameter_info(p->owner, p->index, info, err);
         if (rc < 0)
             return rc;

@@ -15,7 +15,8 @@ struct slot {
     char *name;
     wi_tensor_t *tensor; /* NULL: registered as None */
     char *info;          /* provenance, parameters only */
-    int tied;            /* tensor borrowed from another slot (a tie) */
+    uint8_t tied;        /* tensor borrowed from another slot (a tie) */
+    uint8_t written;     /* an initializer wrote it in the tracked run */
 };
 
 struct slots {
@@ -297,7 +298,7 @@ static int slots_add(wi_module_t *m, struct slots *s, int kind,
         free(copy);
         goto fail;
     }
-    s->items[s->size++] = (struct slot){copy, t, NULL, 0};
+    s->items[s->size++] = (struct slot){copy, t, NULL, 0, 0};
     return 0;
 oom:
     rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
@@ -356,6 +357,16 @@ int wi_module_set_parameter_info(wi_module_t *m, size_t i, const char *info,
 const char *wi_module_parameter_info(const wi_module_t *m, size_t i)
 {
     return m->params.items[i].info;
+}
+
+void wi_priv_module_set_written(wi_module_t *m, size_t i, int written)
+{
+    m->params.items[i].written = written != 0;
+}
+
+int wi_priv_module_parameter_written(const wi_module_t *m, size_t i)
+{
+    return m->params.items[i].written;
 }
 
 /* m's depth (the root is 1); 0 when `child` is m or one of its

@@ -33,6 +33,13 @@ WI_INTERNAL void wi_priv_module_tie_parameter(wi_module_t *m, size_t i,
                                               wi_tensor_t *t);
 WI_INTERNAL int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i);
 
+/* Whether parameter i of m was written by an initializer or
+ * init_weights during the tracked run (the engine sets it as it
+ * attributes writes; construction does not count).  Diagnostics read it:
+ * a fact, where the report's wording is for people. */
+WI_INTERNAL void wi_priv_module_set_written(wi_module_t *m, size_t i, int written);
+WI_INTERNAL int wi_priv_module_parameter_written(const wi_module_t *m, size_t i);
+
 /* wi_module_new and wi_module_add_base for a string that lives as long
  * as the process (a literal, the layer table's): borrowed, not copied. */
 WI_INTERNAL wi_module_t *wi_priv_module_new_static(const char *type,
