@@ -455,8 +455,14 @@ START_TEST(convert_key_option)
     char *bad[] = {getenv("WI_TEST_WEIGHTINIT"), "convert", in, "x.safetensors", "--key", "optim", NULL};
     ck_assert_int_eq(wi_test_run(dir, bad, errpath), 2);
     err = wi_test_read_file(errpath, NULL);
-    ck_assert_msg(strstr(err, "no dict 'optim'") && strstr(err, "'model' (7 tensors)"), "%s", err);
+    ck_assert_msg(strstr(err, "no dict 'optim'") && strstr(err, "'model' (7 tensors)") &&
+                  strstr(err, "--key KEY chooses the dict"), "%s", err);
     free(err);
+    /* The library speaks of "the key"; only the command line knows --key. */
+    ck_assert_ptr_null(wi_checkpoint_load_key(in, "optim", NULL, &e));
+    ck_assert_msg(strstr(e.text, "no dict 'optim'") && !strstr(e.text, "--"), "%s", e.text);
+    ck_assert_ptr_null(wi_checkpoint_load_key(in, NULL, NULL, &e));
+    ck_assert_msg(strstr(e.text, "choose one as the key") && !strstr(e.text, "--"), "%s", e.text);
     ck_assert_int_eq(run(dir, "convert", in, "x.onnx", &err), 2);
     ck_assert_msg(strstr(err, ".pth") && strstr(err, ".safetensors"), "%s", err);
     free(err);

@@ -481,6 +481,17 @@ static int write_out(const struct convert_out *o, const wi_state_dict_t *sd,
     return rc;
 }
 
+/* The library names the dict to choose as "the key"; on the command
+ * line that is --key.  The readers fail a dict selection (an unknown
+ * dict, several candidates, not a dict) with these two codes only. */
+static void key_hint(wi_error_t *err)
+{
+    size_t n = strlen(err->text);
+    if ((err->code == WI_ENOTFOUND || err->code == WI_EINVAL) &&
+        n + 40 < sizeof err->text)
+        snprintf(err->text + n, sizeof err->text - n, " (--key KEY chooses the dict)");
+}
+
 /* Reads IN's dict, writes OUT (outputs of o->g) and commits o->g;
  * returns the exit status. */
 static int convert(const struct input *input, const char *key, const struct convert_out *o)
@@ -491,6 +502,7 @@ static int convert(const struct input *input, const char *key, const struct conv
     wi_state_dict_t *sd = wi_checkpoint_load_key(in, key, &chosen, &err);
     if (!sd) {
         input_error(input, &err);
+        key_hint(&err);
         return cli_fail(&err, CLI_STAGE_INPUT);
     }
     int status = 0;

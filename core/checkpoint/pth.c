@@ -515,7 +515,7 @@ static const wi_priv_pval_t *select_auto(struct pth *p,
     if (count > 1) {
         fail(p, WI_EINVAL, NULL,
              "the checkpoint holds tensors under several keys: %s; choose "
-             "one with --key",
+             "one as the key",
              list);
         return NULL;
     }
@@ -553,7 +553,7 @@ static const wi_priv_pval_t *select_key(struct pth *p,
                  "the checkpoint has no dict '%s'; %s%s", key,
                  count ? "dicts holding tensors: " : "its top level holds ",
                  count ? list
-                       : tensor_count(root) ? "the tensors (use --key '')"
+                       : tensor_count(root) ? "the tensors (the key '')"
                                             : "no tensors");
             return NULL;
         }

@@ -373,7 +373,7 @@ static int select_top(struct reader *r, wi_priv_select_t *sel, json_t *root)
     if (sel->mode == WI_SEL_KEY && sel->key && sel->key[0])
         return fail(r, WI_ENOTFOUND, sel->key,
                     "the checkpoint has no dict '%s': a safetensors file "
-                    "holds one flat dict of tensors (use --key '')",
+                    "holds one flat dict of tensors, the key ''",
                     sel->key);
     if (sel->mode != WI_SEL_ALL) {
         free(sel->chosen);

@@ -257,8 +257,8 @@ static int select_top(const char *path, wi_priv_select_t *sel, json_t *root,
     if (sel->mode == WI_SEL_KEY && sel->key && sel->key[0])
         return wi_error_set(err, WI_ENOTFOUND, path, sel->key,
                             "the checkpoint has no dict '%s': a sharded "
-                            "checkpoint is one flat dict of tensors (use "
-                            "--key '')",
+                            "checkpoint is one flat dict of tensors, the "
+                            "key ''",
                             sel->key);
     free(sel->chosen);
     sel->chosen = strdup("");
