@@ -34,26 +34,6 @@ static void dummy_destroy(void *self) {}
         sizeof(wi_initializer_type_t), name, WI_INIT_BASE_ARGS,              \
         var##_create, dummy_init_module, NULL, dummy_info, dummy_destroy, NULL}
 
-/* A plugin that registers one dummy type `type_name` behind a descriptor
- * written by hand with the given (possibly wrong) ABI fields. */
-#define BROKEN_PLUGIN(plugin_name, type_name, major, minor, size)            \
-    DUMMY_INIT_TYPE(dummy_type, type_name);                                  \
-    static int register_types(const wi_host_t *host, wi_plugin_t *plugin,    \
-                              wi_error_t *err)                               \
-    {                                                                        \
-        return host->register_initializer(plugin, &dummy_type, err);         \
-    }                                                                        \
-    __attribute__((visibility("default"))) const wi_plugin_descriptor_t *   \
-    wi_plugin_descriptor(void);                                              \
-    const wi_plugin_descriptor_t *wi_plugin_descriptor(void)                 \
-    {                                                                        \
-        static const wi_plugin_descriptor_t d = {                            \
-            .abi_major = major, .abi_minor = minor, .struct_size = size,     \
-            .name = plugin_name, .version = "0.1.0",                         \
-            .register_types = register_types};                               \
-        return &d;                                                           \
-    }
-
 /* The descriptor as ABI 1.0 to 1.3 laid it out (before 1.4's unload): a
  * plugin built against an older header exports exactly this. */
 struct descriptor_1_0 {
@@ -64,10 +44,10 @@ struct descriptor_1_0 {
                           wi_error_t *err);
 };
 
-/* A plugin registering one dummy type `type_name` behind a descriptor of
- * type `layout` (a struct whose first members are 1.0's), with ABI
- * minor `minor` and struct_size sizeof(layout). */
-#define LAYOUT_PLUGIN(plugin_name, type_name, minor, layout)                 \
+/* A plugin that registers one dummy type `type_name` behind a descriptor
+ * written by hand: a `layout` struct (whose first members are 1.0's)
+ * with the given, possibly wrong, ABI fields. */
+#define DESCRIBED_PLUGIN(plugin_name, type_name, layout, major, minor, size)  \
     DUMMY_INIT_TYPE(dummy_type, type_name);                                  \
     static int register_types(const wi_host_t *host, wi_plugin_t *plugin,    \
                               wi_error_t *err)                               \
@@ -77,12 +57,21 @@ struct descriptor_1_0 {
     __attribute__((visibility("default"))) const void *wi_plugin_descriptor(void); \
     const void *wi_plugin_descriptor(void)                                   \
     {                                                                        \
-        static const layout d = {.abi_major = WI_PLUGIN_ABI_MAJOR,           \
-                                 .abi_minor = minor,                         \
-                                 .struct_size = sizeof(layout),              \
-                                 .name = plugin_name, .version = "0.1.0",    \
+        static const layout d = {.abi_major = major, .abi_minor = minor,     \
+                                 .struct_size = size, .name = plugin_name,   \
+                                 .version = "0.1.0",                         \
                                  .register_types = register_types};          \
         return &d;                                                           \
     }
+
+/* Today's descriptor with the given ABI fields. */
+#define BROKEN_PLUGIN(plugin_name, type_name, major, minor, size)            \
+    DESCRIBED_PLUGIN(plugin_name, type_name, wi_plugin_descriptor_t, major,  \
+                     minor, size)
+
+/* A descriptor of type `layout`, of its own size, this major. */
+#define LAYOUT_PLUGIN(plugin_name, type_name, minor, layout)                 \
+    DESCRIBED_PLUGIN(plugin_name, type_name, layout, WI_PLUGIN_ABI_MAJOR,    \
+                     minor, sizeof(layout))
 
 #endif
