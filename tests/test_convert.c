@@ -185,7 +185,7 @@ START_TEST(load_into_sidecar_model)
     wi_error_t err;
     wi_module_t *m = wi_model_build(model, ctx, rel, "", &err);
     ck_assert_ptr_nonnull(m);
-    ck_assert_msg(wi_load_checkpoint(m, path, NULL, ctx, &err) == 0, "%s",
+    ck_assert_msg(wi_module_load_pretrained(m, path, NULL, ctx, &err) == 0, "%s",
                   wi_error_format(&err, line, sizeof line));
     ck_assert_msg(warning == NULL, "%s: %s", name, warning);
     wi_state_dict_t *sd = wi_module_state_dict(m, &err);
@@ -224,7 +224,7 @@ START_TEST(mismatch_warning_and_prefix)
     wi_module_t *m = wi_model_build(model, ctx, NULL, "", &err);
     free(warning);
     warning = NULL;
-    ck_assert_int_eq(wi_load_checkpoint(m, path, NULL, ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_pretrained(m, path, NULL, ctx, &err), 0);
     ck_assert_str_eq(warning,
         "The model and loaded state dict do not match exactly\n"
         "\n"
@@ -239,7 +239,7 @@ START_TEST(mismatch_warning_and_prefix)
         "missing keys in source state_dict: extra\n");
     /* fc matched and was loaded; conv1 kept its own values. */
     ck_assert_str_eq(wi_module_parameter_name(wi_module_find_child(m, "fc"), 0), "weight");
-    ck_assert_int_eq(wi_load_checkpoint(m, path, "backbone", ctx, &err), WI_ENOTFOUND);
+    ck_assert_int_eq(wi_module_load_pretrained(m, path, "backbone", ctx, &err), WI_ENOTFOUND);
     ck_assert_msg(strstr(err.text, "backbone is not in the pretrained model"), "%s", err.text);
     /* A leading "module." (DataParallel) is stripped without a prefix. */
     char *dir = wi_test_mkdtemp(), st[600];
@@ -250,14 +250,14 @@ START_TEST(mismatch_warning_and_prefix)
     ck_assert_int_eq(wi_constant_(ones, 1.0, &err), 0);
     ck_assert_int_eq(wi_state_dict_append_new(wrapped, "module.fc.weight", ones, &err), 0);
     ck_assert_int_eq(wi_safetensors_save(st, wrapped, NULL, &err), 0);
-    ck_assert_int_eq(wi_load_checkpoint(m, st, NULL, ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_pretrained(m, st, NULL, ctx, &err), 0);
     const float *fc = wi_tensor_data(wi_module_find_parameter(wi_module_find_child(m, "fc"), "weight"));
     for (int i = 0; i < 32; i++)
         ck_assert_float_eq(fc[i], 1.0f);
     wi_state_dict_free(wrapped);
     wi_test_rmtree(dir);
     free(dir);
-    ck_assert_int_eq(wi_load_checkpoint(m, "/nonexistent.pth", NULL, ctx, &err), WI_EFILE);
+    ck_assert_int_eq(wi_module_load_pretrained(m, "/nonexistent.pth", NULL, ctx, &err), WI_EFILE);
     ck_assert_str_eq(err.text, "/nonexistent.pth can not be found.");
     wi_module_free(m);
     json_decref(model);
@@ -493,13 +493,13 @@ START_TEST(pretrained_says_where_tensors_are)
     ck_assert_ptr_nonnull(m);
     free(warning);
     warning = NULL;
-    ck_assert_int_eq(wi_load_checkpoint(m, path, NULL, ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_pretrained(m, path, NULL, ctx, &err), 0);
     ck_assert_msg(warning && strstr(warning, "0 of 7 keys of the model match") &&
                   strstr(warning, "under 'model.' (7 of 7 match there): use prefix='model'"),
                   "%s", warning);
     free(warning);
     warning = NULL;
-    ck_assert_int_eq(wi_load_checkpoint(m, path, "model", ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_pretrained(m, path, "model", ctx, &err), 0);
     ck_assert_msg(warning == NULL, "%s", warning);
     wi_state_dict_t *sd = wi_module_state_dict(m, &err);
     json_t *want = json_array();
@@ -694,7 +694,7 @@ START_TEST(unexpected_key_order)
     }
     free(warning);
     warning = NULL;
-    ck_assert_int_eq(wi_load_state_dict(m, sd, 0, ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_state_dict(m, sd, 0, ctx, &err), 0);
     ck_assert_str_eq(warning,
         "The model and loaded state dict do not match exactly\n"
         "\n"

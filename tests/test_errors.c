@@ -164,9 +164,9 @@ START_TEST(checkpoint_null_error)
     ck_assert_ptr_null(wi_checkpoint_load(fake, NULL));
     ck_assert_ptr_null(wi_checkpoint_load(NULL, NULL));
     struct fixture fx = setup(net);
-    ck_assert_int_eq(wi_load_checkpoint(fx.m, "/nonexistent.pth", NULL, fx.ctx, NULL),
+    ck_assert_int_eq(wi_module_load_pretrained(fx.m, "/nonexistent.pth", NULL, fx.ctx, NULL),
                      WI_EFILE);
-    ck_assert_int_eq(wi_load_checkpoint(fx.m, fake, NULL, fx.ctx, NULL), WI_EFORMAT);
+    ck_assert_int_eq(wi_module_load_pretrained(fx.m, fake, NULL, fx.ctx, NULL), WI_EFORMAT);
     ck_assert_ptr_null(wi_checkpoint_fetch("http://127.0.0.1:1/", fx.ctx, NULL));
     wi_state_dict_t *sd = wi_module_state_dict(fx.m, NULL);
     ck_assert_ptr_nonnull(sd);
@@ -175,7 +175,7 @@ START_TEST(checkpoint_null_error)
     int64_t one = 1;
     wi_state_dict_t *extra = wi_state_dict_new();
     ck_assert_int_eq(wi_state_dict_append_new(extra, "nope", wi_tensor_new(WI_DTYPE_F32, 1, &one, NULL), NULL), 0);
-    ck_assert_int_lt(wi_load_state_dict(fx.m, extra, 1, fx.ctx, NULL), 0);
+    ck_assert_int_lt(wi_module_load_state_dict(fx.m, extra, 1, fx.ctx, NULL), 0);
     ck_assert_int_lt(wi_state_dict_append(extra, "nope", NULL, NULL), 0);
     wi_state_dict_free(extra);
     wi_state_dict_free(sd);

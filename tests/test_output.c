@@ -422,8 +422,8 @@ START_TEST(context_records_inputs)
     wi_module_t *root = wi_model_load_file(model, ctx, &err);
     ck_assert_msg(root != NULL, "%s", err.text);
     ck_assert_uint_eq(wi_context_input_count(ctx), 0);
-    ck_assert_int_eq(wi_load_checkpoint(root, ckpt, NULL, ctx, &err), 0);
-    ck_assert_int_eq(wi_load_checkpoint(root, ckpt, NULL, ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_pretrained(root, ckpt, NULL, ctx, &err), 0);
+    ck_assert_int_eq(wi_module_load_pretrained(root, ckpt, NULL, ctx, &err), 0);
     ck_assert_uint_eq(wi_context_input_count(ctx), 1);
     ck_assert_str_eq(wi_context_input(ctx, 0), ckpt);
     ck_assert_ptr_null(wi_context_input(ctx, 1));

@@ -173,7 +173,7 @@ static char *mismatch_message(const struct load *l)
     return msg;
 }
 
-int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
+int wi_module_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
                        wi_context_t *ctx, wi_error_t *err)
 {
     struct load l = {sd, {0}, {0}, {0}, err, 0};
@@ -287,7 +287,7 @@ static void hint_no_match(const wi_state_dict_t *model, const char *path,
     wi_state_dict_free(all);
 }
 
-int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
+int wi_module_load_pretrained(wi_module_t *m, const char *checkpoint,
                        const char *prefix, wi_context_t *ctx, wi_error_t *err)
 {
     wi_error_t local; /* the readers' codes are read back from err */
@@ -329,7 +329,7 @@ int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
         }
     }
     wi_state_dict_t *model = sel ? wi_module_state_dict(m, NULL) : NULL;
-    int rc = sel ? wi_load_state_dict(m, sel, 0, ctx, err)
+    int rc = sel ? wi_module_load_state_dict(m, sel, 0, ctx, err)
                  : err && err->code ? err->code : WI_EIO;
     if (rc == 0 && model && wi_state_dict_size(model) &&
         count_matches(model, sel, "") == 0)

@@ -146,7 +146,7 @@ static const wi_host_t host_table = {
     .register_module_type = wi_priv_register_module_type,
     .base_init_weights = wi_priv_base_init_weights,
     .module_child_name = wi_module_child_name,
-    .load_checkpoint = wi_load_checkpoint,
+    .load_checkpoint = wi_module_load_pretrained,
 };
 
 const wi_host_t *wi_host(void) { return &host_table; }

@@ -222,24 +222,28 @@ wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
  * URL or WEIGHTINIT_MAX_DOWNLOAD is unusable). */
 char *wi_checkpoint_fetch(const char *url, wi_context_t *ctx, wi_error_t *err);
 
-/* MMEngine's load_state_dict(module, sd, strict=False): copies every
+/* Loading into a module (named wi_module_load_*: the wi_checkpoint_*
+ * functions above read or write files and touch no module).
+ *
+ * MMEngine's load_state_dict(module, sd, strict=False): copies every
  * tensor of sd whose key names a parameter or buffer of m with the same
  * shape (converting dtypes as torch's copy_ does); size mismatches,
  * unexpected keys and missing keys (ignoring num_batches_tracked) are
  * reported in one WARNING worded as MMEngine words it.  With strict, the
  * same message is an error instead and nothing is reported as a warning. */
-int wi_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd, int strict,
-                       wi_context_t *ctx, wi_error_t *err);
+int wi_module_load_state_dict(wi_module_t *m, const wi_state_dict_t *sd,
+                              int strict, wi_context_t *ctx, wi_error_t *err);
 
 /* MMEngine's Pretrained loading: a local path or an http(s) URL; the
  * checkpoint's "state_dict" unwrapped; without prefix, a leading "module."
  * stripped from keys; with prefix (a trailing '.' added when missing),
  * only the keys under it, stripped, and an error when none is.  Then
- * wi_load_state_dict(strict=0).  A local path is read by
+ * wi_module_load_state_dict(strict=0).  A local path is read by
  * wi_checkpoint_load: a missing one is WI_EFILE "PATH can not be found."
  * (MMEngine's FileNotFoundError), as is one that is not a regular file. */
-int wi_load_checkpoint(wi_module_t *m, const char *checkpoint,
-                       const char *prefix, wi_context_t *ctx, wi_error_t *err);
+int wi_module_load_pretrained(wi_module_t *m, const char *checkpoint,
+                              const char *prefix, wi_context_t *ctx,
+                              wi_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -252,7 +252,7 @@ struct wi_host {
 
     /* --- 1.2 --- */
     /* MMEngine's Pretrained loading (weightinit/checkpoint.h,
-     * wi_load_checkpoint): a path or http(s) URL, optional prefix. */
+     * wi_module_load_pretrained): a path or http(s) URL, optional prefix. */
     int (*load_checkpoint)(wi_module_t *m, const char *checkpoint,
                            const char *prefix, wi_context_t *ctx,
                            wi_error_t *err);

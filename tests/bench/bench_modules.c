@@ -105,7 +105,7 @@ static int run(const char *label, json_t *model, wi_context_t *ctx)
         wi_state_dict_append(in, wi_state_dict_name(sd, i), wi_state_dict_tensor(sd, i), NULL);
     wi_state_dict_append(in, "extra.weight", wi_state_dict_tensor(sd, 0), NULL);
     double t5 = now();
-    if (wi_load_state_dict(root, in, 0, ctx, &err) < 0)
+    if (wi_module_load_state_dict(root, in, 0, ctx, &err) < 0)
         return fail(label, &err);
     double t6 = now(), c6 = cpu();
     printf("%-5s %7zu modules %7ld params: build %.3f s, init_weights %.3f s, "
