@@ -151,7 +151,8 @@ int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
  * (NAME.index.json: {"weight_map": {tensor: shard}}, shards beside it,
  * each tensor checked to be in the shard the index names).  Returns a new
  * state dict: the file's tensors in file order (weight_map order for an
- * index); for torch files whose top-level dict has a "state_dict" key,
+ * index), owned by the caller (wi_state_dict_free); for torch files
+ * whose top-level dict has a "state_dict" key,
  * that dict's tensors (MMEngine's unwrapping).  Keys are otherwise
  * unchanged (no "module." stripping).  Tensors keep their own dtype and
  * shape, values row-major (views and strides resolved).
@@ -186,7 +187,8 @@ wi_state_dict_t *wi_checkpoint_load_mapped(const char *path, wi_error_t *err);
  * holding tensors ("model" as timm and DeiT save, "ema", "module",
  * "net", ...) when the top level itself holds none, else the top level.
  * Several such entries are WI_EINVAL naming them.  *chosen (may be NULL)
- * receives the path used (malloc'd).  The result may be empty. */
+ * receives the path used (malloc'd; the caller frees it).  The result,
+ * possibly empty, is the caller's (wi_state_dict_free). */
 wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
                                         char **chosen, wi_error_t *err);
 
@@ -194,13 +196,14 @@ wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
  * tuples, named by its full dotted key path ("model.conv.weight" for
  * checkpoint["model"]["conv.weight"]; list items and int keys by
  * number).  *info (may
- * be NULL) receives a new JSON object: "format" ("safetensors",
+ * be NULL) receives a new JSON object (the caller's reference): "format" ("safetensors",
  * "torch-zip", "torch-legacy", "sharded"), "kind" of the top-level value,
  * "items" (torch), "metadata" (safetensors __metadata__, an index's
  * metadata), "shards" (an index), and "structure": the non-tensor values
  * one and two levels down (at most 200), each {"path", "kind", and "value" for
  * numbers/strings (60 characters at most), "items"/"tensors" for
  * containers, "class" for objects weightinit does not build}. */
+/* The state dict is the caller's (wi_state_dict_free). */
 wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
                                         wi_error_t *err);
 
@@ -218,7 +221,7 @@ wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
  * wi_checkpoint_load (an HTML page sent with status 200 is an error).
  * Later calls reuse the file without a request, as torch.hub does.
  * Progress goes to the context's progress callback.  Returns a malloc'd
- * path, or NULL with err set (WI_EIO: the download failed; WI_EINVAL: the
+ * path (the caller frees it), or NULL with err set (WI_EIO: the download failed; WI_EINVAL: the
  * URL or WEIGHTINIT_MAX_DOWNLOAD is unusable). */
 char *wi_checkpoint_fetch(const char *url, wi_context_t *ctx, wi_error_t *err);
 

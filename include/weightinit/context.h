@@ -25,8 +25,12 @@ typedef void (*wi_log_fn)(wi_log_level_t level, const char *message,
 wi_context_t *wi_context_new(wi_generator_t *g);
 void wi_context_free(wi_context_t *ctx);
 
+/* The generator the context borrows (owned by the caller of
+ * wi_context_new). */
 wi_generator_t *wi_context_generator(const wi_context_t *ctx);
-/* Borrowed registry; NULL restores the process-wide default. */
+/* Borrowed registry (the caller keeps owning it; it must outlive ctx);
+ * NULL restores the process-wide default.  The accessor returns the one in
+ * use, borrowed (the default is the library's, never freed by callers). */
 void wi_context_set_registry(wi_context_t *ctx, wi_registry_t *reg);
 wi_registry_t *wi_context_registry(const wi_context_t *ctx);
 

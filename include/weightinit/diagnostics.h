@@ -77,7 +77,7 @@ void wi_diagnostics_limit_notes(wi_diagnostics_t *d, size_t max);
 /* Every WI_DIAG_CONSTRUCTION_ONLY note found, kept or only counted. */
 size_t wi_diagnostics_notes(const wi_diagnostics_t *d);
 /* "layer-unmatched", "names-unmatched", "no-effect", "cfg-not-applied",
- * "construction-only": stable names for JSON output. */
+ * "construction-only": stable names for JSON output (static strings). */
 const char *wi_diag_kind_name(wi_diag_kind_t kind);
 
 /* Lends d to ctx (NULL detaches); the engine appends to it during runs. */

@@ -27,7 +27,8 @@ int wi_error_setv(wi_error_t *err, int code, const char *source,
                   const char *path, const char *fmt, va_list ap);
 
 /* Writes the one-line form "source:line:column: path: text" (parts that
- * are empty are left out) into buf, truncating to size.  Returns buf. */
+ * are empty are left out) into buf (the caller's), truncating to size.
+ * Returns buf. */
 char *wi_error_format(const wi_error_t *err, char *buf, size_t size);
 
 /* A static English name for a WI_E* code. */

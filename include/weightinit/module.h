@@ -32,19 +32,22 @@ extern "C" {
  * functional.h calls (or raw writes followed by wi_tensor_bump_version)
  * and returns 0 or a WI_E* code with err filled. */
 
-/* A new empty module of class `type` (copied).  is_base_module: 1 for an
+/* A new empty module of class `type` (copied), owned by the caller until
+ * added to a parent; free with wi_module_free.  is_base_module: 1 for an
  * MMEngine BaseModule (has init_cfg and init_weights), 0 for a plain
  * nn.Module.  Base names start empty.  NULL only when out of memory. */
 wi_module_t *wi_module_new(const char *type, int is_base_module);
 /* Frees the module, its whole subtree, tensors and init_cfg.  NULL ok. */
 void wi_module_free(wi_module_t *m);
 
+/* Borrowed (owned by m, valid while it lives). */
 const char *wi_module_type(const wi_module_t *m);
 int wi_module_is_base_module(const wi_module_t *m);
 
 /* Direct base-class names, in order (copied). */
 int wi_module_add_base(wi_module_t *m, const char *name, wi_error_t *err);
 size_t wi_module_base_count(const wi_module_t *m);
+/* Borrowed (owned by m). */
 const char *wi_module_base(const wi_module_t *m, size_t i);
 /* 1 when `name` is the type or one of the direct bases (MMEngine's
  * `layer` rule). */
@@ -58,13 +61,15 @@ int wi_module_matches_layer(const wi_module_t *m, const char *name);
 int wi_module_add_child_new(wi_module_t *m, const char *name,
                             wi_module_t *child, wi_error_t *err);
 size_t wi_module_child_count(const wi_module_t *m);
+/* Child i and its name: borrowed (owned by m; i < the count). */
 wi_module_t *wi_module_child(const wi_module_t *m, size_t i);
 const char *wi_module_child_name(const wi_module_t *m, size_t i);
 /* Borrowed, NULL when there is no such direct child. */
 wi_module_t *wi_module_find_child(const wi_module_t *m, const char *name);
-/* The parent, NULL for a root. */
+/* The parent (borrowed: it owns m), NULL for a root. */
 wi_module_t *wi_module_parent(const wi_module_t *m);
-/* Resolves a dotted path of children ("" = m itself); NULL if absent. */
+/* Resolves a dotted path of children ("" = m itself): borrowed (owned
+ * by m's tree), NULL if absent. */
 wi_module_t *wi_module_get_submodule(wi_module_t *m, const char *path);
 
 /* Parameters and buffers: steal `t` even on failure.  A parameter may be
@@ -75,16 +80,20 @@ int wi_module_add_parameter_new(wi_module_t *m, const char *name,
 int wi_module_add_buffer_new(wi_module_t *m, const char *name,
                              wi_tensor_t *t, wi_error_t *err);
 size_t wi_module_parameter_count(const wi_module_t *m);
+/* Parameter i's name and tensor (NULL for None): borrowed, owned by m (a
+ * tied parameter's tensor by the parameter it is tied to). */
 const char *wi_module_parameter_name(const wi_module_t *m, size_t i);
 wi_tensor_t *wi_module_parameter(const wi_module_t *m, size_t i);
 /* Borrowed; NULL when absent or None (MMEngine's hasattr+not None). */
 wi_tensor_t *wi_module_find_parameter(const wi_module_t *m, const char *name);
 size_t wi_module_buffer_count(const wi_module_t *m);
+/* Buffer i's name and tensor: borrowed, owned by m. */
 const char *wi_module_buffer_name(const wi_module_t *m, size_t i);
 wi_tensor_t *wi_module_buffer(const wi_module_t *m, size_t i);
 
 /* Provenance: the description of whatever last wrote parameter i during
- * init_weights (copied; NULL = nothing wrote it). */
+ * init_weights (copied when set; returned borrowed, valid until the next
+ * set or m is freed; NULL = nothing wrote it). */
 int wi_module_set_parameter_info(wi_module_t *m, size_t i, const char *info,
                                  wi_error_t *err);
 const char *wi_module_parameter_info(const wi_module_t *m, size_t i);
@@ -105,7 +114,8 @@ wi_init_weights_fn wi_module_init_weights_fn(const wi_module_t *m);
 int wi_module_is_init(const wi_module_t *m);
 void wi_module_set_is_init(wi_module_t *m, int is_init);
 
-/* Private data of a module-type plugin; free_fn runs in wi_module_free. */
+/* Private data of a module-type plugin; free_fn runs in wi_module_free.
+ * The accessor returns it borrowed (m owns it once set). */
 void wi_module_set_user_data(wi_module_t *m, void *data,
                              void (*free_fn)(void *data));
 void *wi_module_user_data(const wi_module_t *m);

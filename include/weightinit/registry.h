@@ -69,7 +69,9 @@ int wi_registry_add_module_type(wi_registry_t *reg,
                                 const char *origin, wi_error_t *err);
 
 /* Lookups.  An unknown name is WI_ENOTFOUND with the registered names, a
- * did-you-mean suggestion and any plugin that failed to load. */
+ * did-you-mean suggestion and any plugin that failed to load.  The types
+ * are borrowed: static storage of the library or of a plugin, valid while
+ * reg lives. */
 const wi_initializer_type_t *
 wi_registry_find_initializer(const wi_registry_t *reg, const char *name,
                              wi_error_t *err);
@@ -78,13 +80,15 @@ const wi_module_type_t *wi_registry_find_module_type(const wi_registry_t *reg,
                                                      const char *name);
 
 /* Listing, sorted by kind then name: name, kind and origin (the plugin
- * file) of entry i < wi_registry_size(). */
+ * file) of entry i < wi_registry_size().  Strings borrowed (owned by
+ * reg, valid until it is freed or another type is registered). */
 size_t wi_registry_size(const wi_registry_t *reg);
 const char *wi_registry_name(const wi_registry_t *reg, size_t i);
 wi_registry_kind_t wi_registry_kind(const wi_registry_t *reg, size_t i);
 const char *wi_registry_origin(const wi_registry_t *reg, size_t i);
 
-/* Plugins that failed to load from the search path: file and message. */
+/* Plugins that failed to load from the search path: file and message
+ * (borrowed, owned by reg). */
 size_t wi_registry_failure_count(const wi_registry_t *reg);
 const char *wi_registry_failure_file(const wi_registry_t *reg, size_t i);
 const char *wi_registry_failure_message(const wi_registry_t *reg, size_t i);

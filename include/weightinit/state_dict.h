@@ -19,7 +19,8 @@ extern "C" {
 
 typedef struct wi_state_dict wi_state_dict_t;
 
-/* A new empty state dict; NULL only when out of memory. */
+/* A new empty state dict, owned by the caller (wi_state_dict_free); NULL
+ * only when out of memory. */
 wi_state_dict_t *wi_state_dict_new(void);
 /* Frees the list, its names and the tensors it owns.  NULL allowed. */
 void wi_state_dict_free(wi_state_dict_t *sd);

@@ -139,7 +139,8 @@ wi_tensor_t *wi_tensor_to_dtype(const wi_tensor_t *t, wi_dtype_t dtype,
 /* 1 when both have the same ndim and sizes. */
 int wi_tensor_same_shape(const wi_tensor_t *a, const wi_tensor_t *b);
 
-/* Formats the shape as PyTorch prints it, "[2, 3]", into buf. */
+/* Formats the shape as PyTorch prints it, "[2, 3]", into buf (the
+ * caller's, truncated to size); returns buf. */
 char *wi_shape_format(int ndim, const int64_t *shape, char *buf, size_t size);
 
 #ifdef __cplusplus
