@@ -6,14 +6,12 @@
 
 void *wi_tensor_data(wi_tensor_t *t);
 
-static int calls_library(void *self, const wi_host_t *host, wi_tensor_t *t,
-                         wi_context_t *ctx, wi_error_t *err)
+/* Exported, so no compiler drops it (nothing in the plugin calls it). */
+__attribute__((visibility("default"))) int calls_library(wi_tensor_t *t);
+int calls_library(wi_tensor_t *t)
 {
     return wi_tensor_data(t) ? 0 : -1;
 }
-
-static int (*volatile keep)(void *, const wi_host_t *, wi_tensor_t *, wi_context_t *,
-                            wi_error_t *) = calls_library;
 
 BROKEN_PLUGIN("broken_calls_library", "CallsLibraryInit", WI_PLUGIN_ABI_MAJOR,
               WI_PLUGIN_ABI_MINOR, sizeof(wi_plugin_descriptor_t))
