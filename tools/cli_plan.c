@@ -139,6 +139,11 @@ typedef int (*entry_fn)(const json_t *entry, struct walk *w);
 struct walk {
     cli_plan_t *p;
     entry_fn fn;
+    /* Instead of fn: the provenance member of a parameter (the source of
+     * its last write and its final writer, NULL for construction), with
+     * no plan entry built. */
+    int (*provenance)(const char *name, const char *source, const char *writer,
+                      struct walk *w);
     void *ud;
     uint64_t params, draws, skipped, elements;
     size_t next_st; /* the next start of the plan's walk order */
@@ -163,12 +168,43 @@ static const struct start *find_start(struct walk *w, const wi_module_t *owner,
     return p->n_st ? bsearch(&key, p->st, p->n_st, sizeof key, start_cmp) : NULL;
 }
 
+/* The first event of (owner, index) in the sorted events, or where it
+ * would be. */
+static size_t first_event(const cli_plan_t *p, const wi_module_t *owner, size_t index)
+{
+    struct event ek = {owner, index, 0, NULL, NULL};
+    size_t lo = 0, hi = p->n_ev;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (by_param(&p->ev[mid], &ek) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The provenance walk: the last event's source and the final writer. */
+static int add_provenance(const char *name, wi_module_t *owner, size_t index,
+                          struct walk *w)
+{
+    const cli_plan_t *p = w->p;
+    const char *source = NULL;
+    for (size_t k = first_event(p, owner, index);
+         k < p->n_ev && p->ev[k].owner == owner && p->ev[k].index == index; k++)
+        source = p->ev[k].source;
+    w->params++;
+    return w->provenance(name, source, wi_module_parameter_info(owner, index), w);
+}
+
 static int add_param(const char *name, wi_module_t *owner, size_t index, void *ud)
 {
     struct walk *w = ud;
     const wi_tensor_t *t = wi_module_parameter(owner, index);
     if (!t)
         return 0;
+    if (w->provenance)
+        return add_provenance(name, owner, index, w) < 0;
     json_t *shape = json_array(), *writes = json_array();
     for (int i = 0; i < wi_tensor_ndim(t); i++)
         json_array_append_new(shape, json_integer(wi_tensor_shape(t)[i]));
@@ -176,15 +212,7 @@ static int add_param(const char *name, wi_module_t *owner, size_t index, void *u
     if (s && s->version)
         json_array_append_new(writes, json_pack("{s:s, s:I}", "source", "construction",
                                                 "count", (json_int_t)s->version));
-    struct event ek = {owner, index, 0, NULL, NULL};
-    size_t lo = 0, hi = w->p->n_ev;
-    while (lo < hi) { /* the first event of (owner, index) */
-        size_t mid = (lo + hi) / 2;
-        if (by_param(&w->p->ev[mid], &ek) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = first_event(w->p, owner, index);
     for (; lo < w->p->n_ev && w->p->ev[lo].owner == owner && w->p->ev[lo].index == index; lo++)
         json_array_append_new(writes, json_pack("{s:s, s:s}", "source", w->p->ev[lo].source,
                                                 "info", w->p->ev[lo].info));
@@ -333,17 +361,16 @@ int cli_plan_print(cli_plan_t *p, wi_module_t *root, const wi_diagnostics_t *d,
 
 /* One "name": {"source", "writer"} member, as json_dumps(JSON_COMPACT)
  * of the whole object would write it. */
-static int provenance_entry(const json_t *e, struct walk *w)
+static int provenance_entry(const char *name, const char *source, const char *writer,
+                            struct walk *w)
 {
     FILE *out = (FILE *)w->ud;
-    json_t *writes = json_object_get(e, "writes");
-    json_t *last = json_array_get(writes, json_array_size(writes) - 1);
-    const char *writer = json_string_value(json_object_get(e, "final_writer"));
-    const char *source = last ? json_string_value(json_object_get(last, "source")) : NULL;
+    json_t *k = json_string(name);
     json_t *v = json_pack("{s:s, s:s}", "source", source ? source : "construction",
                           "writer", writer ? writer : "construction");
-    char *key = json_dumps(json_object_get(e, "name"), JSON_ENCODE_ANY);
+    char *key = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
     char *val = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(k);
     json_decref(v);
     int rc = key && val ? 0 : -1;
     if (rc == 0)
@@ -362,7 +389,7 @@ char *cli_plan_provenance(cli_plan_t *p, wi_module_t *root)
         return NULL;
     struct walk w = {0};
     w.ud = out;
-    w.fn = provenance_entry;
+    w.provenance = provenance_entry;
     fputc('{', out);
     int rc = each_param(p, root, &w);
     fputc('}', out);
