@@ -2,13 +2,15 @@
  *
  * Fast path: x = erfinv(|y|) in double by Halley's method on erf (|y| <=
  * 0.5) or on erfc (|y| > 0.5, where q = 1 - |y| is exact and erfc keeps
- * its relative accuracy), started from torch 1.13's float calc_erfinv.
+ * its relative accuracy), started from the rational first guess of torch
+ * 1.13's calc_erfinv (in float, without its Newton steps).
  * Both have f'' = -2x f', so a Halley step is x - D / (1 + x D) with the
  * Newton step D = f / f'.  Error of the double x:
- *  - the start is within 127 float ulps (2^-16 relative) of erfinv(|y|)
- *    wherever the result is a normal float (erfinv_scan.json: torch 1.13
- *    default), and Halley's error is cubic (about (x e)^3 / 3 for
- *    x < 3.9): two steps leave the iteration error far below 2^-60.
+ *  - the start is within 2^-18 (relative) of erfinv(|y|) wherever the
+ *    result is a normal float (measured on every 97th input), and
+ *    Halley's relative error goes from e to about (x^2 + 1) x^2 e^3 / 3,
+ *    at most 82 e^3 for x < 3.9 (0.1 e^3 for |y| <= 0.5): one step leaves
+ *    at most 2^-48.5.
  *    Where the result is subnormal, erf is linear to double precision and
  *    one step lands;
  *  - what remains is the residual's own error: erf and erfc (Sun's, about
@@ -16,10 +18,11 @@
  *    is at most 1.3 * 2^-51 * x for erf (|y| <= 0.5, x >= 0.886 |y|) and
  *    2^-51 / (2 x^2) * x <= 2.3 * 2^-51 * x for erfc (x >= 0.47, Mills'
  *    ratio); the last update's rounding adds 2^-53 x.
- * So |x - erfinv(|y|)| < 2^-48 x.  Rounding x to float gives the correctly
- * rounded result unless x lies within 2^-46 x (a margin of 4) of the
- * midpoint between two floats.  That happens for a few hundred of the 2^31
- * inputs (322 per erfinv_scan.py's reference); for them the sign of
+ * So |x - erfinv(|y|)| < 2^-47.2 x.  Rounding x to float gives the
+ * correctly rounded result unless x lies within 2^-44 x (a margin of 9)
+ * of the midpoint between two floats.  That happens for about a thousand
+ * of the 2^31 inputs (322 within 2^-46 per erfinv_scan.py's reference,
+ * and four times as many at 2^-44); for them the sign of
  * erf(m) - |y| at the midpoint m decides, computed in double-double by
  * erf's Taylor series: at m < 4 the terms reach 2^17, so the error stays
  * below 2^-80 while |erf(m) - |y|| >= erf'(m) * |m - erfinv(|y|)| is
@@ -93,20 +96,18 @@ static int erf_above(double m, double y)
     return d.hi > 0.0 || (d.hi == 0.0 && d.lo > 0.0);
 }
 
-/* erfinv(a) in double for 0 < a < 1 (float a), error below 2^-48 x. */
+/* erfinv(a) in double for 0 < a < 1 (float a), error below 2^-47.2 x:
+ * one Halley step from calc_erfinv's first guess. */
 static double erfinv_double(float a)
 {
     double y = a;
-    double x = (double)wi_erfinv_inline(a, 0);
-    for (int step = 0; step < 2; step++) {
-        double deriv = K_HI * wi_exp(-x * x), d;
-        if (a <= 0.5f)
-            d = (wi_erf(x) - y) / deriv;
-        else /* erfc(x) - (1 - y), with 1 - y exact for y >= 0.5 */
-            d = -(wi_erfc_pos(x) - (1.0 - y)) / deriv;
-        x -= d / (1.0 + x * d);
-    }
-    return x;
+    double x = (double)wi_erfinv_guess_inline(a, 0);
+    double deriv = K_HI * wi_exp(-x * x), d;
+    if (a <= 0.5f)
+        d = (wi_erf(x) - y) / deriv;
+    else /* erfc(x) - (1 - y), with 1 - y exact for y >= 0.5 */
+        d = -(wi_erfc_pos(x) - (1.0 - y)) / deriv;
+    return x - d / (1.0 + x * d);
 }
 
 float wi_erfinv_cr(float y)
@@ -123,7 +124,7 @@ float wi_erfinv_cr(float y)
         /* The midpoint between f and its neighbour on x's side. */
         float nb = nextafterf(f, x > fd ? INFINITY : 0.0f);
         double m = (fd + (double)nb) / 2;
-        if (fabs(x - m) <= 0x1p-46 * x) {
+        if (fabs(x - m) <= 0x1p-44 * x) {
             /* erfinv(a) > m exactly when erf(m) < a (erf increases). */
             int above = !erf_above(m, (double)a);
             float lo_f = nb < f ? nb : f, hi_f = nb < f ? f : nb;
