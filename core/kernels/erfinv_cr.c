@@ -22,7 +22,7 @@
  * correctly rounded result unless x lies within 2^-44 x (a margin of 9)
  * of the midpoint between two floats.  That happens for about a thousand
  * of the 2^31 inputs (322 within 2^-46 per erfinv_scan.py's reference,
- * and four times as many at 2^-44); for them the sign of
+ * so about four times as many within 2^-44); for them the sign of
  * erf(m) - |y| at the midpoint m decides, computed in double-double by
  * erf's Taylor series: at m < 4 the terms reach 2^17, so the error stays
  * below 2^-80 while |erf(m) - |y|| >= erf'(m) * |m - erfinv(|y|)| is
@@ -30,7 +30,7 @@
  *
  * Verified over all 2,130,706,432 float inputs in (-1, 1) against scipy +
  * mpmath (tests/refs/torch2/erfinv_scan.py --reference-out, sha256 in
- * tests/data/torch2/erfinv_cr.json; tests/erfinv_cr_all.c runs it). */
+ * tests/data/torch2/erfinv_cr.json; tests/erfinv_cr_all.c runs it: equal). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
