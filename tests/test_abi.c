@@ -56,6 +56,8 @@ START_TEST(enum_values)
     ck_assert_int_eq(WI_DTYPE_BOOL, 9);
     ck_assert_int_eq(WI_RNG_AVX2, 0);
     ck_assert_int_eq(WI_RNG_DEFAULT, 1);
+    ck_assert_int_eq(WI_RNG_TORCH2_AVX2, 2); /* appended: 0 and 1 keep 1.13 */
+    ck_assert_int_eq(WI_RNG_TORCH2_DEFAULT, 3);
     ck_assert_int_eq(WI_VALUE_OBJECT, 0);
     ck_assert_int_eq(WI_VALUE_NULL, 7);
     ck_assert_int_eq(WI_EPLUGIN, -7);

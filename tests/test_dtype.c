@@ -1,5 +1,6 @@
 /* --dtype and wi_tensor_to_dtype against torch 1.13's tensor.to(dtype):
- * tests/data/dtype/make_refs.py made every expected bit pattern. */
+ * tests/data/dtype/make_refs.py made every expected bit pattern; under the
+ * torch2.0-* profiles against PyPI torch 2.0.0's (tests/data/torch2). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,55 @@ START_TEST(f16_bits)
 {
     check_patterns(WI_DTYPE_F16, WI_RNG_AVX2);
     check_patterns(WI_DTYPE_F16, WI_RNG_DEFAULT);
+}
+END_TEST
+
+/* The torch2.0-* profiles against torch 2.0.0's .to(bfloat16/float16) of
+ * the same patterns under the matching capability (gen.py's dtype.json:
+ * "f32 bf16 f16" per line): a float16 NaN keeps its payload there. */
+static void check_torch2(const char *rel, wi_rng_profile_t prof)
+{
+    json_t *doc = wi_test_load_json(rel);
+    const json_t *lines = json_object_get(doc, "bits");
+    size_t n = json_array_size(lines), payload = 0;
+    ck_assert_uint_gt(n, 6000);
+    int64_t shape[1] = {(int64_t)n};
+    wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 1, shape, NULL);
+    uint32_t *src = wi_tensor_data(t);
+    uint16_t *bf = malloc(n * 2), *h = malloc(n * 2);
+    for (size_t i = 0; i < n; i++) {
+        unsigned a, b, c;
+        ck_assert(sscanf(json_string_value(json_array_get(lines, i)), "%x %x %x", &a, &b,
+                         &c) == 3);
+        src[i] = a;
+        bf[i] = (uint16_t)b;
+        h[i] = (uint16_t)c;
+        payload += (a & 0x7fffffffu) > 0x7f800000u && (c & 0x1ff) != 0;
+    }
+    ck_assert_uint_gt(payload, 20); /* the case the profile is for */
+    wi_error_t err;
+    wi_tensor_t *cb = wi_tensor_to_dtype(t, WI_DTYPE_BF16, prof, &err);
+    wi_tensor_t *ch = wi_tensor_to_dtype(t, WI_DTYPE_F16, prof, &err);
+    ck_assert(cb && ch);
+    const uint16_t *gb = wi_tensor_const_data(cb), *gh = wi_tensor_const_data(ch);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((gb[i] != bf[i] || gh[i] != h[i]) && bad++ < 5)
+            fprintf(stderr, "%s %s: 0x%08x -> bf16 0x%04x f16 0x%04x, torch 0x%04x 0x%04x\n",
+                    rel, wi_rng_profile_name(prof), src[i], gb[i], gh[i], bf[i], h[i]);
+    ck_assert_msg(bad == 0, "%s: %zu of %zu patterns differ from torch", rel, bad, n);
+    wi_tensor_free(cb);
+    wi_tensor_free(ch);
+    wi_tensor_free(t);
+    free(bf);
+    free(h);
+    json_decref(doc);
+}
+
+START_TEST(torch2_bits)
+{
+    check_torch2("torch2/2.0.0/avx2/dtype.json", WI_RNG_TORCH2_AVX2);
+    check_torch2("torch2/2.0.0/default/dtype.json", WI_RNG_TORCH2_DEFAULT);
 }
 END_TEST
 
@@ -282,6 +332,7 @@ int main(void)
     tcase_add_test(tc, bf16_avx2_bits);
     tcase_add_test(tc, bf16_default_bits);
     tcase_add_test(tc, f16_bits);
+    tcase_add_test(tc, torch2_bits);
     tcase_add_test(tc, bf16_nan_depends_on_profile);
     tcase_add_test(tc, unsupported_conversions);
     tcase_add_test(tc, state_dict_keeps_ties_and_integers);

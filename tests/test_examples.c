@@ -8,7 +8,11 @@
  *   - gpt2-xl, llama-7b: the state_dict names, shapes and element count
  *     (checked there against Hugging Face's published parameter counts),
  *     and every tensor's sha256 of the same file with its layer repeat cut
- *     down (reduced_path, reduced_repeat), the edit made here. */
+ *     down (reduced_path, reduced_repeat), the edit made here.
+ * ViT-B/16 (timm's trunc_normal_) also under the torch2.0-avx2 profile,
+ * against PyPI torch 2.0.0's tensors (tests/data/torch2/2.0.0/avx2,
+ * gen.py), or for the tensors where MKL's erfinv misses, torch 2.0.0's
+ * with a correctly rounded erfinv (erfinv_cr.json's "examples"). */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,6 +87,47 @@ static void check_full(const char *name, const char *const *profiles)
 }
 
 static const char *const both[] = {"avx2", "default", NULL};
+
+/* NAME under a torch2.0-* profile against torch 2.0.0 under capability
+ * dir CAP (gen.py's examples.json), with erfinv_cr.json's overrides. */
+static void check_torch2(const char *name, const char *profile, const char *cap)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "torch2/2.0.0/%s/examples.json", cap);
+    json_t *ex = wi_test_load_json(rel);
+    json_t *want = json_deep_copy(json_object_get(ex, name));
+    ck_assert_msg(json_array_size(want) > 0, "%s: no %s", rel, name);
+    snprintf(rel, sizeof rel, "torch2/2.0.0/%s/erfinv_cr.json", cap);
+    json_t *cr = wi_test_load_json(rel);
+    const json_t *ov = json_object_get(json_object_get(json_object_get(cr, "examples"), name),
+                                       "tensors");
+    size_t i, used = 0;
+    json_t *t;
+    json_array_foreach(want, i, t) {
+        const json_t *o = json_object_get(ov, json_string_value(json_object_get(t, "name")));
+        if (o) {
+            json_object_set(t, "sha256", (json_t *)o);
+            used++;
+        }
+    }
+    ck_assert_uint_eq(used, json_object_size(ov));
+    char *model = example_path(name);
+    char *dir = wi_test_mkdtemp();
+    char *out = init_model(dir, model, profile);
+    char label[128];
+    snprintf(label, sizeof label, "%s (%s)", name, profile);
+    wi_test_assert_safetensors(out, want, label);
+    free(out);
+    wi_test_rmtree(dir);
+    free(dir);
+    free(model);
+    json_decref(cr);
+    json_decref(want);
+    json_decref(ex);
+}
+
+START_TEST(vit_b16_torch2) { check_torch2("vit-b16", "torch2.0-avx2", "avx2"); }
+END_TEST
 
 START_TEST(gpt2_small) { check_full("gpt2-small", both); }
 END_TEST
@@ -256,6 +301,7 @@ static Suite *examples_suite(void)
     tcase_add_test(tc, hf_counts);
     tcase_add_test(tc, gpt2_small);
     tcase_add_test(tc, vit_b16);
+    tcase_add_test(tc, vit_b16_torch2);
     tcase_add_test(tc, resnet50);
     tcase_add_test(tc, gpt2_xl);
     tcase_add_test(tc, llama_7b);

@@ -12,6 +12,7 @@
 #include "kernels/fill.h"
 #include "math/wimath.h"
 #include "plan/record.h"
+#include "rng/profile.h"
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 
@@ -130,7 +131,7 @@ static double standard_normal_double(wi_generator_t *g)
 static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
                                double mean, double std)
 {
-    const int fused = g->profile == WI_RNG_AVX2;
+    const int fused = wi_profile_avx2(g->profile);
     for (int64_t i = 0; i < n; i++) {
         double z = standard_normal_double(g);
         a[i] = (float)(fused ? fma(z, std, mean) : z * std + mean);

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 
 #include "kernels/dispatch.h"
+#include "kernels/erfinv_cr.h"
 #include "kernels/fill.h"
 #include "kernels/parallel.h"
+#include "rng/profile.h"
 #include "rng/rng_internal.h"
 
 /* A thread gets at least this many elements, so that its jump (about
@@ -16,7 +18,7 @@ static int64_t min_per_thread(const wi_fill_t *f, wi_rng_profile_t profile)
     switch (f->kind) {
     case WI_FILL_UNIFORM: return (int64_t)1 << 21; /* ~0.3 ns */
     case WI_FILL_NORMAL:
-        return profile == WI_RNG_AVX2 ? (int64_t)1 << 19  /* ~1 ns */
+        return wi_profile_avx2(profile) ? (int64_t)1 << 19 /* ~1 ns */
                                       : (int64_t)1 << 16; /* 2.5-11 ns */
     case WI_FILL_TRUNC: return (int64_t)1 << 16; /* ~50 ns */
     }
@@ -41,7 +43,7 @@ static void uniform_seg(const uint32_t *w, size_t off, size_t cnt, void *p)
 {
     seg_ctx_t *c = p;
     c->k->uniform(c->a + off, w, cnt, c->f->from, c->f->range,
-                  c->profile == WI_RNG_AVX2);
+                  wi_profile_avx2(c->profile));
 }
 
 static void u24_seg(const uint32_t *w, size_t off, size_t cnt, void *p)
@@ -52,10 +54,23 @@ static void u24_seg(const uint32_t *w, size_t off, size_t cnt, void *p)
 
 static void normal_blocks(const seg_ctx_t *c, float *a, size_t nblocks)
 {
-    if (c->profile == WI_RNG_AVX2)
+    if (wi_profile_avx2(c->profile))
         c->k->normal_avx2(a, nblocks, c->f->mean, c->f->std);
     else
         c->k->normal_default(a, nblocks, c->f->mean, c->f->std);
+}
+
+/* trunc_normal_ after its uniforms, in place on c->a[0..cnt-1]: the
+ * instruction set's calc_erfinv kernel, or under the torch2.0-* profiles
+ * the one scalar correctly rounded erfinv (same bits on every path). */
+static void trunc_tail(const seg_ctx_t *c, size_t cnt)
+{
+    const wi_fill_t *f = c->f;
+    if (wi_profile_erfinv_cr(c->profile))
+        wi_trunc_tail_cr(c->a, cnt, f->scale, f->shift, f->lo, f->hi);
+    else
+        c->k->trunc(c->a, cnt, f->scale, f->shift, f->lo, f->hi,
+                    wi_profile_avx2(c->profile));
 }
 
 /* Elements [begin, end) from g, which stands at draw `begin`. */
@@ -77,8 +92,7 @@ static void fill_range(wi_generator_t *g, const seg_ctx_t *base,
             normal_blocks(&c, c.a, cnt / 16);
         } else {
             wi_mt_bulk(g, c.k, cnt, uniform_seg, &c);
-            c.k->trunc(c.a, cnt, c.f->scale, c.f->shift, c.f->lo, c.f->hi,
-                       c.profile == WI_RNG_AVX2);
+            trunc_tail(&c, cnt);
         }
     }
 }

@@ -6,10 +6,12 @@
 #include <weightinit/init.h>
 
 #include "kernels/erfinv.h"
+#include "kernels/erfinv_cr.h"
 #include "kernels/mathfun.h"
 #include "kernels/normal_default.h"
 #include "math/bits.h"
 #include "math/wimath.h"
+#include "rng/profile.h"
 
 /* Every float operation below must round to binary32 on its own (math/bits.h
  * checks FLT_EVAL_METHOD); fused operations are spelled fmaf() (the build
@@ -133,5 +135,7 @@ void wi_normal_fill16_default(float *data, float mean, float std)
 
 float wi_erfinv_f32(float y, wi_rng_profile_t profile)
 {
-    return wi_erfinv_inline(y, profile == WI_RNG_AVX2);
+    if (wi_profile_erfinv_cr(profile))
+        return wi_erfinv_cr(y);
+    return wi_erfinv_inline(y, wi_profile_avx2(profile));
 }

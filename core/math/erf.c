@@ -54,8 +54,9 @@ static double erf_small(double x)
     return x + x * y;
 }
 
-/* 0.84375 <= |x| < 1.25: erx + P(s) / Q(s), s = |x| - 1. */
-static double erf_mid(double x, int neg)
+/* 0.84375 <= |x| < 1.25: erf(|x|) = erx + P(s) / Q(s), s = |x| - 1;
+ * returns P / Q. */
+static double erf_mid_pq(double x)
 {
     double s = fabs(x) - 1.0;
     double P1 = pa[0] + s * pa[1], s2 = s * s;
@@ -66,11 +67,17 @@ static double erf_mid(double x, int neg)
     double Q3 = qa[4] + s * qa[5];
     double P = P1 + s2 * P2 + s4 * P3 + s6 * pa[6];
     double Q = Q1 + s2 * Q2 + s4 * Q3 + s6 * qa[6];
-    return neg ? -erx - P / Q : erx + P / Q;
+    return P / Q;
 }
 
-/* 1.25 <= |x| < 6: 1 - exp(-x^2 - 0.5625 + R/S) / x. */
-static double erf_tail(double x, int32_t ix, int neg)
+static double erf_mid(double x, int neg)
+{
+    double pq = erf_mid_pq(x);
+    return neg ? -erx - pq : erx + pq;
+}
+
+/* 1.25 <= |x| < 6: erfc(|x|) = exp(-x^2 - 0.5625 + R/S) / |x|. */
+static double erfc_tail(double x, int32_t ix)
 {
     x = fabs(x);
     double s = 1.0 / (x * x);
@@ -99,7 +106,13 @@ static double erf_tail(double x, int32_t ix, int neg)
     }
     double z = wi_asdouble(wi_asuint64(x) & 0xffffffff00000000ULL);
     double r = wi_exp(-z * z - 0.5625) * wi_exp((z - x) * (z + x) + R / S);
-    return neg ? r / x - 1.0 : 1.0 - r / x;
+    return r / x;
+}
+
+static double erf_tail(double x, int32_t ix, int neg)
+{
+    double c = erfc_tail(x, ix);
+    return neg ? c - 1.0 : 1.0 - c;
 }
 
 double wi_erf(double x)
@@ -123,4 +136,18 @@ double wi_erf(double x)
     if (ix >= 0x40180000) /* |x| >= 6 */
         return hx >= 0 ? 1.0 - 1e-300 : 1e-300 - 1.0;
     return erf_tail(x, ix, hx < 0);
+}
+
+/* erfc for 0 <= x < 6 from the same pieces, as Sun's s_erf.c computes
+ * erfc there (no cancellation from 0.84375 on).  Not compared with glibc
+ * bit for bit: the correctly rounded erfinv (kernels/erfinv_cr.c) needs
+ * only its accuracy, about 1 ulp. */
+double wi_erfc_pos(double x)
+{
+    int32_t ix = (int32_t)(wi_asuint64(x) >> 32) & 0x7fffffff;
+    if (ix < 0x3feb0000)
+        return 1.0 - erf_small(x);
+    if (ix < 0x3ff40000)
+        return (1.0 - erx) - erf_mid_pq(x);
+    return erfc_tail(x, ix);
 }

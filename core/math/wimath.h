@@ -43,6 +43,8 @@ WI_INTERNAL double wi_log(double x);
 WI_INTERNAL double wi_exp(double x);
 WI_INTERNAL double wi_pow(double x, double y);
 WI_INTERNAL double wi_erf(double x);
+/* erfc(x) for 0 <= x < 6 (Sun's algorithm; accurate, not glibc's bits). */
+WI_INTERNAL double wi_erfc_pos(double x);
 WI_INTERNAL double wi_sin(double x);
 WI_INTERNAL double wi_cos(double x);
 /* glibc's sincos, which is what compiled code calling sin() and cos() of

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng/profile.h"
 #include "rng/rng_internal.h"
 
 #define MT_M 397
@@ -16,6 +17,8 @@ const char *wi_rng_profile_name(wi_rng_profile_t profile)
     switch (profile) {
     case WI_RNG_AVX2: return "avx2";
     case WI_RNG_DEFAULT: return "default";
+    case WI_RNG_TORCH2_AVX2: return "torch2.0-avx2";
+    case WI_RNG_TORCH2_DEFAULT: return "torch2.0-default";
     }
     return NULL;
 }
@@ -23,18 +26,20 @@ const char *wi_rng_profile_name(wi_rng_profile_t profile)
 int wi_rng_profile_from_name(const char *name, wi_rng_profile_t *profile,
                              wi_error_t *err)
 {
-    if (name && strcmp(name, "avx2") == 0) {
-        *profile = WI_RNG_AVX2;
-        return 0;
-    }
-    if (name && strcmp(name, "default") == 0) {
-        *profile = WI_RNG_DEFAULT;
-        return 0;
+    static const wi_rng_profile_t all[] = {WI_RNG_AVX2, WI_RNG_DEFAULT,
+                                           WI_RNG_TORCH2_AVX2,
+                                           WI_RNG_TORCH2_DEFAULT};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, wi_rng_profile_name(all[i])) == 0) {
+            *profile = all[i];
+            return 0;
+        }
     }
     return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                        "unknown RNG profile '%s'; expected 'avx2' (torch on "
-                        "an AVX2+FMA CPU) or 'default' "
-                        "(ATEN_CPU_CAPABILITY=default)",
+                        "unknown RNG profile '%s'; expected 'avx2' (torch "
+                        "1.13 on an AVX2+FMA CPU), 'default' "
+                        "(ATEN_CPU_CAPABILITY=default), 'torch2.0-avx2' or "
+                        "'torch2.0-default' (PyPI torch 2.0-2.11)",
                         name ? name : "(null)");
 }
 
@@ -71,7 +76,7 @@ void wi_generator_manual_seed(wi_generator_t *g, uint64_t seed)
 
 wi_generator_t *wi_generator_new(uint64_t seed, wi_rng_profile_t profile)
 {
-    assert(profile == WI_RNG_AVX2 || profile == WI_RNG_DEFAULT);
+    assert(wi_profile_valid(profile));
     wi_generator_t *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;

@@ -1,8 +1,10 @@
-/* float32 -> bfloat16 / float16 as torch 1.13 rounds them (convert.h). */
+/* float32 -> bfloat16 / float16 as torch rounds them under each profile
+ * (convert.h). */
 #include <string.h>
 
 #include <weightinit/tensor.h>
 
+#include "rng/profile.h"
 #include "tensor/convert.h"
 
 int wi_priv_convert_supported(wi_dtype_t dst)
@@ -17,7 +19,7 @@ int wi_priv_convert_supported(wi_dtype_t dst)
 uint16_t wi_priv_f32_to_bf16(uint32_t u, wi_rng_profile_t profile)
 {
     if ((u & 0x7fffffffu) > 0x7f800000u)
-        return profile == WI_RNG_DEFAULT ? 0x7fc0 : 0xffff;
+        return wi_profile_avx2(profile) ? 0xffff : 0x7fc0;
     return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
@@ -32,12 +34,17 @@ static uint32_t round_shift(uint32_t m, unsigned shift)
 
 /* IEEE binary16, what c10::Half's fp16_ieee_from_fp32_value computes
  * (with float arithmetic there, with integers here). */
-uint16_t wi_priv_f32_to_f16(uint32_t u)
+uint16_t wi_priv_f32_to_f16(uint32_t u, wi_rng_profile_t profile)
 {
     uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
     uint32_t a = u & 0x7fffffffu, e = a >> 23;
-    if (a > 0x7f800000u)
-        return sign | 0x7e00; /* quiet NaN, payload dropped */
+    if (a > 0x7f800000u) { /* quiet NaN: torch 1.13 drops the payload,
+                              2.x keeps its top 10 bits */
+        uint16_t payload = wi_profile_f16_nan_payload(profile)
+                               ? (uint16_t)((a & 0x7fffffu) >> 13)
+                               : 0;
+        return sign | 0x7e00 | payload;
+    }
     if (e >= 143)             /* >= 65536 (and inf): beyond 65504 */
         return sign | 0x7c00;
     if (e >= 113) { /* a normal half: rebias 127 -> 15, 13 bits dropped */
@@ -70,7 +77,7 @@ int wi_priv_convert_f32(wi_dtype_t dst, wi_rng_profile_t profile,
     case WI_DTYPE_F16:
         for (size_t i = 0; i < n; i++) {
             memcpy(&u, src + i, 4);
-            o[i] = wi_priv_f32_to_f16(u);
+            o[i] = wi_priv_f32_to_f16(u, profile);
         }
         return 0;
     default:

@@ -19,14 +19,27 @@
 extern "C" {
 #endif
 
+/* Which PyTorch build's CPU kernels the primitives reproduce bit for bit
+ * (docs/torch-versions.md). */
 typedef enum wi_rng_profile {
-    WI_RNG_AVX2 = 0,   /* torch on an x86 CPU with AVX2+FMA (the default) */
-    WI_RNG_DEFAULT = 1 /* torch with ATEN_CPU_CAPABILITY=default */
+    /* Debian's torch 1.13 on an x86 CPU with AVX2+FMA (the default). */
+    WI_RNG_AVX2 = 0,
+    /* Debian's torch 1.13 with ATEN_CPU_CAPABILITY=default. */
+    WI_RNG_DEFAULT = 1,
+    /* PyPI torch 2.0-2.11 on an AVX2+FMA CPU: WI_RNG_AVX2's arithmetic
+     * except trunc_normal_'s erfinv (correctly rounded: MKL's vmsErfInv
+     * but for its 1-ulp misses on 120,954 of the 2^31 float inputs) and
+     * the float16 NaN payload. */
+    WI_RNG_TORCH2_AVX2 = 2,
+    /* The same with ATEN_CPU_CAPABILITY=default: WI_RNG_DEFAULT's
+     * arithmetic with those two differences. */
+    WI_RNG_TORCH2_DEFAULT = 3
 } wi_rng_profile_t;
 
-/* "avx2" / "default" (static string). */
+/* "avx2", "default", "torch2.0-avx2", "torch2.0-default" (static
+ * string), NULL for a value not in the enum. */
 const char *wi_rng_profile_name(wi_rng_profile_t profile);
-/* Parses "avx2" or "default"; returns 0 or WI_EINVAL (err names both). */
+/* Parses one of those names; returns 0 or WI_EINVAL (err names them). */
 int wi_rng_profile_from_name(const char *name, wi_rng_profile_t *profile,
                              wi_error_t *err);
 

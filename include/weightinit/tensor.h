@@ -127,11 +127,13 @@ int wi_tensor_copy_(wi_tensor_t *dst, const wi_tensor_t *src, wi_error_t *err);
 
 /* torch's t.to(dtype) for a float32 t: a new tensor (the caller frees it
  * with wi_tensor_free; t is unchanged) holding t's values rounded to
- * nearest even as torch 1.13 rounds them on the CPU: overflow to +-inf,
- * -0 and subnormals as IEEE 754 says, F16 NaN sign kept with payload
- * dropped.  profile names the CPU kernels to match, which only decides
- * a bfloat16 NaN: 0xffff for WI_RNG_AVX2 (torch's vectorised kernel),
- * 0x7fc0 for WI_RNG_DEFAULT (c10::BFloat16).  dtype F32, F16 or BF16; t
+ * nearest even as torch rounds them on the CPU: overflow to +-inf,
+ * -0 and subnormals as IEEE 754 says.  profile names the torch build to
+ * match, which only decides NaNs: a bfloat16 NaN is 0xffff under
+ * WI_RNG_AVX2 and WI_RNG_TORCH2_AVX2 (torch's vectorised kernel), 0x7fc0
+ * under the default capability's profiles (c10::BFloat16); an F16 NaN
+ * keeps its sign, and its payload's top 10 bits only under the
+ * WI_RNG_TORCH2_* profiles (torch 1.13 drops them).  dtype F32, F16 or BF16; t
  * already of dtype gives a copy; anything else is WI_EUNSUPPORTED. */
 wi_tensor_t *wi_tensor_to_dtype(const wi_tensor_t *t, wi_dtype_t dtype,
                                 wi_rng_profile_t profile, wi_error_t *err);

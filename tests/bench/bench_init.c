@@ -35,7 +35,8 @@ int main(int argc, char **argv)
     static const struct { const char *name; prim_fn fn; } prims[] = {
         {"uniform_", uniform}, {"normal_", normal}, {"trunc_normal_", trunc_normal},
         {"kaiming_uniform_", kaiming}};
-    for (int p = 0; p < 2; p++) {
+    /* Every profile: avx2, default, torch2.0-avx2, torch2.0-default. */
+    for (int p = 0; p < 4; p++) {
         wi_generator_t *g = wi_generator_new(0, (wi_rng_profile_t)p);
         wi_generator_set_threads(g, threads);
         for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
                 double dt = now() - t0;
                 best = dt < best ? dt : best;
             }
-            printf("%-8s %-17s %12lld elements  %8.3f ns/element  %8.1f Melem/s\n",
+            printf("%-16s %-17s %12lld elements  %8.3f ns/element  %8.1f Melem/s\n",
                    wi_rng_profile_name((wi_rng_profile_t)p), prims[i].name,
                    (long long)wi_tensor_numel(t), best * 1e9 / (double)wi_tensor_numel(t),
                    (double)wi_tensor_numel(t) / best / 1e6);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The RNG and layer conformance checks (570 torch outputs per profile)
+# The RNG and layer conformance checks (570 torch outputs per profile,
+# the four profiles)
 # built with musl-gcc, statically: no glibc, no jansson/Check/nettle.  Any
 # value that still came from the host libm would differ here.
 #   tests/musl/run.sh [SRCDIR [BUILDDIR]]      (needs musl-gcc: musl-tools)
@@ -27,6 +28,7 @@ done
     "$src"/core/rng/rng.c "$src"/core/rng/mt_bulk.c "$src"/core/rng/mt_jump.c "$src"/core/rng/snapshot.c \
     "$src"/core/init/init.c "$src"/core/kernels/dispatch.c "$src"/core/kernels/fill.c \
     "$src"/core/kernels/parallel.c "$src"/core/kernels/scalar.c $isa_objs \
+    "$src"/core/kernels/erfinv_cr.c \
     "$src"/core/kernels/mathfun.c "$src"/core/math/*.c \
     "$src"/core/tensor/tensor.c "$src"/core/tensor/tensor_copy.c "$src"/core/tensor/convert.c \
     "$src"/core/plan/record.c "$src"/core/base/error.c "$src"/core/base/path.c \
@@ -36,8 +38,11 @@ done
 if readelf -d "$exe" 2>/dev/null | grep -q NEEDED; then
     echo "run.sh: $exe is dynamically linked" >&2; exit 1
 fi
-for p in avx2 default; do
-    line=$("$exe" "$src/tests/musl/data/x86_$p.txt" "$p")
+# The 1.13 profiles against Debian's torch 1.13, the torch2.0-* ones against
+# PyPI torch 2.0.0 (convert_golden.py).
+for p in avx2 default torch2.0-avx2 torch2.0-default; do
+    case $p in torch2*) data=$p ;; *) data=x86_$p ;; esac
+    line=$("$exe" "$src/tests/musl/data/$data.txt" "$p")
     echo "$line"
     # 395 outputs of the rng golden data + 175 of the layers (the musl data set)
     case $line in *" 570/570 outputs bit-exact") ;; *) exit 1 ;; esac

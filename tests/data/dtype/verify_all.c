@@ -26,9 +26,9 @@ int main(int argc, char **argv)
             if (wi_priv_f32_to_bf16(u, prof) != bf[i] && bad_bf++ < 5)
                 fprintf(stderr, "bf16 0x%08x: ours 0x%04x torch 0x%04x\n", u,
                         wi_priv_f32_to_bf16(u, prof), bf[i]);
-            if (wi_priv_f32_to_f16(u) != h[i] && bad_h++ < 5)
+            if (wi_priv_f32_to_f16(u, prof) != h[i] && bad_h++ < 5)
                 fprintf(stderr, "f16 0x%08x: ours 0x%04x torch 0x%04x\n", u,
-                        wi_priv_f32_to_f16(u), h[i]);
+                        wi_priv_f32_to_f16(u, prof), h[i]);
         }
         done += CHUNK;
     }

@@ -18,6 +18,14 @@ sample against mpmath in each run, is below 2^-51) of a rounding
 boundary between two floats, mpmath at 40 digits decides.  So every
 reference value is the correctly rounded erfinv (round to nearest even).
 
+--reference-out FILE.json (issue 17 item 3) also records the reference
+itself: the sha256 of all its 2.1e9 results (float32 little-endian, in
+input order), the sha256 of a sample (every 2^--sample-log2-th pattern of
+each sign, in the same order), and every near-tie that mpmath decided,
+with its value.  weightinit's correctly rounded erfinv is checked against
+these (tests/test_erfinv_cr.c, tools/erfinv_cr_all.c).  With no SOURCE it
+computes only the reference.
+
 Inputs: all patterns 0x00000000..0x3f7fffff (+0 up to the float below 1)
 and their negatives 0x80000000..0xbf7fffff: 2 * 1065353216 values.
 """
@@ -83,7 +91,7 @@ def reference(x):
                 f[i] = np.float32(up[i])
             elif v < mpmath.mpf(lo) or (v == mpmath.mpf(lo) and (f[i].view(np.uint32) & 1)):
                 f[i] = np.float32(dn[i])
-    return f, int(doubt.size)
+    return f, doubt
 
 
 def scipy_accuracy(n=4096):
@@ -124,6 +132,9 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--record-wrong", help="FILE.gz: every input where the FIRST source is "
                     "not correctly rounded, as lines 'input result' (hex bit patterns)")
+    ap.add_argument("--reference-out", help="FILE.json: sha256 of the reference (all and "
+                    "sampled) and its near-ties")
+    ap.add_argument("--sample-log2", type=int, default=8)
     ap.add_argument("sources", nargs="*")
     a = ap.parse_args()
     step = 1 << a.step_log2
@@ -155,10 +166,19 @@ def main():
         rec = gzip.open(a.record_wrong, "wt")
     t0 = time.time()
     hashes = {n: hashlib.sha256() for n in names}
+    ref_all, ref_sample, ties = hashlib.sha256(), hashlib.sha256(), []
+    sample_step = 1 << a.sample_log2
     for start, n in chunks(step, a.limit):
         x = np.arange(start, start + n, dtype=np.uint32).view(np.float32)
-        ref, nd = reference(x)
+        ref, doubt = reference(x)
+        nd = int(doubt.size)
         doubtful += nd
+        ref_all.update(ref.tobytes())
+        # chunks start at multiples of the step (>= the sample step), so
+        # pattern % sample_step == 0 is every sample_step-th element here.
+        ref_sample.update(ref[::sample_step].tobytes())
+        for i in doubt:
+            ties.append(["%08x" % x.view(np.uint32)[i], "%08x" % ref.view(np.uint32)[i]])
         total += n
         got = {}
         for name in names:
@@ -205,6 +225,26 @@ def main():
     res = {"inputs": total, "scipy_max_rel_error_sampled": scipy_accuracy(), "doubtful_checked_with_mpmath": doubtful,
            "seconds": round(time.time() - t0), "per_source": stats,
            "pairwise_differences": pair, "pairwise_examples": pair_ex}
+    if a.reference_out:
+        with open(a.reference_out, "w") as f:
+            json.dump({"what": "the correctly rounded float32 erfinv over every float32 in (-1, 1) "
+                       "(erfinv_scan.py --reference-out): patterns 0..0x3f7fffff then "
+                       "0x80000000..0xbf7fffff, results as float32 little-endian",
+                       "inputs": total,
+                       "sha256_all": ref_all.hexdigest(),
+                       "sample_log2": a.sample_log2,
+                       "sample": "patterns p of both signs with (p & 0x7fffffff) %% %d == 0, "
+                       "same order" % sample_step,
+                       "sha256_sample": ref_sample.hexdigest(),
+                       "scipy_max_rel_error_sampled": res["scipy_max_rel_error_sampled"],
+                       "near_ties_note": "inputs whose double erfinv lay within 2^-46 of a "
+                       "float rounding boundary, decided by mpmath at 40 digits: [input, "
+                       "correctly rounded result]",
+                       "near_ties": ties,
+                       "sources": {n: {"wrong": stats[n]["wrong"], "sha256_all":
+                                       stats[n]["sha256_all"], "torch": stats[n]["torch"]}
+                                   for n in names}}, f, indent=1)
+            f.write("\n")
     if a.out:
         with open(a.out, "w") as f:
             json.dump(res, f, indent=1)

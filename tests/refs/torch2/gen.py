@@ -27,7 +27,19 @@ against the committed 1.13 golden data.  Writes into --out:
                    all 2^32 patterns through .to(bfloat16/float16)
 
   gen.py --out DIR [--only rng,sweep,cases,examples,orthogonal,dtype]
+         [--erfinv-cr]
   gen.py --raw OPFILE   (for compare.py count) every output's raw bytes
+
+--erfinv-cr (issue 17 item 3, the torch2.0-* profiles' model): every
+Tensor.erfinv_ (what torch.nn.init.trunc_normal_ up to 2.11 and MMEngine's
+trunc_normal_ call) gives the correctly rounded float erfinv
+(erfinv_scan.reference: scipy + mpmath) instead of MKL's.  Each output
+then also records erfinv_inputs and erfinv_mkl_misses (elements of the
+erfinv calls since the previous output where MKL differs from the
+correctly rounded value) and, for the op replays, elements_differing: the
+op run again from the same generator state without the replacement (real
+torch), compared element by element.  cr_refs.py turns two such outputs
+into the override file the C suites read.
 """
 import argparse
 import copy
@@ -69,6 +81,40 @@ def bits_of(t):
         if t.dtype == torch.float32 else None
 
 
+# --erfinv-cr: counts since the last output (None when not replaced).
+CR_LOG = None
+
+
+def take_cr_counts(out):
+    global CR_LOG
+    if CR_LOG is not None:
+        out["erfinv_inputs"], out["erfinv_mkl_misses"] = CR_LOG["inputs"], CR_LOG["misses"]
+        CR_LOG = {"inputs": 0, "misses": 0}
+    return out
+
+
+def install_cr_erfinv():
+    """Tensor.erfinv_ -> the correctly rounded float erfinv (see --erfinv-cr)."""
+    global CR_LOG
+    import numpy as np
+    sys.path.insert(0, HERE)
+    from erfinv_scan import reference
+    mkl = torch.Tensor.erfinv
+
+    def erfinv_cr_(self):
+        with torch.no_grad():
+            x = self.detach().contiguous().reshape(-1).numpy().copy()
+            ref, _ = reference(x)
+            got = mkl(self.detach()).contiguous().reshape(-1).numpy()
+            CR_LOG["inputs"] += int(x.size)
+            CR_LOG["misses"] += int((got.view(np.uint32) != ref.view(np.uint32)).sum())
+            self.copy_(torch.from_numpy(ref).reshape(self.shape))
+        return self
+    CR_LOG = {"inputs": 0, "misses": 0}
+    torch.Tensor.erfinv_ = erfinv_cr_
+    return erfinv_cr_
+
+
 def describe(i, name, t, full=True):
     """One output in the layout of tests/data/rng (README there), less the
     decimal copies of first/last (the bit patterns say the same)."""
@@ -79,7 +125,29 @@ def describe(i, name, t, full=True):
         out.update({"first_bits": bits_of(flat[:64]),
                     "last_bits": bits_of(flat[-16:] if flat.numel() else flat[:0])})
     out["sha256"] = sha(flat)
-    return out
+    return take_cr_counts(out)
+
+
+def real_torch_diff(op, state, model):
+    """--erfinv-cr: the op once more from generator state `state` with
+    torch's own erfinv; elements whose bits differ from `model`, and
+    whether the generator ends where the model's run ended."""
+    after = torch.get_rng_state()
+    patched = torch.Tensor.erfinv_
+    torch.Tensor.erfinv_ = ORIG_ERFINV_
+    try:
+        torch.set_rng_state(state)
+        real = run_op(op)
+    finally:
+        torch.Tensor.erfinv_ = patched
+    same_state = bool(torch.equal(torch.get_rng_state(), after))
+    torch.set_rng_state(after)
+    a = real.detach().contiguous().reshape(-1).view(torch.int32)
+    b = model.detach().contiguous().reshape(-1).view(torch.int32)
+    return int((a != b).sum()), same_state
+
+
+ORIG_ERFINV_ = torch.Tensor.erfinv_
 
 
 def dump(path, value):
@@ -140,6 +208,7 @@ def run_op(op):
 def replay_case(case, full=True):
     outputs = []
     for i, op in enumerate(case["ops"]):
+        state = torch.get_rng_state()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = run_op(op)
@@ -150,6 +219,12 @@ def replay_case(case, full=True):
                 outputs.append(describe(i, n, t, full))
         else:
             outputs.append(describe(i, "out", r, full))
+            if outputs[-1].get("erfinv_inputs"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    diff, same = real_torch_diff(op, state, r)
+                outputs[-1]["elements_differing"] = diff
+                assert same, "the generator must end where torch's does"
     if case.get("outputs"):  # the order of the file replayed
         order = {(o["op_index"], o["name"]): k for k, o in enumerate(case["outputs"])}
         outputs.sort(key=lambda o: order.get((o["op_index"], o["name"]), len(order)))
@@ -458,6 +533,7 @@ def gen_cases(out, meta):
             result["cases"][name] = {"tensors": tensor_entries(model), "made_by": "names/make_golden.py"}
         else:
             result["cases"][name] = run_mmengine_case(name)
+        take_cr_counts(result["cases"][name])
     dump(os.path.join(out, "cases.json"), result)
 
 
@@ -471,6 +547,8 @@ def gen_examples(out, meta):
         torch.manual_seed(ex.SEED)
         net = b[name]()
         res[name] = ex.safetensors_view(net, torch)
+        if CR_LOG is not None:
+            res[name + ".erfinv"] = take_cr_counts({})
         del net
     dump(os.path.join(out, "examples.json"), res)
 
@@ -581,8 +659,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="rng,sweep,cases,examples,orthogonal,dtype")
+    ap.add_argument("--erfinv-cr", action="store_true")
     a = ap.parse_args()
+    if a.erfinv_cr:
+        install_cr_erfinv()
     meta = make_meta()
+    meta["erfinv"] = "correctly rounded (gen.py --erfinv-cr)" if a.erfinv_cr else "torch's"
     os.makedirs(a.out, exist_ok=True)
     dump(os.path.join(a.out, "meta.json"), meta)
     short = {k: meta[k] for k in ("torch", "cpu_capability", "ATEN_CPU_CAPABILITY", "mmengine")}

@@ -28,10 +28,18 @@
 # `git -C mmengine-clone archive COMMIT mmengine | tar -x -C DIR`; without
 # it step 3 is skipped), NICE (default "nice -n 10").
 #
+# 6. for the oldest version (the torch2.0-* profiles' build; the suites read
+#    tests/data/torch2/2.0.0), under default and avx2: gen.py --erfinv-cr (torch
+#    with a correctly rounded erfinv_) and cr_refs.py, writing
+#    tests/data/torch2/<version>/<capability>/erfinv_cr.json, the outputs the
+#    profiles reproduce where MKL's erfinv is not correctly rounded.
+#
 # ERFINV_SCAN=1 adds step 5: erfinv_scan.py over every float in (-1, 1)
 # for each version (MKL default, MKL_ENABLE_INSTRUCTIONS=AVX2 and SSE4_2,
 # ATEN_CPU_CAPABILITY=default) and Debian's 1.13 under both capabilities,
-# writing tests/data/torch2/erfinv_scan.json (about an hour on 2 cores).
+# writing tests/data/torch2/erfinv_scan.json and the correctly rounded
+# reference's sha256 and near-ties, tests/data/torch2/erfinv_cr.json (about
+# an hour on 2 cores).
 # The comparisons (compare.py, wi_replay.c) are described in
 # docs/torch-versions.md.
 set -euo pipefail
@@ -162,8 +170,18 @@ main() {
                       "deb1.13-default=ATEN_CPU_CAPABILITY=default:/usr/bin/python3")
         fi
         $NICE "$CACHE/venv-torch-$newest/bin/python" "$HERE/erfinv_scan.py" \
-            --out "$OUT/erfinv_scan.json" "${sources[@]}" >/dev/null
+            --out "$OUT/erfinv_scan.json" --reference-out "$OUT/erfinv_cr.json" \
+            "${sources[@]}" >/dev/null
     fi
+    local oldest tmp
+    oldest=${versions%% *}
+    tmp=$(mktemp -d)
+    for cap in default avx2; do
+        cpu_has "$cap" || continue
+        run_gen "$oldest" "$cap" "$tmp/$cap" --only rng,sweep,cases,examples --erfinv-cr
+        python3 "$HERE/cr_refs.py" "$tmp/$cap" "$OUT/$oldest/$cap" > "$OUT/$oldest/$cap/erfinv_cr.json"
+    done
+    rm -rf "$tmp"
 }
 
 main "$@"
