@@ -443,10 +443,11 @@ static wi_tensor_t *new_tensor(struct layer_build *b, const char *blame,
     return t;
 }
 
-/* Registers a parameter (t may be NULL = None). */
+/* Registers a parameter (t may be NULL = None).  Names here are all
+ * literals: borrowed, not copied. */
 static int add_param(struct layer_build *b, const char *name, wi_tensor_t *t)
 {
-    return wi_module_add_parameter_new(b->m, name, t, b->err);
+    return wi_priv_module_add_state(b->m, 0, name, 1, t, b->err);
 }
 
 static int add_param_new(struct layer_build *b, const char *blame,
@@ -546,8 +547,7 @@ static int add_filled(struct layer_build *b, const char *blame, int buffer,
             return rc;
         }
     }
-    return buffer ? wi_module_add_buffer_new(b->m, name, t, b->err)
-                  : wi_module_add_parameter_new(b->m, name, t, b->err);
+    return wi_priv_module_add_state(b->m, buffer, name, 1, t, b->err);
 }
 
 /* weight = ones, bias = zeros (norm layers, affine) or both None. */

@@ -17,6 +17,7 @@ struct slot {
     char *info;          /* provenance, parameters only */
     uint8_t tied;        /* tensor borrowed from another slot (a tie) */
     uint8_t written;     /* an initializer wrote it in the tracked run */
+    uint8_t borrowed;    /* name is a static string, not a copy */
 };
 
 struct slots {
@@ -130,7 +131,8 @@ wi_module_t *wi_priv_module_new_as(const wi_module_t *m, wi_error_t *err)
 static void slots_free(struct slots *s)
 {
     for (size_t i = 0; i < s->size; i++) {
-        free(s->items[i].name);
+        if (!s->items[i].borrowed)
+            free(s->items[i].name);
         free(s->items[i].info);
         if (!s->items[i].tied)
             wi_tensor_free(s->items[i].tensor);
@@ -277,8 +279,8 @@ static int check_name(const wi_module_t *m, const char *name, wi_error_t *err)
     return 0;
 }
 
-static int slots_add(wi_module_t *m, struct slots *s, int kind,
-                     const char *name, wi_tensor_t *t, wi_error_t *err)
+static int slots_add(wi_module_t *m, struct slots *s, int kind, const char *name,
+                     int borrow, wi_tensor_t *t, wi_error_t *err)
 {
     int rc = check_name(m, name, err);
     if (rc < 0)
@@ -291,14 +293,15 @@ static int slots_add(wi_module_t *m, struct slots *s, int kind,
         s->items = items;
         s->cap = cap;
     }
-    char *copy = strdup(name);
+    char *copy = borrow ? (char *)name : strdup(name);
     if (!copy)
         goto oom;
     if ((rc = add_name(m, copy, kind, s->size, err)) < 0) {
-        free(copy);
+        if (!borrow)
+            free(copy);
         goto fail;
     }
-    s->items[s->size++] = (struct slot){copy, t, NULL, 0, 0};
+    s->items[s->size++] = (struct slot){copy, t, NULL, 0, 0, borrow != 0};
     return 0;
 oom:
     rc = wi_error_set(err, WI_ENOMEM, NULL, name, "out of memory");
@@ -307,21 +310,34 @@ fail:
     return rc;
 }
 
-int wi_module_add_parameter_new(wi_module_t *m, const char *name,
-                                wi_tensor_t *t, wi_error_t *err)
+int wi_priv_module_add_state(wi_module_t *m, int is_buffer, const char *name,
+                             int borrow, wi_tensor_t *t, wi_error_t *err)
 {
+    if (is_buffer)
+        return slots_add(m, &m->buffers, NAME_BUFFER, name, borrow, t, err);
     if (t && wi_tensor_dtype(t) != WI_DTYPE_F32) {
         wi_tensor_free(t);
         return wi_error_set(err, WI_EINVAL, NULL, name,
                             "parameters are float32 tensors");
     }
-    return slots_add(m, &m->params, NAME_PARAM, name, t, err);
+    return slots_add(m, &m->params, NAME_PARAM, name, borrow, t, err);
+}
+
+int wi_module_add_parameter_new(wi_module_t *m, const char *name,
+                                wi_tensor_t *t, wi_error_t *err)
+{
+    return wi_priv_module_add_state(m, 0, name, 0, t, err);
 }
 
 int wi_module_add_buffer_new(wi_module_t *m, const char *name, wi_tensor_t *t,
                              wi_error_t *err)
 {
-    return slots_add(m, &m->buffers, NAME_BUFFER, name, t, err);
+    return wi_priv_module_add_state(m, 1, name, 0, t, err);
+}
+
+int wi_priv_module_state_borrowed(const wi_module_t *m, int is_buffer, size_t i)
+{
+    return (is_buffer ? m->buffers : m->params).items[i].borrowed;
 }
 
 size_t wi_module_parameter_count(const wi_module_t *m) { return m->params.size; }

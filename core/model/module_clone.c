@@ -24,8 +24,9 @@ static int copy_slots(wi_module_t *c, const wi_module_t *m, int is_buffer,
         wi_tensor_t *copy = t ? copy_tensor(t, err) : NULL;
         if (t && !copy)
             return err ? err->code : WI_ENOMEM;
-        int rc = is_buffer ? wi_module_add_buffer_new(c, name, copy, err)
-                           : wi_module_add_parameter_new(c, name, copy, err);
+        int rc = wi_priv_module_add_state(c, is_buffer, name,
+                                          wi_priv_module_state_borrowed(m, is_buffer, i),
+                                          copy, err);
         if (rc == 0 && !is_buffer && wi_module_parameter_info(m, i))
             rc = wi_module_set_parameter_info(c, i, wi_module_parameter_info(m, i), err);
         if (rc < 0)

@@ -40,6 +40,16 @@ WI_INTERNAL int wi_priv_module_parameter_tied(const wi_module_t *m, size_t i);
 WI_INTERNAL void wi_priv_module_set_written(wi_module_t *m, size_t i, int written);
 WI_INTERNAL int wi_priv_module_parameter_written(const wi_module_t *m, size_t i);
 
+/* wi_module_add_parameter_new (is_buffer 0) or wi_module_add_buffer_new
+ * (1); with borrow, name must be a string that lives as long as the
+ * process (the layer table's "weight") and is kept, not copied.
+ * state_borrowed tells whether slot i's name was. */
+WI_INTERNAL int wi_priv_module_add_state(wi_module_t *m, int is_buffer,
+                                         const char *name, int borrow,
+                                         wi_tensor_t *t, wi_error_t *err);
+WI_INTERNAL int wi_priv_module_state_borrowed(const wi_module_t *m, int is_buffer,
+                                              size_t i);
+
 /* wi_module_new and wi_module_add_base for a string that lives as long
  * as the process (a literal, the layer table's): borrowed, not copied. */
 WI_INTERNAL wi_module_t *wi_priv_module_new_static(const char *type,
