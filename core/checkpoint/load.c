@@ -10,7 +10,7 @@
 #include "base/buf.h"
 #include "base/map.h"
 #include "model/module_internal.h"
-#include "engine/context_internal.h"
+#include "context/context_internal.h"
 
 /* Appends key to a sep-joined list. */
 static void list_add(wi_priv_buf_t *k, const char *key, const char *sep)

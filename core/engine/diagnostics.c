@@ -9,7 +9,7 @@
 #include <weightinit/engine.h>
 
 #include "base/jsonutil.h"
-#include "engine/context_internal.h"
+#include "context/context_internal.h"
 #include "engine/diagnostics_internal.h"
 #include "model/module_internal.h"
 

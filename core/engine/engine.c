@@ -12,7 +12,7 @@
 #include <weightinit/functional.h>
 #include <weightinit/registry.h>
 
-#include "engine/context_internal.h"
+#include "context/context_internal.h"
 #include "base/input.h"
 #include "base/jsonutil.h"
 #include "base/map.h"

@@ -11,7 +11,7 @@
 #include "base/pyfloat.h"
 #include "kernels/fill.h"
 #include "math/wimath.h"
-#include "plan/record.h"
+#include "tensor/record.h"
 #include "rng/profile.h"
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"

@@ -10,7 +10,7 @@
 #include <weightinit/model.h>
 
 #include "base/jsonutil.h"
-#include "engine/context_internal.h"
+#include "context/context_internal.h"
 #include "model/layer_reset.h"
 #include "model/module_internal.h"
 

@@ -8,7 +8,7 @@
 
 #include <weightinit/partition.h>
 
-#include "plan/record.h"
+#include "tensor/record.h"
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 

@@ -156,7 +156,7 @@ static uint64_t cut(uint64_t total, int r, int size)
 /* The first element of a tensor of es-byte elements, starting at global
  * byte `start`, whose first byte is at or after global byte `at`, rounded
  * up to a multiple of 16: a normal fill computes blocks of 16, and a
- * piece's later parts must start on one (plan/record.h). */
+ * piece's later parts must start on one (tensor/record.h). */
 static int64_t first_at(uint64_t at, uint64_t start, size_t es, int64_t n)
 {
     if (at <= start)

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "plan/piece.h"
-#include "plan/record.h"
+#include "tensor/record.h"
 #include "tensor/convert.h"
 #include "tensor/tensor_internal.h"
 

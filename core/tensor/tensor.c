@@ -7,7 +7,7 @@
 
 #include <weightinit/tensor.h>
 
-#include "plan/record.h"
+#include "tensor/record.h"
 #include "tensor/convert.h"
 #include "tensor/tensor_internal.h"
 

@@ -4,7 +4,7 @@
 
 #include <weightinit/checkpoint.h>
 
-#include "engine/context_internal.h"
+#include "context/context_internal.h"
 #include "rng/rng_internal.h"
 #include "write/atomic_file.h"
 #include "write/write_internal.h"

@@ -21,15 +21,7 @@
 #include <weightinit/rng.h>
 #include <weightinit/state_dict.h>
 #include <weightinit/tensor.h>
+#include <weightinit/types.h>
+#include <weightinit/version.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* The library's version, "MAJOR.MINOR.PATCH" (static string). */
-const char *wi_version(void);
-
-#ifdef __cplusplus
-}
-#endif
 #endif

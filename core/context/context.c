@@ -6,7 +6,7 @@
 
 #include <weightinit/registry.h>
 
-#include "engine/context_internal.h"
+#include "context/context_internal.h"
 
 wi_context_t *wi_context_new(wi_generator_t *g)
 {

@@ -9,7 +9,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/parallel.h"
-#include "plan/record.h"
+#include "tensor/record.h"
 
 static wi_priv_rec_t *rec_new(wi_rec_kind_t kind, int64_t n, wi_error_t *err)
 {
