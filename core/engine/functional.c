@@ -6,6 +6,7 @@
 #include <weightinit/functional.h>
 #include <weightinit/init.h>
 
+#include "init/init_internal.h"
 #include "math/wimath.h"
 
 /* MMEngine's `assert distribution in ['uniform', 'normal']`. */
@@ -57,7 +58,9 @@ int wi_trunc_normal_init(wi_module_t *m, wi_generator_t *g, double mean,
                          wi_error_t *err)
 {
     wi_tensor_t *w = wi_module_find_parameter(m, "weight");
-    int rc = w ? wi_trunc_normal_(w, g, mean, std, a, b, err) : 0;
+    /* MMEngine's own copy of the inverse-CDF method, whatever torch's
+     * trunc_normal_ became (torch >= 2.12: rejection sampling). */
+    int rc = w ? wi_priv_trunc_normal_erfinv(w, g, mean, std, a, b, err) : 0;
     return rc < 0 ? rc : init_bias(m, bias, err);
 }
 

@@ -9,6 +9,7 @@
 #include <weightinit/init.h>
 
 #include "base/pyfloat.h"
+#include "init/init_internal.h"
 #include "kernels/fill.h"
 #include "math/wimath.h"
 #include "tensor/record.h"
@@ -138,6 +139,18 @@ static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
     }
 }
 
+int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
+                          double mean, double std, wi_error_t *err)
+{
+    if (n >= 16) {
+        wi_fill_t f = {.kind = WI_FILL_NORMAL, .mean = (float)mean,
+                       .std = (float)std};
+        return wi_fill(g, a, n, &f, err);
+    }
+    normal_per_element(a, n, g, mean, std);
+    return 0;
+}
+
 static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
                        double std, wi_error_t *err)
 {
@@ -190,8 +203,9 @@ static int check_clamp_bound(const char *name, double v, wi_error_t *err)
                         name, wi_priv_format_double(v, repr, sizeof repr));
 }
 
-int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
-                     double std, double a, double b, wi_error_t *err)
+int wi_priv_trunc_normal_erfinv(wi_tensor_t *t, wi_generator_t *g,
+                                double mean, double std, double a, double b,
+                                wi_error_t *err)
 {
     int rc = check_args(t, g, 1, "trunc_normal_", err);
     if (rc < 0)
@@ -229,6 +243,19 @@ int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
                    .hi = (float)b};
     f.range = (float)to - f.from;
     rc = fill_tensor(t, g, &f, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
+}
+
+int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
+                     double std, double a, double b, wi_error_t *err)
+{
+    if (!g || !wi_profile_trunc_rejection(g->profile))
+        return wi_priv_trunc_normal_erfinv(t, g, mean, std, a, b, err);
+    int rc = check_args(t, g, 1, "trunc_normal_", err);
+    if (rc == 0)
+        rc = wi_priv_trunc_reject(t, g, mean, std, a, b, err);
     if (rc == 0)
         wi_tensor_bump_version(t);
     return rc;

@@ -28,9 +28,10 @@ typedef struct wi_kernels {
                     float range, int fused);
     /* The avx2 profile's Box-Muller on nblocks blocks of 16 (§4.2). */
     void (*normal_avx2)(float *data, size_t nblocks, float mean, float std);
-    /* The default profile's Box-Muller on nblocks blocks of 16 (§4.3). */
+    /* The default profile's Box-Muller on nblocks blocks of 16 (§4.3);
+     * fma_end: the last step is one fused multiply-add (torch >= 2.13). */
     void (*normal_default)(float *data, size_t nblocks, float mean,
-                           float std);
+                           float std, int fma_end);
     /* trunc_normal_ after its uniforms: erfinv (fused Horner steps in the
      * avx2 profile), * scale, + shift, clamp to [lo, hi], in place. */
     void (*trunc)(float *a, size_t n, float scale, float shift, float lo,

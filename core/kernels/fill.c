@@ -57,7 +57,8 @@ static void normal_blocks(const seg_ctx_t *c, float *a, size_t nblocks)
     if (wi_profile_avx2(c->profile))
         c->k->normal_avx2(a, nblocks, c->f->mean, c->f->std);
     else
-        c->k->normal_default(a, nblocks, c->f->mean, c->f->std);
+        c->k->normal_default(a, nblocks, c->f->mean, c->f->std,
+                             wi_profile_normal_fma(c->profile));
 }
 
 /* trunc_normal_ after its uniforms, in place on c->a[0..cnt-1]: the

@@ -128,11 +128,6 @@ void wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
     normal_blocks_avx2(data, nblocks, mean, std);
 }
 
-void wi_normal_fill16_default(float *data, float mean, float std)
-{
-    wi_normal_default_blocks(data, 1, mean, std);
-}
-
 float wi_erfinv_f32(float y, wi_rng_profile_t profile)
 {
     if (wi_profile_erfinv_cr(profile))

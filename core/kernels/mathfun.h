@@ -18,7 +18,5 @@ WI_INTERNAL void wi_normal_fill16_avx2(float *data, float mean, float std);
 /* wi_normal_fill16_avx2 on nblocks consecutive blocks of 16. */
 WI_INTERNAL void wi_normal_blocks_avx2(float *data, int64_t nblocks,
                                        float mean, float std);
-WI_INTERNAL void wi_normal_fill16_default(float *data, float mean,
-                                          float std);
 
 #endif

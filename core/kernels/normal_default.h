@@ -11,7 +11,8 @@
 #include "math/wimath.h"
 
 static inline __attribute__((always_inline)) void
-wi_normal_default_blocks(float *data, size_t nblocks, float mean, float std)
+wi_normal_default_blocks(float *data, size_t nblocks, float mean, float std,
+                         int fma_end)
 {
     for (size_t b = 0; b < nblocks; b++, data += 16) {
         for (int j = 0; j < 8; j++) {
@@ -22,8 +23,13 @@ wi_normal_default_blocks(float *data, size_t nblocks, float mean, float std)
             float theta = (float)(6.283185307179586 * (double)u2);
             float sn, cs;
             wi_sincosf(theta, &sn, &cs);
-            data[j] = radius * cs * std + mean;
-            data[j + 8] = radius * sn * std + mean;
+            if (fma_end) { /* torch >= 2.13: std::fma(radius * cos, std, mean) */
+                data[j] = fmaf(radius * cs, std, mean);
+                data[j + 8] = fmaf(radius * sn, std, mean);
+            } else {
+                data[j] = radius * cs * std + mean;
+                data[j + 8] = radius * sn * std + mean;
+            }
         }
     }
 }
@@ -38,11 +44,12 @@ wi_normal_default_blocks(float *data, size_t nblocks, float mean, float std)
  * to wi_logf and wi_sincosf on every input) over a whole chunk at a time,
  * and the rest of the arithmetic as the same IEEE operations in the same
  * order as wi_normal_default_blocks: 1 - u1; (double)u2 * 2 pi rounded to
- * float; sqrt(-2 * log); radius * cos * std + mean, unfused.  Only for
+ * float; sqrt(-2 * log); radius * cos * std + mean, unfused unless
+ * fma_end (one fused multiply-add, as wi_normal_default_blocks).  Only for
  * the kernels built with -mavx2 -mfma (run where the CPU has both). */
 static inline __attribute__((always_inline)) void
 wi_normal_default_blocks_avx2(float *data, size_t nblocks, float mean,
-                              float std)
+                              float std, int fma_end)
 {
     float lg[8 * WI_NORMAL_DEFAULT_CHUNK], th[8 * WI_NORMAL_DEFAULT_CHUNK];
     float sn[8 * WI_NORMAL_DEFAULT_CHUNK], cs[8 * WI_NORMAL_DEFAULT_CHUNK];
@@ -72,10 +79,16 @@ wi_normal_default_blocks_avx2(float *data, size_t nblocks, float mean,
                 _mm256_set1_ps(-2.0f), _mm256_loadu_ps(lg + 8 * b)));
             __m256 c = _mm256_mul_ps(radius, _mm256_loadu_ps(cs + 8 * b));
             __m256 s = _mm256_mul_ps(radius, _mm256_loadu_ps(sn + 8 * b));
-            _mm256_storeu_ps(data + 16 * b,
-                             _mm256_add_ps(_mm256_mul_ps(c, vstd), vmean));
-            _mm256_storeu_ps(data + 16 * b + 8,
-                             _mm256_add_ps(_mm256_mul_ps(s, vstd), vmean));
+            if (fma_end) {
+                _mm256_storeu_ps(data + 16 * b, _mm256_fmadd_ps(c, vstd, vmean));
+                _mm256_storeu_ps(data + 16 * b + 8,
+                                 _mm256_fmadd_ps(s, vstd, vmean));
+            } else {
+                _mm256_storeu_ps(data + 16 * b,
+                                 _mm256_add_ps(_mm256_mul_ps(c, vstd), vmean));
+                _mm256_storeu_ps(data + 16 * b + 8,
+                                 _mm256_add_ps(_mm256_mul_ps(s, vstd), vmean));
+            }
         }
         data += 16 * nb;
         nblocks -= nb;

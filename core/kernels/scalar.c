@@ -91,9 +91,9 @@ static void trunc_fill(float *a, size_t n, float scale, float shift, float lo,
 }
 
 static void normal_default(float *data, size_t nblocks, float mean,
-                           float std)
+                           float std, int fma_end)
 {
-    wi_normal_default_blocks(data, nblocks, mean, std);
+    wi_normal_default_blocks(data, nblocks, mean, std, fma_end);
 }
 
 const wi_kernels_t wi_kernels_scalar = {

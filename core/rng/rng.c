@@ -19,6 +19,9 @@ const char *wi_rng_profile_name(wi_rng_profile_t profile)
     case WI_RNG_DEFAULT: return "default";
     case WI_RNG_TORCH2_AVX2: return "torch2.0-avx2";
     case WI_RNG_TORCH2_DEFAULT: return "torch2.0-default";
+    case WI_RNG_TORCH212_AVX2: return "torch2.12-avx2";
+    case WI_RNG_TORCH212_DEFAULT: return "torch2.12-default";
+    case WI_RNG_TORCH213_DEFAULT: return "torch2.13-default";
     }
     return NULL;
 }
@@ -28,7 +31,10 @@ int wi_rng_profile_from_name(const char *name, wi_rng_profile_t *profile,
 {
     static const wi_rng_profile_t all[] = {WI_RNG_AVX2, WI_RNG_DEFAULT,
                                            WI_RNG_TORCH2_AVX2,
-                                           WI_RNG_TORCH2_DEFAULT};
+                                           WI_RNG_TORCH2_DEFAULT,
+                                           WI_RNG_TORCH212_AVX2,
+                                           WI_RNG_TORCH212_DEFAULT,
+                                           WI_RNG_TORCH213_DEFAULT};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
         if (strcmp(name, wi_rng_profile_name(all[i])) == 0) {
             *profile = all[i];
@@ -36,10 +42,13 @@ int wi_rng_profile_from_name(const char *name, wi_rng_profile_t *profile,
         }
     }
     return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                        "unknown RNG profile '%s'; expected 'avx2' (torch "
-                        "1.13 on an AVX2+FMA CPU), 'default' "
-                        "(ATEN_CPU_CAPABILITY=default), 'torch2.0-avx2' or "
-                        "'torch2.0-default' (PyPI torch 2.0-2.11)",
+                        "unknown RNG profile '%s'; expected 'torch2.12-avx2' "
+                        "(PyPI torch 2.12 and later on an AVX2+FMA CPU), "
+                        "'torch2.12-default' or 'torch2.13-default' (the "
+                        "same with ATEN_CPU_CAPABILITY=default), "
+                        "'torch2.0-avx2' or 'torch2.0-default' (PyPI torch "
+                        "2.0-2.11), 'avx2' or 'default' (Debian's torch "
+                        "1.13)",
                         name ? name : "(null)");
 }
 

@@ -33,10 +33,25 @@ typedef enum wi_rng_profile {
     WI_RNG_TORCH2_AVX2 = 2,
     /* The same with ATEN_CPU_CAPABILITY=default: WI_RNG_DEFAULT's
      * arithmetic with those two differences. */
-    WI_RNG_TORCH2_DEFAULT = 3
+    WI_RNG_TORCH2_DEFAULT = 3,
+    /* PyPI torch 2.12 and later on an AVX2+FMA CPU (what `pip install
+     * torch` gives today; the default of the command line):
+     * WI_RNG_TORCH2_AVX2, except that torch.nn.init.trunc_normal_
+     * (wi_trunc_normal_) is torch's rejection sampler, whose draw count
+     * depends on the values.  MMEngine's trunc_normal_init keeps the
+     * correctly rounded erfinv. */
+    WI_RNG_TORCH212_AVX2 = 4,
+    /* PyPI torch 2.12 with ATEN_CPU_CAPABILITY=default: WI_RNG_TORCH2_DEFAULT
+     * with the rejection sampler. */
+    WI_RNG_TORCH212_DEFAULT = 5,
+    /* PyPI torch 2.13 and later with ATEN_CPU_CAPABILITY=default:
+     * WI_RNG_TORCH212_DEFAULT, except that normal_'s fill path ends in one
+     * fused multiply-add (std::fma(radius * cos, std, mean)). */
+    WI_RNG_TORCH213_DEFAULT = 6
 } wi_rng_profile_t;
 
-/* "avx2", "default", "torch2.0-avx2", "torch2.0-default" (static
+/* "avx2", "default", "torch2.0-avx2", "torch2.0-default",
+ * "torch2.12-avx2", "torch2.12-default", "torch2.13-default" (static
  * string), NULL for a value not in the enum. */
 const char *wi_rng_profile_name(wi_rng_profile_t profile);
 /* Parses one of those names; returns 0 or WI_EINVAL (err names them). */

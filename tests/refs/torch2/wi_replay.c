@@ -112,7 +112,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: wi_replay FILE.json avx2|default [THREADS]\n");
         return 2;
     }
-    wi_rng_profile_t prof = strcmp(argv[2], "default") == 0 ? WI_RNG_DEFAULT : WI_RNG_AVX2;
+    wi_rng_profile_t prof;
+    wi_error_t perr;
+    if (wi_rng_profile_from_name(argv[2], &prof, &perr) < 0) {
+        fprintf(stderr, "wi_replay: %s\n", perr.text);
+        return 2;
+    }
     json_error_t je;
     json_t *root = json_load_file(argv[1], 0, &je);
     if (!root) {

@@ -1,0 +1,36 @@
+/* What init.c and the rejection sampler share, and the erfinv-based
+ * trunc_normal_ that MMEngine's trunc_normal_init keeps on every profile.
+ * Not part of the ABI. */
+#ifndef WI_INIT_INTERNAL_H
+#define WI_INIT_INTERNAL_H
+
+#include <stdint.h>
+
+#include <weightinit/error.h>
+#include <weightinit/types.h>
+
+#include "base/internal.h"
+
+/* a[0..n-1] = what normal_(mean, std) stores in a contiguous tensor of n
+ * elements: the fill path when n >= 16, else the per-element path with
+ * the generator's cached double.  std >= 0 is the caller's check.  0,
+ * WI_ENOMEM or the WEIGHTINIT_ISA / WEIGHTINIT_THREADS error. */
+WI_INTERNAL int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
+                                      double mean, double std,
+                                      wi_error_t *err);
+
+/* torch.nn.init.trunc_normal_ from torch 2.12 on (a rejection sampler),
+ * computed now into t (a recording tensor gets its values: the draw
+ * count depends on them).  The argument checks are torch's. */
+WI_INTERNAL int wi_priv_trunc_reject(wi_tensor_t *t, wi_generator_t *g,
+                                     double mean, double std, double a,
+                                     double b, wi_error_t *err);
+
+/* The inverse-CDF trunc_normal_ (torch <= 2.11, and MMEngine's own copy
+ * in every release): what wi_trunc_normal_ computes under the profiles
+ * up to torch2.0-*, whatever g's profile. */
+WI_INTERNAL int wi_priv_trunc_normal_erfinv(wi_tensor_t *t, wi_generator_t *g,
+                                            double mean, double std, double a,
+                                            double b, wi_error_t *err);
+
+#endif

@@ -1,0 +1,177 @@
+/* torch.nn.init.trunc_normal_ from torch 2.12 on, step for step
+ * (torch/nn/init.py, _no_grad_trunc_normal_ of PR #174997): a rejection
+ * sampler whose every round draws a full-size tensor and keeps the
+ * values only where the element is still rejected.  Its draw count
+ * depends on the values, so it is computed now, never recorded.
+ *
+ * p = P(a <= X <= b) decides the branch, in Python doubles:
+ * - p > 0.3: normal_(mean, std) until every element lies in [f32(a),
+ *   f32(b)];
+ * - otherwise: uniform_(a, b) candidates, accepted where
+ *   log(U) <= -0.5 ((x - mean) / std)^2 - log_peak, in float32 tensor
+ *   arithmetic.  torch's log_ is MKL's vmsLn; here it is the correctly
+ *   rounded logf (docs/torch-versions.md says how often they part). */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "init/init_internal.h"
+#include "kernels/fill.h"
+#include "math/wimath.h"
+#include "tensor/tensor_internal.h"
+
+static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
+
+/* tensor.new_tensor(v).item() for float32: round to nearest, beyond the
+ * range an infinity (no C conversion out of range). */
+static float to_f32(double v)
+{
+    if (v >= 0x1.ffffffp127)
+        return INFINITY;
+    if (v <= -0x1.ffffffp127)
+        return -INFINITY;
+    return (float)v;
+}
+
+static int outside(float v, float lo, float hi) { return v < lo || v > hi; }
+
+/* p > 0.3: full-size normal_ rounds, torch.where(mask, fresh, result). */
+static int reject_normal(float *out, int64_t n, wi_generator_t *g,
+                         double mean, double std, double a, double b,
+                         wi_error_t *err)
+{
+    if (!(std >= 0.0))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "normal_ expects std >= 0.0, but found std=%.17g",
+                            std);
+    const float lo = to_f32(a), hi = to_f32(b);
+    int rc = wi_priv_normal_values(g, out, n, mean, std, err);
+    float *fresh = NULL;
+    for (;;) {
+        int64_t i = 0;
+        while (rc == 0 && i < n && !outside(out[i], lo, hi))
+            i++;
+        if (rc < 0 || i == n)
+            break;
+        if (!fresh && !(fresh = malloc((size_t)n * sizeof *fresh))) {
+            rc = wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                              "trunc_normal_: out of memory");
+            break;
+        }
+        rc = wi_priv_normal_values(g, fresh, n, mean, std, err);
+        for (; rc == 0 && i < n; i++)
+            if (outside(out[i], lo, hi))
+                out[i] = fresh[i];
+    }
+    free(fresh);
+    return rc;
+}
+
+/* The branch p <= 0.3's tensor arithmetic, in place:
+ * candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak), each
+ * Python scalar rounded to float32 first (as ATen's wrapped numbers). */
+static void log_pdf(float *c, int64_t n, double mean, double std,
+                    double log_peak)
+{
+    const float m = (float)mean, s = (float)std, lp = (float)log_peak;
+    for (int64_t i = 0; i < n; i++) {
+        float x = (c[i] - m) / s;
+        c[i] = x * x * -0.5f - lp;
+    }
+}
+
+/* accept_buf.uniform_().log_().gt(candidates) where *pending: n draws. */
+static int still_pending(wi_generator_t *g, float *u, const float *cand,
+                         uint8_t *pending, int64_t n, int *any,
+                         wi_error_t *err)
+{
+    const wi_fill_t unit = {.kind = WI_FILL_UNIFORM, .from = 0.0f,
+                            .range = 1.0f};
+    int rc = wi_fill(g, u, n, &unit, err);
+    *any = 0;
+    for (int64_t i = 0; rc == 0 && i < n; i++) {
+        /* The correctly rounded logf: u is k * 2^-24, whose double log
+         * rounds to float correctly (checked for all 2^24 in the suite). */
+        pending[i] = pending[i] && (float)wi_log((double)u[i]) > cand[i];
+        *any |= pending[i];
+    }
+    return rc;
+}
+
+/* p <= 0.3: uniform candidates with an acceptance test. */
+static int reject_uniform(float *out, int64_t n, wi_generator_t *g,
+                          double mean, double std, double a, double b,
+                          wi_error_t *err)
+{
+    const double mode = fmax(a, fmin(mean, b));
+    const double z = (mode - mean) / std, log_peak = -0.5 * (z * z);
+    const wi_fill_t cand_fill = {.kind = WI_FILL_UNIFORM, .from = (float)a,
+                                 .range = (float)b - (float)a};
+    float *cand = malloc((size_t)n * sizeof *cand);
+    float *u = malloc((size_t)n * sizeof *u);
+    uint8_t *pending = malloc((size_t)n);
+    if (!cand || !u || !pending) {
+        free(cand), free(u), free(pending);
+        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                            "trunc_normal_: out of memory");
+    }
+    int rc = wi_fill(g, out, n, &cand_fill, err), any = 0;
+    for (int64_t i = 0; i < n; i++)
+        cand[i] = out[i], pending[i] = 1;
+    log_pdf(cand, n, mean, std, log_peak);
+    if (rc == 0)
+        rc = still_pending(g, u, cand, pending, n, &any, err);
+    while (rc == 0 && any) {
+        rc = wi_fill(g, cand, n, &cand_fill, err);
+        for (int64_t i = 0; rc == 0 && i < n; i++)
+            if (pending[i])
+                out[i] = cand[i];
+        log_pdf(cand, n, mean, std, log_peak);
+        if (rc == 0)
+            rc = still_pending(g, u, cand, pending, n, &any, err);
+    }
+    free(cand), free(u), free(pending);
+    return rc;
+}
+
+/* uniform_(a, b)'s own check (ATen's check_uniform_bounds for float). */
+static int check_bounds(double a, double b, wi_error_t *err)
+{
+    if (!(a >= -FLT_MAX && a <= FLT_MAX && b >= -FLT_MAX && b <= FLT_MAX))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "trunc_normal_: uniform_ expects a and b within "
+                            "the float32 range, found a=%.17g, b=%.17g",
+                            a, b);
+    if (!(a <= b))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "trunc_normal_: uniform_ expects to return a "
+                            "[from, to) range, but found a=%.17g > b=%.17g",
+                            a, b);
+    return 0;
+}
+
+int wi_priv_trunc_reject(wi_tensor_t *t, wi_generator_t *g, double mean,
+                         double std, double a, double b, wi_error_t *err)
+{
+    /* Python's division by std raises at 0 (and NaN compares false). */
+    if (!(std != 0.0) || isnan(mean) || isnan(a) || isnan(b))
+        return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                            "trunc_normal_: expected std != 0 and no NaN, "
+                            "found mean=%.17g, std=%.17g, a=%.17g, b=%.17g",
+                            mean, std, a, b);
+    const double p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std);
+    if (!(p > 0.3)) {
+        int rc = check_bounds(a, b, err);
+        if (rc < 0)
+            return rc;
+    }
+    float *out = wi_priv_tensor_overwrite_data(t, err);
+    if (!out)
+        return WI_ENOMEM;
+    int64_t n = wi_tensor_numel(t);
+    if (n == 0)
+        return 0;
+    return p > 0.3 ? reject_normal(out, n, g, mean, std, a, b, err)
+                   : reject_uniform(out, n, g, mean, std, a, b, err);
+}
