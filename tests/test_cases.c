@@ -6,7 +6,8 @@
  * The torch2.0-* profiles against PyPI torch 2.0.0 + MMEngine 0.10.7's
  * tensors (tests/data/torch2/2.0.0/CAP/cases.json, gen.py), or where MKL's
  * erfinv misses, torch 2.0.0's with a correctly rounded erfinv
- * (erfinv_cr.json's "cases"). */
+ * (erfinv_cr.json's "cases"); torch2.12-avx2 and torch2.13-default
+ * against torch 2.15.0's. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -183,16 +184,32 @@ static void check_error_case(const char *name, int status, const char *errpath,
     json_decref(all);
 }
 
-static const char *const profile_names[] = {"avx2", "default", "torch2.0-avx2",
-                                            "torch2.0-default"};
-static const char *const torch2_dirs[] = {"torch2/2.0.0/avx2", "torch2/2.0.0/default"};
+/* Each profile and where its expected tensors are: the 1.13 manifests
+ * (dir NULL), or a torch 2.x release's cases.json, with erfinv_cr.json's
+ * overrides where that release's trunc_normal_ went through MKL's erfinv
+ * (2.0-2.11). */
+static const struct {
+    const char *name;
+    int avx2;
+    const char *dir;
+    int erfinv_cr;
+} profiles[] = {
+    {"avx2", 1, NULL, 0},
+    {"default", 0, NULL, 0},
+    {"torch2.0-avx2", 1, "torch2/2.0.0/avx2", 1},
+    {"torch2.0-default", 0, "torch2/2.0.0/default", 1},
+    {"torch2.12-avx2", 1, "torch2/2.15.0/avx2", 0},
+    {"torch2.13-default", 0, "torch2/2.15.0/default", 0},
+};
+#define N_PROFILES (sizeof profiles / sizeof profiles[0])
 
-/* torch 2.0.0's tensors of case `name` as a manifest ({"tensors": [...]}),
- * with erfinv_cr.json's overrides; NULL when the case is an error case. */
-static json_t *torch2_manifest(const char *name, int cap)
+/* A torch 2.x release's tensors of case `name` as a manifest ({"tensors":
+ * [...]}), with erfinv_cr.json's overrides; NULL when the case is an
+ * error case. */
+static json_t *torch2_manifest(const char *name, int prof)
 {
     char rel[512];
-    snprintf(rel, sizeof rel, "%s/cases.json", torch2_dirs[cap]);
+    snprintf(rel, sizeof rel, "%s/cases.json", profiles[prof].dir);
     json_t *all = wi_test_load_json(rel);
     const json_t *c = json_object_get(json_object_get(all, "cases"), name);
     ck_assert_msg(c != NULL, "%s: no case %s", rel, name);
@@ -200,7 +217,9 @@ static json_t *torch2_manifest(const char *name, int cap)
     json_decref(all);
     if (!tensors)
         return NULL;
-    snprintf(rel, sizeof rel, "%s/erfinv_cr.json", torch2_dirs[cap]);
+    if (!profiles[prof].erfinv_cr)
+        return json_pack("{s:o}", "tensors", tensors);
+    snprintf(rel, sizeof rel, "%s/erfinv_cr.json", profiles[prof].dir);
     json_t *cr = wi_test_load_json(rel);
     const json_t *ov = json_object_get(json_object_get(json_object_get(cr, "cases"), name),
                                        "tensors");
@@ -216,14 +235,15 @@ static json_t *torch2_manifest(const char *name, int cap)
 }
 
 /* Under the ISA/thread matrix the torch2 profiles rerun only the cases
- * where torch 2.0.0 differs from 1.13 (their own arithmetic: erfinv);
- * the rest is the 1.13 profiles' arithmetic, which the matrix covers. */
-static int torch2_differs_from_113(const char *name, int cap)
+ * where torch 2.x differs from 1.13 (their own arithmetic: erfinv, the
+ * rejection sampler, the fused normal_); the rest is the 1.13 profiles'
+ * arithmetic, which the matrix covers. */
+static int torch2_differs_from_113(const char *name, int prof)
 {
-    json_t *t2 = torch2_manifest(name, cap);
+    json_t *t2 = torch2_manifest(name, prof);
     if (!t2)
         return 0;
-    json_t *m = wi_test_load_manifest(name, cap == 0);
+    json_t *m = wi_test_load_manifest(name, profiles[prof].avx2);
     const json_t *a = json_object_get(t2, "tensors"), *b = json_object_get(m, "tensors");
     int differ = json_array_size(a) != json_array_size(b);
     for (size_t i = 0; !differ && i < json_array_size(a); i++)
@@ -236,11 +256,11 @@ static int torch2_differs_from_113(const char *name, int cap)
 
 static void run_case(const char *name, int prof)
 {
-    const int avx2 = prof % 2 == 0, torch2 = prof >= 2;
-    if (torch2 && getenv("WEIGHTINIT_ISA") && !torch2_differs_from_113(name, prof - 2))
+    const int avx2 = profiles[prof].avx2, torch2 = profiles[prof].dir != NULL;
+    if (torch2 && getenv("WEIGHTINIT_ISA") && !torch2_differs_from_113(name, prof))
         return;
     char rel[512], label[600];
-    snprintf(label, sizeof label, "%s [%s]", name, profile_names[prof]);
+    snprintf(label, sizeof label, "%s [%s]", name, profiles[prof].name);
     char seed[64];
     json_t *args = load_args(name, seed, sizeof seed);
     snprintf(rel, sizeof rel, "cases/%s/model.json", name);
@@ -264,7 +284,7 @@ static void run_case(const char *name, int prof)
     argv[argc++] = "--seed";
     argv[argc++] = seed;
     argv[argc++] = "--rng-profile";
-    argv[argc++] = (char *)profile_names[prof];
+    argv[argc++] = (char *)profiles[prof].name;
     if (cfg) {
         cfgpath = malloc(700);
         snprintf(cfgpath, 700, "%s/init_cfg.json", top);
@@ -286,7 +306,7 @@ static void run_case(const char *name, int prof)
         char *errtext = wi_test_read_file(errpath, &len);
         ck_assert_msg(status == 0, "%s: exit %d: %s", label, status, errtext);
         free(errtext);
-        json_t *manifest = torch2 ? torch2_manifest(name, prof - 2)
+        json_t *manifest = torch2 ? torch2_manifest(name, prof)
                                   : wi_test_load_manifest(name, avx2);
         ck_assert_msg(manifest != NULL, "%s: torch raised, weightinit did not", label);
         char out[700], report[700];
@@ -308,7 +328,7 @@ static void run_case(const char *name, int prof)
     json_decref(args);
 }
 
-START_TEST(golden_case) { run_case(cases[_i / 4], _i % 4); }
+START_TEST(golden_case) { run_case(cases[_i / N_PROFILES], _i % N_PROFILES); }
 END_TEST
 
 START_TEST(all_cases_present)
@@ -326,7 +346,7 @@ int main(void)
     Suite *s = suite_create("cases");
     TCase *tc = tcase_create("golden");
     tcase_add_test(tc, all_cases_present);
-    tcase_add_loop_test(tc, golden_case, 0, (int)n_cases * 4);
+    tcase_add_loop_test(tc, golden_case, 0, (int)(n_cases * N_PROFILES));
     suite_add_tcase(s, tc);
     int status = wi_test_run_suite(s);
     for (size_t i = 0; i < n_cases; i++)

@@ -9,10 +9,11 @@
  *     (checked there against Hugging Face's published parameter counts),
  *     and every tensor's sha256 of the same file with its layer repeat cut
  *     down (reduced_path, reduced_repeat), the edit made here.
- * ViT-B/16 (timm's trunc_normal_) also under the torch2.0-avx2 profile,
- * against PyPI torch 2.0.0's tensors (tests/data/torch2/2.0.0/avx2,
- * gen.py), or for the tensors where MKL's erfinv misses, torch 2.0.0's
- * with a correctly rounded erfinv (erfinv_cr.json's "examples"). */
+ * gpt2-small, resnet50 and vit-b16 also under every torch 2.x profile,
+ * against the PyPI release's tensors it reproduces (tests/data/torch2/
+ * {2.0.0,2.15.0}/CAP, gen.py), or for the tensors where MKL's erfinv
+ * misses, torch 2.0.0's with a correctly rounded erfinv (erfinv_cr.json's
+ * "examples"). */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdio.h>
@@ -88,16 +89,25 @@ static void check_full(const char *name, const char *const *profiles)
 
 static const char *const both[] = {"avx2", "default", NULL};
 
-/* NAME under a torch2.0-* profile against torch 2.0.0 under capability
- * dir CAP (gen.py's examples.json), with erfinv_cr.json's overrides. */
-static void check_torch2(const char *name, const char *profile, const char *cap)
+/* The torch 2.x profiles and the release whose references they match:
+ * tests/data/torch2/RELEASE/CAP/examples.json (gen.py), with
+ * erfinv_cr.json's overrides where that release's trunc_normal_ went
+ * through MKL's erfinv. */
+static const struct {
+    const char *profile, *release, *cap;
+    int erfinv_cr;
+} torch2[] = {
+    {"torch2.0-avx2", "2.0.0", "avx2", 1},
+    {"torch2.0-default", "2.0.0", "default", 1},
+    {"torch2.12-avx2", "2.15.0", "avx2", 0},
+    {"torch2.13-default", "2.15.0", "default", 0},
+};
+#define N_TORCH2 (sizeof torch2 / sizeof torch2[0])
+static const char *const torch2_examples[] = {"gpt2-small", "resnet50", "vit-b16"};
+
+/* erfinv_cr.json's sha256 replaces the reference's where it has one. */
+static void apply_overrides(json_t *want, const char *rel, const char *name)
 {
-    char rel[128];
-    snprintf(rel, sizeof rel, "torch2/2.0.0/%s/examples.json", cap);
-    json_t *ex = wi_test_load_json(rel);
-    json_t *want = json_deep_copy(json_object_get(ex, name));
-    ck_assert_msg(json_array_size(want) > 0, "%s: no %s", rel, name);
-    snprintf(rel, sizeof rel, "torch2/2.0.0/%s/erfinv_cr.json", cap);
     json_t *cr = wi_test_load_json(rel);
     const json_t *ov = json_object_get(json_object_get(json_object_get(cr, "examples"), name),
                                        "tensors");
@@ -111,22 +121,37 @@ static void check_torch2(const char *name, const char *profile, const char *cap)
         }
     }
     ck_assert_uint_eq(used, json_object_size(ov));
+    json_decref(cr);
+}
+
+/* An example under a torch 2.x profile against that release's tensors. */
+START_TEST(example_torch2)
+{
+    const char *name = torch2_examples[_i / N_TORCH2];
+    const size_t p = (size_t)_i % N_TORCH2;
+    char rel[128];
+    snprintf(rel, sizeof rel, "torch2/%s/%s/examples.json", torch2[p].release, torch2[p].cap);
+    json_t *ex = wi_test_load_json(rel);
+    json_t *want = json_deep_copy(json_object_get(ex, name));
+    ck_assert_msg(json_array_size(want) > 0, "%s: no %s", rel, name);
+    if (torch2[p].erfinv_cr) {
+        snprintf(rel, sizeof rel, "torch2/%s/%s/erfinv_cr.json", torch2[p].release,
+                 torch2[p].cap);
+        apply_overrides(want, rel, name);
+    }
     char *model = example_path(name);
     char *dir = wi_test_mkdtemp();
-    char *out = init_model(dir, model, profile);
+    char *out = init_model(dir, model, torch2[p].profile);
     char label[128];
-    snprintf(label, sizeof label, "%s (%s)", name, profile);
+    snprintf(label, sizeof label, "%s (%s)", name, torch2[p].profile);
     wi_test_assert_safetensors(out, want, label);
     free(out);
     wi_test_rmtree(dir);
     free(dir);
     free(model);
-    json_decref(cr);
     json_decref(want);
     json_decref(ex);
 }
-
-START_TEST(vit_b16_torch2) { check_torch2("vit-b16", "torch2.0-avx2", "avx2"); }
 END_TEST
 
 START_TEST(gpt2_small) { check_full("gpt2-small", both); }
@@ -301,7 +326,7 @@ static Suite *examples_suite(void)
     tcase_add_test(tc, hf_counts);
     tcase_add_test(tc, gpt2_small);
     tcase_add_test(tc, vit_b16);
-    tcase_add_test(tc, vit_b16_torch2);
+    tcase_add_loop_test(tc, example_torch2, 0, (int)(3 * N_TORCH2));
     tcase_add_test(tc, resnet50);
     tcase_add_test(tc, gpt2_xl);
     tcase_add_test(tc, llama_7b);

@@ -149,6 +149,24 @@ START_TEST(test_avx2_arrays)
 }
 END_TEST
 
+/* The logf of torch >= 2.12's trunc_normal_ (init/trunc_reject.c) on
+ * every value uniform_() draws, k * 2^-24 for k < 2^24, against the
+ * correctly rounded logs (numpy's double log rounded, the 378 near-ties
+ * by mpmath): tests/refs/torch2/check_reject_log.py --sha256. */
+START_TEST(test_logf_cr_u24)
+{
+    const uint32_t n = 1u << 24;
+    float *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (uint32_t k = 0; k < n; k++)
+        v[k] = wi_logf_cr_u24((float)k * 0x1p-24f);
+    char hex[65];
+    wi_test_sha256_hex(v, n * sizeof *v, hex);
+    free(v);
+    ck_assert_str_eq(hex, "bb5021a8499253400cb6826412db5c7d07ebbbc1f28f7845269122d2751cb165");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("math");
@@ -156,6 +174,7 @@ int main(void)
     tcase_add_loop_test(tc, test_reference, 0,
                         (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_avx2_arrays);
+    tcase_add_test(tc, test_logf_cr_u24);
     suite_add_tcase(s, tc);
     return wi_test_run_suite(s);
 }

@@ -91,9 +91,7 @@ static int still_pending(wi_generator_t *g, float *u, const float *cand,
     int rc = wi_fill(g, u, n, &unit, err);
     *any = 0;
     for (int64_t i = 0; rc == 0 && i < n; i++) {
-        /* The correctly rounded logf: u is k * 2^-24, whose double log
-         * rounds to float correctly (checked for all 2^24 in the suite). */
-        pending[i] = pending[i] && (float)wi_log((double)u[i]) > cand[i];
+        pending[i] = pending[i] && wi_logf_cr_u24(u[i]) > cand[i];
         *any |= pending[i];
     }
     return rc;

@@ -158,6 +158,16 @@ def vit_torch(torch):
             super().__init__()
             self.proj = nn.Conv2d(3, 8, 4, stride=4)
 
+    # TruncNormalInit runs MMEngine's own copy of the inverse-CDF method;
+    # torch's nn.init.trunc_normal_ is the same algorithm only up to torch
+    # 2.11 (2.12 made it a rejection sampler, docs/torch-versions.md).
+    try:
+        from mmengine.model.weight_init import trunc_normal_ as mmengine_trunc_normal_
+    except ImportError:
+        if tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 12):
+            raise
+        mmengine_trunc_normal_ = nn.init.trunc_normal_
+
     class ViT(nn.Module):
         def __init__(self):
             super().__init__()
@@ -175,7 +185,7 @@ def vit_torch(torch):
 
             def init(m):
                 if isinstance(m, nn.Linear):
-                    nn.init.trunc_normal_(m.weight, 0, 0.02, -2, 2)
+                    mmengine_trunc_normal_(m.weight, 0, 0.02, -2, 2)
                     nn.init.constant_(m.bias, 0)
                     info[id(m.weight)] = info[id(m.bias)] = trunc_info(0.02)
             self.apply(init)
