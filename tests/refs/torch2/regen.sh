@@ -40,6 +40,11 @@
 # writing tests/data/torch2/erfinv_scan.json and the correctly rounded
 # reference's sha256 and near-ties, tests/data/torch2/erfinv_cr.json (about
 # an hour on 2 cores).
+# GEN_ONLY=1 stops after steps 1-2 (no mmengine-source, no Debian 1.13
+# refs, no --erfinv-cr step 6, no erfinv scan): for adding one more
+# version's references without rewriting the other versions' data, e.g.
+#   TORCH_VERSIONS=2.12.0 CAPABILITIES="default avx2" GEN_ONLY=1 regen.sh
+# SETUP_ONLY=1 stops after step 1 (the venvs).
 # The comparisons (compare.py, wi_replay.c) are described in
 # docs/torch-versions.md.
 set -euo pipefail
@@ -142,6 +147,7 @@ main() {
         done
         newest=$v
     done
+    [ "${GEN_ONLY:-0}" = 1 ] && return
     if [ -n "${MMENGINE_SOURCE:-}" ]; then
         # That commit calls itself 0.11.0rc0; no release has that number.
         grep -q "__version__ = '0.11.0rc0'" "$MMENGINE_SOURCE/mmengine/version.py" ||
