@@ -42,7 +42,7 @@ with tempfile.TemporaryDirectory() as tmp:
         if r.returncode != 0:
             continue  # an error case
         meta = metadata(out)
-        want = {"seed": seed, "rng_profile": "avx2", "model": "model.json", "format": "pt"}
+        want = {"seed": seed, "rng_profile": "torch2.12-avx2", "model": "model.json", "format": "pt"}
         for k, v in want.items():
             if meta.get(k) != v:
                 fail("%s: metadata %s = %r, want %r" % (case, k, meta.get(k), v))

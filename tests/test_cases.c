@@ -7,7 +7,7 @@
  * tensors (tests/data/torch2/2.0.0/CAP/cases.json, gen.py), or where MKL's
  * erfinv misses, torch 2.0.0's with a correctly rounded erfinv
  * (erfinv_cr.json's "cases"); torch2.12-avx2 and torch2.13-default
- * against torch 2.15.0's. */
+ * against torch 2.15.0's, torch2.12-default against 2.12.0's. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -199,6 +199,7 @@ static const struct {
     {"torch2.0-avx2", 1, "torch2/2.0.0/avx2", 1},
     {"torch2.0-default", 0, "torch2/2.0.0/default", 1},
     {"torch2.12-avx2", 1, "torch2/2.15.0/avx2", 0},
+    {"torch2.12-default", 0, "torch2/2.12.0/default", 0},
     {"torch2.13-default", 0, "torch2/2.15.0/default", 0},
 };
 #define N_PROFILES (sizeof profiles / sizeof profiles[0])

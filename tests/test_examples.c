@@ -11,7 +11,7 @@
  *     down (reduced_path, reduced_repeat), the edit made here.
  * gpt2-small, resnet50 and vit-b16 also under every torch 2.x profile,
  * against the PyPI release's tensors it reproduces (tests/data/torch2/
- * {2.0.0,2.15.0}/CAP, gen.py), or for the tensors where MKL's erfinv
+ * {2.0.0,2.12.0,2.15.0}/CAP, gen.py), or for the tensors where MKL's erfinv
  * misses, torch 2.0.0's with a correctly rounded erfinv (erfinv_cr.json's
  * "examples"). */
 #define _POSIX_C_SOURCE 200809L
@@ -100,6 +100,7 @@ static const struct {
     {"torch2.0-avx2", "2.0.0", "avx2", 1},
     {"torch2.0-default", "2.0.0", "default", 1},
     {"torch2.12-avx2", "2.15.0", "avx2", 0},
+    {"torch2.12-default", "2.12.0", "default", 0},
     {"torch2.13-default", "2.15.0", "default", 0},
 };
 #define N_TORCH2 (sizeof torch2 / sizeof torch2[0])

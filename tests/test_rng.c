@@ -30,7 +30,7 @@ static const struct {
     {"rng/x86_default", WI_RNG_DEFAULT},
 };
 
-/* PyPI torch 2.0.0 and 2.15.0 under each capability (gen.py's output);
+/* PyPI torch 2.0.0, 2.12.0 and 2.15.0 under each capability (gen.py's output);
  * erfinv_cr: the dir has erfinv_cr.json (torch's trunc_normal_ through
  * MKL's erfinv: 2.0-2.11), 0 when torch's trunc_normal_ has no erfinv. */
 static const struct {
@@ -40,6 +40,8 @@ static const struct {
 } torch2[] = {
     {"torch2/2.0.0/avx2", WI_RNG_TORCH2_AVX2, 1},
     {"torch2/2.0.0/default", WI_RNG_TORCH2_DEFAULT, 1},
+    {"torch2/2.12.0/avx2", WI_RNG_TORCH212_AVX2, 0},
+    {"torch2/2.12.0/default", WI_RNG_TORCH212_DEFAULT, 0},
     {"torch2/2.15.0/avx2", WI_RNG_TORCH212_AVX2, 0},
     {"torch2/2.15.0/default", WI_RNG_TORCH213_DEFAULT, 0},
 };

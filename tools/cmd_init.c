@@ -834,7 +834,7 @@ static int mpi_outputs(struct init_opts *o, struct outputs *out)
 static int init_main(int argc, char **argv, int plan)
 {
     struct init_opts o = {0};
-    o.profile = WI_RNG_AVX2;
+    o.profile = WI_RNG_TORCH212_AVX2; /* what `pip install torch` gives on AVX2 */
     o.plan = plan;
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)

@@ -5,7 +5,8 @@ library.  Nothing is computed here: ops, arguments (doubles as exact C99
 hex floats) and each output's sha256 are copied as they are.  The same for
 PyPI torch 2.0.0's answers to those ops (tests/data/torch2/2.0.0/CAP/rng,
 the torch2.0-* profiles), with the sha256 of erfinv_cr.json where MKL's
-erfinv is not correctly rounded (torch 2.0.0 with a correctly rounded one).
+erfinv is not correctly rounded (torch 2.0.0 with a correctly rounded one),
+and torch 2.12.0's and 2.15.0's (the torch2.12-* and torch2.13-* profiles).
 
     python3 tests/musl/convert_golden.py    # rewrites tests/musl/data/*.txt
 """
@@ -102,3 +103,8 @@ for cap in ('avx2', 'default'):
     with open(os.path.join(TORCH2, cap, 'erfinv_cr.json')) as fh:
         cr = json.load(fh)['rng']
     convert(os.path.join(TORCH2, cap, 'rng'), 'torch2.0-' + cap, cr)
+# The torch 2.12+ profiles: torch.nn.init.trunc_normal_ has no erfinv there.
+for release, cap, profile in (('2.15.0', 'avx2', 'torch2.12-avx2'),
+                              ('2.12.0', 'default', 'torch2.12-default'),
+                              ('2.15.0', 'default', 'torch2.13-default')):
+    convert(os.path.join(TORCH2, '..', release, cap, 'rng'), profile)

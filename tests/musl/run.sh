@@ -1,6 +1,6 @@
 #!/bin/sh
 # The RNG and layer conformance checks (570 torch outputs per profile,
-# the four profiles)
+# the seven profiles)
 # built with musl-gcc, statically: no glibc, no jansson/Check/nettle.  Any
 # value that still came from the host libm would differ here.
 #   tests/musl/run.sh [SRCDIR [BUILDDIR]]      (needs musl-gcc: musl-tools)
@@ -26,7 +26,7 @@ done
 "$cc" $flags -static \
     -I"$src/include" -I"$src/core" -I"$out" -I"$src/tests/musl" -o "$exe" \
     "$src"/core/rng/rng.c "$src"/core/rng/mt_bulk.c "$src"/core/rng/mt_jump.c "$src"/core/rng/snapshot.c \
-    "$src"/core/init/init.c "$src"/core/kernels/dispatch.c "$src"/core/kernels/fill.c \
+    "$src"/core/init/init.c "$src"/core/init/trunc_reject.c "$src"/core/kernels/dispatch.c "$src"/core/kernels/fill.c \
     "$src"/core/kernels/parallel.c "$src"/core/kernels/scalar.c $isa_objs \
     "$src"/core/kernels/erfinv_cr.c \
     "$src"/core/kernels/mathfun.c "$src"/core/math/*.c \
@@ -39,8 +39,9 @@ if readelf -d "$exe" 2>/dev/null | grep -q NEEDED; then
     echo "run.sh: $exe is dynamically linked" >&2; exit 1
 fi
 # The 1.13 profiles against Debian's torch 1.13, the torch2.0-* ones against
-# PyPI torch 2.0.0 (convert_golden.py).
-for p in avx2 default torch2.0-avx2 torch2.0-default; do
+# PyPI torch 2.0.0, torch2.12-default against 2.12.0, torch2.12-avx2 and
+# torch2.13-default against 2.15.0 (convert_golden.py).
+for p in avx2 default torch2.0-avx2 torch2.0-default torch2.12-avx2 torch2.12-default torch2.13-default; do
     case $p in torch2*) data=$p ;; *) data=x86_$p ;; esac
     line=$("$exe" "$src/tests/musl/data/$data.txt" "$p")
     echo "$line"
