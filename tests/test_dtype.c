@@ -1,6 +1,6 @@
 /* --dtype and wi_tensor_to_dtype against torch 1.13's tensor.to(dtype):
  * tests/data/dtype/make_refs.py made every expected bit pattern; under the
- * torch2.0-* profiles against PyPI torch 2.0.0's (tests/data/torch2). */
+ * torch 2.x profiles against the PyPI release's (tests/data/torch2). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +86,7 @@ START_TEST(f16_bits)
 }
 END_TEST
 
-/* The torch2.0-* profiles against torch 2.0.0's .to(bfloat16/float16) of
+/* The torch 2.x profiles against their release's .to(bfloat16/float16) of
  * the same patterns under the matching capability (gen.py's dtype.json:
  * "f32 bf16 f16" per line): a float16 NaN keeps its payload there. */
 static void check_torch2(const char *rel, wi_rng_profile_t prof)
@@ -132,6 +132,9 @@ START_TEST(torch2_bits)
 {
     check_torch2("torch2/2.0.0/avx2/dtype.json", WI_RNG_TORCH2_AVX2);
     check_torch2("torch2/2.0.0/default/dtype.json", WI_RNG_TORCH2_DEFAULT);
+    check_torch2("torch2/2.12.0/default/dtype.json", WI_RNG_TORCH212_DEFAULT);
+    check_torch2("torch2/2.15.0/avx2/dtype.json", WI_RNG_TORCH212_AVX2);
+    check_torch2("torch2/2.15.0/default/dtype.json", WI_RNG_TORCH213_DEFAULT);
 }
 END_TEST
 
