@@ -27,8 +27,14 @@ int wi_uniform_(wi_tensor_t *t, wi_generator_t *g, double from, double to,
  * WI_EINVAL. */
 int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
                wi_error_t *err);
-/* nn.init.trunc_normal_(t, mean, std, a, b): numel draws.  std <= 0 or
- * a > b: WI_EINVAL. */
+/* nn.init.trunc_normal_(t, mean, std, a, b) of g's profile's torch.  Up
+ * to the torch2.0-* profiles the inverse-CDF method: numel draws; std <= 0
+ * or a > b: WI_EINVAL.  Under the torch2.12-* and torch2.13-* profiles
+ * torch >= 2.12's rejection sampler: whole-tensor rounds of normal_ (or,
+ * when P(a <= X <= b) <= 0.3, of uniform_ candidates and acceptance
+ * draws) until every element is accepted, so the draw count depends on
+ * the values; computed now even on a recording tensor; std == 0 or a NaN
+ * argument: WI_EINVAL, and torch's own normal_ / uniform_ checks. */
 int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
                      double std, double a, double b, wi_error_t *err);
 /* nn.init.constant_/ones_/zeros_: no draws. */

@@ -35,8 +35,8 @@ int main(int argc, char **argv)
     static const struct { const char *name; prim_fn fn; } prims[] = {
         {"uniform_", uniform}, {"normal_", normal}, {"trunc_normal_", trunc_normal},
         {"kaiming_uniform_", kaiming}};
-    /* Every profile: avx2, default, torch2.0-avx2, torch2.0-default. */
-    for (int p = 0; p < 4; p++) {
+    /* Every profile, in wi_rng_profile_t order. */
+    for (int p = 0; wi_rng_profile_name((wi_rng_profile_t)p); p++) {
         wi_generator_t *g = wi_generator_new(0, (wi_rng_profile_t)p);
         wi_generator_set_threads(g, threads);
         for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
