@@ -831,6 +831,54 @@ START_TEST(test_seeding)
 END_TEST
 
 /* The draw accounting table of torch-rng.md §8, and the cached normal. */
+/* torch >= 2.12's trunc_normal_ (torch2.12-* and torch2.13-* profiles)
+ * where closed-form facts decide: every value lies in [f32(a), f32(b)];
+ * on the p > 0.3 branch the draws are whole rounds of normal_ (n + 16 for
+ * a ragged n >= 16); a negative std works as in torch (p < 0 takes the
+ * uniform branch); torch's argument errors; and an interval of almost no
+ * probability ends in an error where torch would loop for ever. */
+START_TEST(test_trunc_reject)
+{
+    wi_generator_t *g = wi_generator_new(7, WI_RNG_TORCH212_AVX2);
+    int64_t n = 17;
+    wi_tensor_t *t = wi_tensor_new(WI_DTYPE_F32, 1, &n, NULL);
+    wi_error_t err;
+    /* p = 0.383: several rounds of 17 + 16 draws for 17 elements. */
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, -0.5, 0.5, &err), 0);
+    const float *v = wi_tensor_data(t);
+    for (int64_t i = 0; i < n; i++)
+        ck_assert(v[i] >= -0.5f && v[i] <= 0.5f);
+    uint32_t next[4];
+    for (int i = 0; i < 4; i++)
+        next[i] = wi_generator_random32(g);
+    int rounds = 0;
+    for (int k = 1; k <= 1000 && !rounds; k++) {
+        wi_generator_t *ref = wi_generator_new(7, WI_RNG_TORCH212_AVX2);
+        ck_assert_int_eq(wi_generator_skip(ref, (uint64_t)k * 33, NULL), 0);
+        int same = 1;
+        for (int i = 0; i < 4; i++)
+            same &= wi_generator_random32(ref) == next[i];
+        rounds = same ? k : 0;
+        wi_generator_free(ref);
+    }
+    ck_assert_msg(rounds >= 2, "trunc_normal_ took %d rounds of 33 draws", rounds);
+
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, -1, -2, 2, &err), 0);
+    for (int64_t i = 0; i < n; i++)
+        ck_assert(v[i] >= -2.0f && v[i] <= 2.0f);
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 0, -2, 2, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_trunc_normal_(t, g, 0, 1, 2, -2, &err), WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "[from, to)"));
+    int64_t one = 1;
+    wi_tensor_t *t1 = wi_tensor_new(WI_DTYPE_F32, 1, &one, NULL);
+    ck_assert_int_eq(wi_trunc_normal_(t1, g, -10, 1, 0, 1e30, &err), WI_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "rounds of rejection sampling"));
+    wi_tensor_free(t1);
+    wi_tensor_free(t);
+    wi_generator_free(g);
+}
+END_TEST
+
 START_TEST(test_draw_accounting)
 {
     wi_rng_profile_t profile = all_profiles[_i];
@@ -1012,6 +1060,7 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, test_fans);
     tcase_add_test(tc, test_seeding);
     tcase_add_loop_test(tc, test_draw_accounting, 0, 4);
+    tcase_add_test(tc, test_trunc_reject);
     tcase_add_test(tc, test_errors_and_versions);
     tcase_add_test(tc, test_erfinv_edges);
     suite_add_tcase(s, tc);

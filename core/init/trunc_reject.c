@@ -36,6 +36,24 @@ static float to_f32(double v)
 
 static int outside(float v, float lo, float hi) { return v < lo || v > hi; }
 
+/* Where torch would loop forever (an interval of almost no probability,
+ * e.g. [0, 1e30] for N(-10, 1)), stop with an error instead.  Real uses
+ * end in tens of rounds: p > 0.3 leaves (1 - p)^r of the elements after
+ * r rounds, and the p <= 0.3 branch accepts a candidate with the
+ * interval's pdf over its peak. */
+#define MAX_ROUNDS 100000
+
+static int too_many_rounds(double mean, double std, double a, double b,
+                           wi_error_t *err)
+{
+    return wi_error_set(err, WI_EINVAL, NULL, NULL,
+                        "trunc_normal_(mean=%.17g, std=%.17g, a=%.17g, "
+                        "b=%.17g): elements still rejected after %d rounds of "
+                        "rejection sampling (torch >= 2.12 would not end); "
+                        "expected an interval with more probability",
+                        mean, std, a, b, MAX_ROUNDS);
+}
+
 /* p > 0.3: full-size normal_ rounds, torch.where(mask, fresh, result). */
 static int reject_normal(float *out, int64_t n, wi_generator_t *g,
                          double mean, double std, double a, double b,
@@ -48,12 +66,16 @@ static int reject_normal(float *out, int64_t n, wi_generator_t *g,
     const float lo = to_f32(a), hi = to_f32(b);
     int rc = wi_priv_normal_values(g, out, n, mean, std, err);
     float *fresh = NULL;
-    for (;;) {
+    for (int round = 1;; round++) {
         int64_t i = 0;
         while (rc == 0 && i < n && !outside(out[i], lo, hi))
             i++;
         if (rc < 0 || i == n)
             break;
+        if (round == MAX_ROUNDS) {
+            rc = too_many_rounds(mean, std, a, b, err);
+            break;
+        }
         if (!fresh && !(fresh = malloc((size_t)n * sizeof *fresh))) {
             rc = wi_error_set(err, WI_ENOMEM, NULL, NULL,
                               "trunc_normal_: out of memory");
@@ -120,7 +142,11 @@ static int reject_uniform(float *out, int64_t n, wi_generator_t *g,
     log_pdf(cand, n, mean, std, log_peak);
     if (rc == 0)
         rc = still_pending(g, u, cand, pending, n, &any, err);
-    while (rc == 0 && any) {
+    for (int round = 1; rc == 0 && any; round++) {
+        if (round == MAX_ROUNDS) {
+            rc = too_many_rounds(mean, std, a, b, err);
+            break;
+        }
         rc = wi_fill(g, cand, n, &cand_fill, err);
         for (int64_t i = 0; rc == 0 && i < n; i++)
             if (pending[i])
