@@ -6,8 +6,9 @@
 # 1. creates one virtual environment per torch release (outside the
 #    repository: $WI_REFS_CACHE, default ~/.cache/weightinit-refs, as
 #    venv-torch-X.Y.Z) and pip-installs there, from PyPI, the newest torch 2.x
-#    PyPI serves for this Python and the oldest 2.x release that installs on
-#    it, each with the newest mmengine release;
+#    PyPI serves for this Python, the oldest 2.x release that installs on
+#    it, and 2.12.0 (the first with the rejection-sampling trunc_normal_),
+#    each with the newest mmengine release;
 # 2. runs gen.py in each environment under ATEN_CPU_CAPABILITY=default, avx2
 #    and avx512, writing tests/data/torch2/<torch version>/<capability>/
 #    (pip freeze and the CPU torch really used are recorded in meta.json);
@@ -57,6 +58,7 @@ CAPS=${CAPABILITIES:-default avx2 avx512}
 NICE=${NICE:-nice -n 10}
 OUT=$ROOT/tests/data/torch2
 MMENGINE_SOURCE_COMMIT=254342938d9bde1775c39ea7d5181c5d294026c4
+FIRST_REJECTION=2.12.0
 
 mkdir -p "$CACHE"
 
@@ -87,7 +89,14 @@ pick_versions() {
     for v in $(echo "$all" | sort -V); do
         if installs "$v"; then oldest=$v; break; fi
     done
-    echo "$oldest $newest"
+    # The first release with the rejection-sampling trunc_normal_ and the
+    # unfused default normal_ (profile torch2.12-default), when listed.
+    if echo "$all" | grep -qx "$FIRST_REJECTION" &&
+        [ "$FIRST_REJECTION" != "$oldest" ] && [ "$FIRST_REJECTION" != "$newest" ]; then
+        echo "$oldest $FIRST_REJECTION $newest"
+    else
+        echo "$oldest $newest"
+    fi
 }
 
 # venv-torch-$1 with torch==$1 and the newest mmengine.  torch 2.0/2.1
@@ -188,6 +197,8 @@ main() {
         python3 "$HERE/cr_refs.py" "$tmp/$cap" "$OUT/$oldest/$cap" > "$OUT/$oldest/$cap/erfinv_cr.json"
     done
     rm -rf "$tmp"
+    # The musl suite's plain-text copy of the op files.
+    python3 "$ROOT/tests/musl/convert_golden.py"
 }
 
 main "$@"
