@@ -149,7 +149,7 @@ START_TEST(test_avx2_arrays)
 }
 END_TEST
 
-/* The logf of torch >= 2.12's trunc_normal_ (init/trunc_reject.c) on
+/* The logf of torch >= 2.12's trunc_normal_ (init/trunc_normal.c) on
  * every value uniform_() draws, k * 2^-24 for k < 2^24, against the
  * correctly rounded logs (numpy's double log rounded, the 378 near-ties
  * by mpmath): tests/refs/torch2/check_reject_log.py --sha256. */

@@ -248,19 +248,6 @@ int wi_priv_trunc_normal_erfinv(wi_tensor_t *t, wi_generator_t *g,
     return rc;
 }
 
-int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
-                     double std, double a, double b, wi_error_t *err)
-{
-    if (!g || !wi_profile_trunc_rejection(g->profile))
-        return wi_priv_trunc_normal_erfinv(t, g, mean, std, a, b, err);
-    int rc = check_args(t, g, 1, "trunc_normal_", err);
-    if (rc == 0)
-        rc = wi_priv_trunc_reject(t, g, mean, std, a, b, err);
-    if (rc == 0)
-        wi_tensor_bump_version(t);
-    return rc;
-}
-
 int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err)
 {
     int rc = check_args(t, NULL, 0, "constant_", err);

@@ -1,6 +1,6 @@
-/* What init.c and the rejection sampler share, and the erfinv-based
- * trunc_normal_ that MMEngine's trunc_normal_init keeps on every profile.
- * Not part of the ABI. */
+/* What init.c gives trunc_normal.c (torch.nn.init.trunc_normal_ of each
+ * torch) and MMEngine's trunc_normal_init: normal_'s values, and the
+ * erfinv-based trunc_normal_.  Not part of the ABI. */
 #ifndef WI_INIT_INTERNAL_H
 #define WI_INIT_INTERNAL_H
 
@@ -18,13 +18,6 @@
 WI_INTERNAL int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
                                       double mean, double std,
                                       wi_error_t *err);
-
-/* torch.nn.init.trunc_normal_ from torch 2.12 on (a rejection sampler),
- * computed now into t (a recording tensor gets its values: the draw
- * count depends on them).  The argument checks are torch's. */
-WI_INTERNAL int wi_priv_trunc_reject(wi_tensor_t *t, wi_generator_t *g,
-                                     double mean, double std, double a,
-                                     double b, wi_error_t *err);
 
 /* The inverse-CDF trunc_normal_ (torch <= 2.11, and MMEngine's own copy
  * in every release): what wi_trunc_normal_ computes under the profiles

@@ -14,7 +14,7 @@
  *
  * "erfinv" is MMEngine's trunc_normal_init always, and
  * torch.nn.init.trunc_normal_ up to torch 2.11; from 2.12 on torch's is a
- * rejection sampler (init/trunc_reject.c).  docs/torch-versions.md says
+ * rejection sampler (init/trunc_normal.c).  docs/torch-versions.md says
  * why and where MKL is not correctly rounded. */
 #ifndef WI_RNG_PROFILE_H
 #define WI_RNG_PROFILE_H

@@ -1,4 +1,6 @@
-/* torch.nn.init.trunc_normal_ from torch 2.12 on, step for step
+/* torch.nn.init.trunc_normal_ of each torch: up to 2.11 the inverse-CDF
+ * method (init.c, which MMEngine's own copy keeps using), and from 2.12
+ * on, step for step
  * (torch/nn/init.py, _no_grad_trunc_normal_ of PR #174997): a rejection
  * sampler whose every round draws a full-size tensor and keeps the
  * values only where the element is still rejected.  Its draw count
@@ -16,9 +18,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <weightinit/init.h>
+
 #include "init/init_internal.h"
 #include "kernels/fill.h"
 #include "math/wimath.h"
+#include "rng/profile.h"
+#include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 
 static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
@@ -175,8 +181,9 @@ static int check_bounds(double a, double b, wi_error_t *err)
     return 0;
 }
 
-int wi_priv_trunc_reject(wi_tensor_t *t, wi_generator_t *g, double mean,
-                         double std, double a, double b, wi_error_t *err)
+/* torch >= 2.12's: the checks in torch's order, then the branch. */
+static int trunc_reject(wi_tensor_t *t, wi_generator_t *g, double mean,
+                        double std, double a, double b, wi_error_t *err)
 {
     /* Python's division by std raises at 0 (and NaN compares false). */
     if (!(std != 0.0) || isnan(mean) || isnan(a) || isnan(b))
@@ -198,4 +205,16 @@ int wi_priv_trunc_reject(wi_tensor_t *t, wi_generator_t *g, double mean,
         return 0;
     return p > 0.3 ? reject_normal(out, n, g, mean, std, a, b, err)
                    : reject_uniform(out, n, g, mean, std, a, b, err);
+}
+
+int wi_trunc_normal_(wi_tensor_t *t, wi_generator_t *g, double mean,
+                     double std, double a, double b, wi_error_t *err)
+{
+    if (!t || !g || !wi_profile_trunc_rejection(g->profile) ||
+        wi_tensor_dtype(t) != WI_DTYPE_F32) /* its argument errors */
+        return wi_priv_trunc_normal_erfinv(t, g, mean, std, a, b, err);
+    int rc = trunc_reject(t, g, mean, std, a, b, err);
+    if (rc == 0)
+        wi_tensor_bump_version(t);
+    return rc;
 }
