@@ -179,14 +179,19 @@ static int fill_parallel(wi_generator_t *g, const seg_ctx_t *ctx, int64_t n,
     return rc;
 }
 
+int wi_fill_settings(const wi_generator_t *g, const wi_kernels_t **k,
+                     int *threads, wi_error_t *err)
+{
+    int rc = wi_kernels(k, err);
+    return rc < 0 ? rc : wi_threads_resolve(g->threads, threads, err);
+}
+
 int wi_fill_span(wi_generator_t *g, float *a, int64_t n, const wi_fill_t *f,
                  wi_error_t *err)
 {
     const wi_kernels_t *k;
     int threads;
-    int rc = wi_kernels(&k, err);
-    if (rc == 0)
-        rc = wi_threads_resolve(g->threads, &threads, err);
+    int rc = wi_fill_settings(g, &k, &threads, err);
     if (rc < 0)
         return rc;
     seg_ctx_t ctx = {f, k, g->profile, a};

@@ -26,6 +26,14 @@ typedef struct {
     float scale, shift, lo, hi; /* TRUNC */
 } wi_fill_t;
 
+struct wi_kernels;
+/* The instruction set's kernels (WEIGHTINIT_ISA) and the thread count g
+ * allows (WEIGHTINIT_THREADS): 0, or the error every fill from g would
+ * give. */
+WI_INTERNAL int wi_fill_settings(const wi_generator_t *g,
+                                 const struct wi_kernels **k, int *threads,
+                                 wi_error_t *err);
+
 /* Fills a[0..n-1] from g (advanced exactly as PyTorch's kernel advances
  * its generator).  0, WI_ENOMEM, or the WEIGHTINIT_ISA /
  * WEIGHTINIT_THREADS error; on failure g is unchanged. */

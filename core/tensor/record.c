@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "kernels/dispatch.h"
-#include "kernels/parallel.h"
 #include "tensor/record.h"
 
 static wi_priv_rec_t *rec_new(wi_rec_kind_t kind, int64_t n, wi_error_t *err)
@@ -63,9 +62,7 @@ int wi_priv_rec_fill(wi_priv_rec_t **out, wi_generator_t *g, int64_t n,
      * the values are computed. */
     const wi_kernels_t *k;
     int threads;
-    int rc = wi_kernels(&k, err);
-    if (rc == 0)
-        rc = wi_threads_resolve(g->threads, &threads, err);
+    int rc = wi_fill_settings(g, &k, &threads, err);
     if (rc < 0)
         return rc;
     wi_priv_rec_t *r = rec_new(WI_REC_FILL, n, err);
