@@ -15,6 +15,7 @@
 #include "context/context_internal.h"
 #include "base/input.h"
 #include "base/jsonutil.h"
+#include "engine/engine_internal.h"
 #include "base/map.h"
 #include "base/pyrepr.h"
 #include "base/suggest.h"
@@ -266,7 +267,7 @@ static int visit(wi_module_t *m, void *ud)
     struct walk *w = ud;
     if (!w->wholemodule && !layer_matches(m, w->layer, w->matched))
         return 0;
-    int rc = w->type->init_module(w->self, wi_host(), m, w->ctx, w->err);
+    int rc = w->type->init_module(w->self, wi_priv_host(), m, w->ctx, w->err);
     return rc < 0 ? rc : 0;
 }
 
@@ -344,7 +345,7 @@ static int instance_new(const json_t *cfg, const char *path, wi_context_t *ctx,
     int rc = 0;
     if (in->type->flags & WI_INIT_BASE_ARGS)
         rc = parse_base(in->args, path, &base, &in->layer, err);
-    if (rc == 0 && !(in->self = in->type->create(wi_host(), (const wi_value_t *)in->args,
+    if (rc == 0 && !(in->self = in->type->create(wi_priv_host(), (const wi_value_t *)in->args,
                                                  &base, NULL, path, err)))
         rc = err && err->code ? err->code : WI_EINVAL;
     if (rc < 0)
@@ -414,7 +415,7 @@ static int run_initializer(wi_module_t *m, const json_t *cfg, int wholemodule,
         rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     if (rc == 0) {
         struct walk w = {in.type, in.self, in.layer, matched, wholemodule, ctx, err};
-        rc = in.type->apply ? in.type->apply(in.self, wi_host(), m, ctx, err)
+        rc = in.type->apply ? in.type->apply(in.self, wi_priv_host(), m, ctx, err)
                             : wi_module_apply(m, visit, &w);
         if (rc < 0)
             locate(err, path, in.type->name);
@@ -536,7 +537,7 @@ static int names_visit(const char *name, wi_module_t *owner, size_t i, void *ud)
     }
     if (!any)
         return 0;
-    w->rc = w->in->type->init_tensor(w->in->self, wi_host(),
+    w->rc = w->in->type->init_tensor(w->in->self, wi_priv_host(),
                                      wi_module_parameter(owner, i), w->ctx, w->err);
     if (w->rc < 0 && w->err && !strpbrk(w->err->path, ".[")) {
         /* As locate(): a bare name is a refused argument. */

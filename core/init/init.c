@@ -10,10 +10,11 @@
 
 #include "base/pyfloat.h"
 #include "init/init_internal.h"
-#include "kernels/fill.h"
+#include "kernels/mathfun.h"
+#include "rng/fill.h"
 #include "math/wimath.h"
 #include "tensor/record.h"
-#include "rng/profile.h"
+#include "kernels/profile.h"
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 
@@ -246,6 +247,11 @@ int wi_priv_trunc_normal_erfinv(wi_tensor_t *t, wi_generator_t *g,
     if (rc == 0)
         wi_tensor_bump_version(t);
     return rc;
+}
+
+float wi_erfinv_f32(float y, wi_rng_profile_t profile)
+{
+    return wi_priv_erfinv_f32(y, profile);
 }
 
 int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err)

@@ -21,9 +21,9 @@
 #include <weightinit/init.h>
 
 #include "init/init_internal.h"
-#include "kernels/fill.h"
+#include "rng/fill.h"
 #include "math/wimath.h"
-#include "rng/profile.h"
+#include "kernels/profile.h"
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <weightinit/rng.h>
+#include <weightinit/kernels.h>
 
 #include "kernels/dispatch.h"
 

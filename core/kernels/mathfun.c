@@ -3,15 +3,13 @@
 #include <math.h>
 #include <stdint.h>
 
-#include <weightinit/init.h>
-
 #include "kernels/erfinv.h"
 #include "kernels/erfinv_cr.h"
 #include "kernels/mathfun.h"
 #include "kernels/normal_default.h"
 #include "math/bits.h"
 #include "math/wimath.h"
-#include "rng/profile.h"
+#include "kernels/profile.h"
 
 /* Every float operation below must round to binary32 on its own (math/bits.h
  * checks FLT_EVAL_METHOD); fused operations are spelled fmaf() (the build
@@ -128,7 +126,7 @@ void wi_normal_blocks_avx2(float *data, int64_t nblocks, float mean, float std)
     normal_blocks_avx2(data, nblocks, mean, std);
 }
 
-float wi_erfinv_f32(float y, wi_rng_profile_t profile)
+float wi_priv_erfinv_f32(float y, wi_rng_profile_t profile)
 {
     if (wi_profile_erfinv_cr(profile))
         return wi_erfinv_cr(y);

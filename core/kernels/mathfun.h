@@ -3,7 +3,7 @@
 #ifndef WI_MATHFUN_H
 #define WI_MATHFUN_H
 
-#include <weightinit/rng.h>
+#include <weightinit/types.h>
 
 #include <stdint.h>
 
@@ -18,5 +18,9 @@ WI_INTERNAL void wi_normal_fill16_avx2(float *data, float mean, float std);
 /* wi_normal_fill16_avx2 on nblocks consecutive blocks of 16. */
 WI_INTERNAL void wi_normal_blocks_avx2(float *data, int64_t nblocks,
                                        float mean, float std);
+
+/* torch's float erfinv under the profile (wi_erfinv_f32, init.h): the
+ * scalar calc_erfinv of the capability, or the correctly rounded one. */
+WI_INTERNAL float wi_priv_erfinv_f32(float y, wi_rng_profile_t profile);
 
 #endif

@@ -109,7 +109,7 @@ static int apply_module_type(const struct wi_loader *l, wi_module_t *m,
 {
     int rc = 0;
     if (mt->construct) {
-        rc = mt->construct(wi_host(), m, (const wi_value_t *)node, l->ctx,
+        rc = mt->construct(wi_priv_host(), m, (const wi_value_t *)node, l->ctx,
                            l->source, path, l->err);
         if (rc < 0 && l->err && !l->err->source[0])
             snprintf(l->err->source, sizeof l->err->source, "%s",

@@ -52,7 +52,10 @@ static void put_f32(struct sha256_ctx *h, float f)
     put_u64(h, u);
 }
 
-void wi_priv_rec_digest(const wi_priv_rec_t *r, struct sha256_ctx *h)
+/* Feeds h what decides r's values, and nothing else (not the thread
+ * count the generator carries, not padding): two records that feed the
+ * same bytes compute the same values. */
+static void rec_digest(const wi_priv_rec_t *r, struct sha256_ctx *h)
 {
     put_u64(h, (uint64_t)r->kind);
     put_u64(h, (uint64_t)r->n);
@@ -101,7 +104,7 @@ static void put_values(struct sha256_ctx *h, const wi_tensor_t *t)
         put_values(h, src);
     } else if (r) {
         sha256_update(h, 7, (const uint8_t *)"record");
-        wi_priv_rec_digest(r, h);
+        rec_digest(r, h);
     } else if (wi_tensor_is_deferred(t)) {
         sha256_update(h, 6, (const uint8_t *)"zeros");
     } else {

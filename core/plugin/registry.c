@@ -232,6 +232,11 @@ static int check_descriptor(const wi_plugin_descriptor_t *d, const char *path,
     return 0;
 }
 
+static const wi_host_t *installed_host;
+
+void wi_priv_host_install(const wi_host_t *host) { installed_host = host; }
+const wi_host_t *wi_priv_host(void) { return installed_host; }
+
 /* Runs the register function; on failure removes what it registered. */
 static int register_plugin(wi_registry_t *reg, const wi_plugin_descriptor_t *d,
                            const char *path, wi_error_t *err)
@@ -240,7 +245,7 @@ static int register_plugin(wi_registry_t *reg, const wi_plugin_descriptor_t *d,
     struct wi_plugin plugin = {reg, path};
     wi_error_t inner;
     wi_error_clear(&inner);
-    int rc = d->register_types(wi_host(), &plugin, &inner);
+    int rc = d->register_types(wi_priv_host(), &plugin, &inner);
     if (rc == 0)
         return 0;
     while (reg->n_entries > before) {

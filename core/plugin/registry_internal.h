@@ -1,4 +1,5 @@
-/* Registry entry points of the host table.  Internal. */
+/* The registry's entry points for the host table, and the installed
+ * table itself.  Internal. */
 #ifndef WI_REGISTRY_INTERNAL_H
 #define WI_REGISTRY_INTERNAL_H
 
@@ -17,8 +18,10 @@ WI_INTERNAL int wi_priv_register_module_type(wi_plugin_t *plugin,
 WI_INTERNAL int wi_priv_registry_load_plugin(wi_registry_t *reg,
                                              const char *path, int *loaded,
                                              wi_error_t *err);
-/* BaseModule.init_weights' own behaviour (engine.c). */
-WI_INTERNAL int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx,
-                                          wi_error_t *err);
+/* The host table plugins are handed (wi_host()): host/host.c, above
+ * everything it adapts, installs it when the library is loaded, so this
+ * layer and those below the host call none of its names.  NULL before. */
+WI_INTERNAL void wi_priv_host_install(const wi_host_t *host);
+WI_INTERNAL const wi_host_t *wi_priv_host(void);
 
 #endif

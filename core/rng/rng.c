@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng/profile.h"
+#include "kernels/profile.h"
 #include "rng/rng_internal.h"
 
 #define MT_M 397

@@ -4,7 +4,7 @@
 
 #include <weightinit/tensor.h>
 
-#include "rng/profile.h"
+#include "kernels/profile.h"
 #include "tensor/convert.h"
 
 int wi_priv_convert_supported(wi_dtype_t dst)

@@ -11,7 +11,7 @@
 #include <weightinit/error.h>
 
 #include "base/internal.h"
-#include "kernels/fill.h"
+#include "rng/fill.h"
 #include "rng/rng_internal.h"
 
 typedef enum { WI_REC_FILL, WI_REC_CONST } wi_rec_kind_t;
@@ -88,12 +88,5 @@ WI_INTERNAL int wi_priv_rec_cursor_next(wi_priv_rec_cursor_t *c, float *out,
 
 /* The draws the write took from the generator. */
 WI_INTERNAL uint64_t wi_priv_rec_draws(const wi_priv_rec_t *r);
-
-struct sha256_ctx;
-/* Feeds h what decides r's values, and nothing else (not the thread
- * count the generator carries, not padding): two records that feed the
- * same bytes compute the same values (wi_tensor_digest, partition.h). */
-WI_INTERNAL void wi_priv_rec_digest(const wi_priv_rec_t *r,
-                                    struct sha256_ctx *h);
 
 #endif

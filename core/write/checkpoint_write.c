@@ -2,7 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <weightinit/checkpoint.h>
+#include <weightinit/checkpoint_write.h>
 
 #include "context/context_internal.h"
 #include "rng/rng_internal.h"

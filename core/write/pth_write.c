@@ -15,7 +15,7 @@
 
 #include <zip.h>
 
-#include <weightinit/checkpoint.h>
+#include <weightinit/checkpoint_write.h>
 
 #include "base/buf.h"
 #include "base/map.h"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <weightinit/checkpoint.h>
+#include <weightinit/checkpoint_write.h>
 
 #include "base/buf.h"
 #include "write/write_internal.h"

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <weightinit/checkpoint.h>
+#include <weightinit/checkpoint_write.h>
 
 #include "base/map.h"
 #include "tensor/tensor_internal.h"

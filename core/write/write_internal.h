@@ -9,7 +9,7 @@
 
 #include "base/internal.h"
 
-#include <weightinit/checkpoint.h>
+#include <weightinit/checkpoint_write.h>
 #include <weightinit/context.h>
 #include <weightinit/output.h>
 

@@ -8,7 +8,6 @@
 
 #include <stddef.h>
 
-#include <weightinit/context.h>
 #include <weightinit/error.h>
 #include <weightinit/plugin.h>
 

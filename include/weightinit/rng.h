@@ -13,42 +13,14 @@
 #include <stdint.h>
 
 #include <weightinit/error.h>
+#include <weightinit/kernels.h>
 #include <weightinit/types.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Which PyTorch build's CPU kernels the primitives reproduce bit for bit
- * (docs/torch-versions.md). */
-typedef enum wi_rng_profile {
-    /* Debian's torch 1.13 on an x86 CPU with AVX2+FMA (the default). */
-    WI_RNG_AVX2 = 0,
-    /* Debian's torch 1.13 with ATEN_CPU_CAPABILITY=default. */
-    WI_RNG_DEFAULT = 1,
-    /* PyPI torch 2.0-2.11 on an AVX2+FMA CPU: WI_RNG_AVX2's arithmetic
-     * except trunc_normal_'s erfinv (correctly rounded: MKL's vmsErfInv
-     * but for its 1-ulp misses on 120,954 of the 2^31 float inputs) and
-     * the float16 NaN payload. */
-    WI_RNG_TORCH2_AVX2 = 2,
-    /* The same with ATEN_CPU_CAPABILITY=default: WI_RNG_DEFAULT's
-     * arithmetic with those two differences. */
-    WI_RNG_TORCH2_DEFAULT = 3,
-    /* PyPI torch 2.12 and later on an AVX2+FMA CPU (what `pip install
-     * torch` gives today; the default of the command line):
-     * WI_RNG_TORCH2_AVX2, except that torch.nn.init.trunc_normal_
-     * (wi_trunc_normal_) is torch's rejection sampler, whose draw count
-     * depends on the values.  MMEngine's trunc_normal_init keeps the
-     * correctly rounded erfinv. */
-    WI_RNG_TORCH212_AVX2 = 4,
-    /* PyPI torch 2.12 with ATEN_CPU_CAPABILITY=default: WI_RNG_TORCH2_DEFAULT
-     * with the rejection sampler. */
-    WI_RNG_TORCH212_DEFAULT = 5,
-    /* PyPI torch 2.13 and later with ATEN_CPU_CAPABILITY=default:
-     * WI_RNG_TORCH212_DEFAULT, except that normal_'s fill path ends in one
-     * fused multiply-add (std::fma(radius * cos, std, mean)). */
-    WI_RNG_TORCH213_DEFAULT = 6
-} wi_rng_profile_t;
+/* wi_rng_profile_t (the PyTorch build reproduced) is in weightinit/types.h. */
 
 /* "avx2", "default", "torch2.0-avx2", "torch2.0-default",
  * "torch2.12-avx2", "torch2.12-default", "torch2.13-default" (static
@@ -86,13 +58,7 @@ int wi_generator_fill_random32(wi_generator_t *g, uint32_t *out, size_t n,
  * else all cores (the default).  Values never depend on it. */
 void wi_generator_set_threads(wi_generator_t *g, int threads);
 
-/* The instruction set the sampling kernels run on: "scalar", "avx2" or
- * "avx512" (static string) - the best this CPU has, or the one the
- * environment variable WEIGHTINIT_ISA forces.  NULL with err filled when
- * WEIGHTINIT_ISA is unknown (WI_EINVAL) or not on this CPU
- * (WI_EUNSUPPORTED); every sampling primitive then fails the same way.
- * The RNG profile, not the instruction set, decides the values. */
-const char *wi_kernel_isa(wi_error_t *err);
+/* wi_kernel_isa is in weightinit/kernels.h (included here). */
 
 /* One raw 32-bit draw. */
 uint32_t wi_generator_random32(wi_generator_t *g);

@@ -1,6 +1,6 @@
 /* The types the library's API and the plugin ABI share, and nothing
  * else: error codes and the caller-owned error struct, the log levels,
- * the dtypes, and the opaque handles.  No function is declared here, so
+ * the dtypes, the RNG profiles, and the opaque handles.  No function is declared here, so
  * weightinit/plugin.h can include it without handing a plugin the
  * library's prototypes (a plugin calls weightinit only through the host
  * table).  Every other public header includes it. */
@@ -27,6 +27,38 @@ enum {
     WI_EFILE = -9         /* an input file is missing, unreadable or not a
                              regular file (a directory, FIFO, device) */
 };
+
+/* Which PyTorch build's CPU kernels the primitives reproduce bit for bit
+ * (docs/torch-versions.md). */
+typedef enum wi_rng_profile {
+    /* Debian's torch 1.13 on an x86 CPU with AVX2+FMA (the command's
+     * default before 0.2.0). */
+    WI_RNG_AVX2 = 0,
+    /* Debian's torch 1.13 with ATEN_CPU_CAPABILITY=default. */
+    WI_RNG_DEFAULT = 1,
+    /* PyPI torch 2.0-2.11 on an AVX2+FMA CPU: WI_RNG_AVX2's arithmetic
+     * except trunc_normal_'s erfinv (correctly rounded: MKL's vmsErfInv
+     * but for its 1-ulp misses on 120,954 of the 2^31 float inputs) and
+     * the float16 NaN payload. */
+    WI_RNG_TORCH2_AVX2 = 2,
+    /* The same with ATEN_CPU_CAPABILITY=default: WI_RNG_DEFAULT's
+     * arithmetic with those two differences. */
+    WI_RNG_TORCH2_DEFAULT = 3,
+    /* PyPI torch 2.12 and later on an AVX2+FMA CPU (what `pip install
+     * torch` gives today; the default of the command line):
+     * WI_RNG_TORCH2_AVX2, except that torch.nn.init.trunc_normal_
+     * (wi_trunc_normal_) is torch's rejection sampler, whose draw count
+     * depends on the values.  MMEngine's trunc_normal_init keeps the
+     * correctly rounded erfinv. */
+    WI_RNG_TORCH212_AVX2 = 4,
+    /* PyPI torch 2.12 with ATEN_CPU_CAPABILITY=default: WI_RNG_TORCH2_DEFAULT
+     * with the rejection sampler. */
+    WI_RNG_TORCH212_DEFAULT = 5,
+    /* PyPI torch 2.13 and later with ATEN_CPU_CAPABILITY=default:
+     * WI_RNG_TORCH212_DEFAULT, except that normal_'s fill path ends in one
+     * fused multiply-add (std::fma(radius * cos, std, mean)). */
+    WI_RNG_TORCH213_DEFAULT = 6
+} wi_rng_profile_t;
 
 #define WI_ERROR_SOURCE_LENGTH 256
 #define WI_ERROR_PATH_LENGTH 256

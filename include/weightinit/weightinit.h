@@ -6,6 +6,7 @@
 #define WEIGHTINIT_WEIGHTINIT_H
 
 #include <weightinit/checkpoint.h>
+#include <weightinit/checkpoint_write.h>
 #include <weightinit/context.h>
 #include <weightinit/diagnostics.h>
 #include <weightinit/engine.h>
@@ -18,6 +19,7 @@
 #include <weightinit/partition.h>
 #include <weightinit/plugin.h>
 #include <weightinit/registry.h>
+#include <weightinit/kernels.h>
 #include <weightinit/rng.h>
 #include <weightinit/state_dict.h>
 #include <weightinit/tensor.h>

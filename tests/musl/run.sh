@@ -26,7 +26,7 @@ done
 "$cc" $flags -static \
     -I"$src/include" -I"$src/core" -I"$out" -I"$src/tests/musl" -o "$exe" \
     "$src"/core/rng/rng.c "$src"/core/rng/mt_bulk.c "$src"/core/rng/mt_jump.c "$src"/core/rng/snapshot.c \
-    "$src"/core/init/init.c "$src"/core/init/trunc_normal.c "$src"/core/kernels/dispatch.c "$src"/core/kernels/fill.c \
+    "$src"/core/init/init.c "$src"/core/init/trunc_normal.c "$src"/core/kernels/dispatch.c "$src"/core/rng/fill.c \
     "$src"/core/kernels/parallel.c "$src"/core/kernels/scalar.c $isa_objs \
     "$src"/core/kernels/erfinv_cr.c \
     "$src"/core/kernels/mathfun.c "$src"/core/math/*.c \

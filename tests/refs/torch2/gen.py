@@ -243,7 +243,7 @@ def gen_rng(out, meta):
 
 
 # Sizes around normal_'s 16-element blocks, and around weightinit's thread
-# split points (core/kernels/fill.c: a thread gets >= 2^16 elements for
+# split points (core/rng/fill.c: a thread gets >= 2^16 elements for
 # trunc_normal_ and the scalar normal_, 2^19 for the AVX2 normal_, 2^21
 # for uniform_; chunk starts are multiples of 2^16 plus 2048).
 SMALL = [1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 47, 48, 49, 63, 64, 65,

@@ -3,8 +3,8 @@
  * position of the stream by jump-ahead.  Every element is computed from
  * its own draws, so the bits never depend on the thread count or on the
  * instruction set.  Not part of the ABI. */
-#ifndef WI_KERNELS_FILL_H
-#define WI_KERNELS_FILL_H
+#ifndef WI_RNG_FILL_H
+#define WI_RNG_FILL_H
 
 #include <stdint.h>
 

@@ -1,5 +1,7 @@
-/* The host table handed to plugins: thin adapters over the public API.
- * Append-only (plugin.h): new functions go at the end. */
+/* The host table handed to plugins: thin adapters over the public API,
+ * the top of the library.  Append-only (plugin.h): new functions go at
+ * the end.  It installs itself in the plugin layer when the library is
+ * loaded, so the layers it adapts never name it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include <weightinit/registry.h>
 
 #include "base/jsonutil.h"
+#include "engine/engine_internal.h"
 #include "base/pyrepr.h"
 #include "plugin/registry_internal.h"
 
@@ -150,3 +153,8 @@ static const wi_host_t host_table = {
 };
 
 const wi_host_t *wi_host(void) { return &host_table; }
+
+__attribute__((constructor)) static void install(void)
+{
+    wi_priv_host_install(&host_table);
+}

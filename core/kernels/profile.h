@@ -16,10 +16,10 @@
  * torch.nn.init.trunc_normal_ up to torch 2.11; from 2.12 on torch's is a
  * rejection sampler (init/trunc_normal.c).  docs/torch-versions.md says
  * why and where MKL is not correctly rounded. */
-#ifndef WI_RNG_PROFILE_H
-#define WI_RNG_PROFILE_H
+#ifndef WI_KERNELS_PROFILE_H
+#define WI_KERNELS_PROFILE_H
 
-#include <weightinit/rng.h>
+#include <weightinit/types.h>
 
 /* 1 for a profile weightinit knows. */
 static inline int wi_profile_valid(wi_rng_profile_t p)
