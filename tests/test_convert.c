@@ -78,7 +78,7 @@ START_TEST(convert_and_inspect)
         wi_test_assert_safetensors(out, want, name);
         json_decref(want);
         json_t *info = NULL;
-        wi_state_dict_t *back = wi_checkpoint_load_all(out, &info, NULL);
+        wi_state_dict_t *back = wi_checkpoint_load_all(out, (wi_value_t **)&info, NULL);
         ck_assert_ptr_nonnull(back);
         json_array_foreach(json_object_get(sidecar, "tensors"), k, t) {
             const char *as = json_string_value(json_object_get(t, "same_tensor_as"));
@@ -183,7 +183,7 @@ START_TEST(load_into_sidecar_model)
     wi_context_t *ctx = wi_context_new(g);
     wi_context_set_log(ctx, keep_warning, NULL);
     wi_error_t err;
-    wi_module_t *m = wi_model_build(model, ctx, rel, "", &err);
+    wi_module_t *m = wi_model_build((const wi_value_t *)model, ctx, rel, "", &err);
     ck_assert_ptr_nonnull(m);
     ck_assert_msg(wi_module_load_pretrained(m, path, NULL, ctx, &err) == 0, "%s",
                   wi_error_format(&err, line, sizeof line));
@@ -221,7 +221,7 @@ START_TEST(mismatch_warning_and_prefix)
         " \"kernel_size\": 3}, \"fc\": {\"type\": \"Linear\", \"in_features\": 8,"
         " \"out_features\": 4}}}", 0, NULL);
     wi_error_t err;
-    wi_module_t *m = wi_model_build(model, ctx, NULL, "", &err);
+    wi_module_t *m = wi_model_build((const wi_value_t *)model, ctx, NULL, "", &err);
     free(warning);
     warning = NULL;
     ck_assert_int_eq(wi_module_load_pretrained(m, path, NULL, ctx, &err), 0);
@@ -489,7 +489,7 @@ START_TEST(pretrained_says_where_tensors_are)
         "\"0\": {\"type\": \"Conv2d\", \"in_channels\": 3, \"out_channels\": 4, \"kernel_size\": 3},"
         "\"1\": {\"type\": \"BatchNorm2d\", \"num_features\": 4}}}", 0, NULL);
     wi_error_t err;
-    wi_module_t *m = wi_model_build(model, ctx, NULL, "", &err);
+    wi_module_t *m = wi_model_build((const wi_value_t *)model, ctx, NULL, "", &err);
     ck_assert_ptr_nonnull(m);
     free(warning);
     warning = NULL;
@@ -679,7 +679,7 @@ START_TEST(unexpected_key_order)
         " \"c\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2,"
         "        \"bias\": false}}}", 0, NULL);
     wi_error_t err;
-    wi_module_t *m = wi_model_build(model, ctx, NULL, "", &err);
+    wi_module_t *m = wi_model_build((const wi_value_t *)model, ctx, NULL, "", &err);
     ck_assert_ptr_nonnull(m);
     static const char *const keys[] = {
         "b.extra", "a.fc.weight", "zz", "a.fc.bogus", "a.q", "b.weight", "a.fc",

@@ -183,7 +183,7 @@ static int run_model(struct fixture *f, const char *text, wi_error_t *err)
     json_error_t jerr;
     json_t *model = json_loads(text, 0, &jerr);
     ck_assert_msg(model != NULL, "bad test JSON: %s", jerr.text);
-    f->root = wi_model_build(model, f->ctx, "inline", "", err);
+    f->root = wi_model_build((const wi_value_t *)model, f->ctx, "inline", "", err);
     json_decref(model);
     ck_assert_ptr_nonnull(f->root);
     wi_context_set_diagnostics(f->ctx, f->d);
@@ -265,7 +265,7 @@ START_TEST(api_without_list)
     wi_registry_load_search_path(wi_registry_default());
     json_t *model = json_loads("{\"type\": \"Net\", \"init_cfg\": {\"type\": \"Normal\"},"
                                " \"params\": {\"w\": [2]}}", 0, NULL);
-    wi_module_t *root = wi_model_build(model, ctx, "inline", "", NULL);
+    wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "inline", "", NULL);
     ck_assert_int_eq(wi_init_weights(root, ctx, NULL), 0);
     ck_assert_uint_eq(wi_diagnostics_count(NULL), 0);
     ck_assert_ptr_null(wi_diagnostics_get(NULL, 0));
@@ -372,7 +372,7 @@ START_TEST(notes_limit)
         " \"child\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2}}}}",
         0, NULL);
     wi_error_t err;
-    wi_module_t *root = wi_model_build(model, ctx, "inline", "", &err);
+    wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "inline", "", &err);
     ck_assert_msg(root != NULL, "%s", err.text);
     wi_context_set_diagnostics(ctx, d);
     ck_assert_int_eq(wi_init_weights(root, ctx, &err), 0);
@@ -415,7 +415,7 @@ START_TEST(written_is_a_fact_not_a_text)
         "{\"type\": \"Net\", \"init_cfg\": {\"type\": \"OddInfo\", \"layer\": \"Linear\"},"
         " \"children\": {\"fc\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2}}}",
         0, NULL);
-    wi_module_t *root = wi_model_build(model, ctx, "inline", "", &err);
+    wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "inline", "", &err);
     ck_assert_msg(root != NULL, "%s", err.text);
     wi_context_set_diagnostics(ctx, d);
     ck_assert_int_eq(wi_init_weights(root, ctx, &err), 0);
@@ -523,7 +523,7 @@ START_TEST(old_abi_type)
     for (int k = 0; k < 2; k++) {
         json_t *model = json_loads(texts[k], 0, NULL);
         wi_error_t err;
-        wi_module_t *root = wi_model_build(model, ctx, "inline", "", &err);
+        wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "inline", "", &err);
         ck_assert_ptr_nonnull(root);
         int rc = wi_init_weights(root, ctx, &err);
         if (k == 0) {

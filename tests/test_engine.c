@@ -142,7 +142,7 @@ START_TEST(provenance_is_exact)
         " {\"type\": \"Constant\", \"val\": 2, \"bias\": 0, \"layer\": \"Linear\"}],"
         " \"children\": {\"fc\": {\"type\": \"Linear\", \"in_features\": 2, "
         "\"out_features\": 2}}}", 0, &jerr);
-    wi_module_t *root = wi_model_build(model, ctx, "inline", "", NULL);
+    wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "inline", "", NULL);
     ck_assert_ptr_nonnull(root);
     ck_assert_int_eq(wi_init_weights(root, ctx, NULL), 0);
     wi_module_t *fc = wi_module_find_child(root, "fc");
@@ -181,7 +181,7 @@ START_TEST(provenance_outside_subtree)
         " \"layer\": \"Linear\"}, \"children\": {"
         " \"fc\": {\"type\": \"Linear\", \"in_features\": 2, \"out_features\": 2},"
         " \"tie\": {\"type\": \"Tie\", \"params\": {\"own\": [1]}}}}", 0, NULL);
-    wi_module_t *root = wi_model_build(model, ctx, "inline", "", NULL);
+    wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "inline", "", NULL);
     ck_assert_ptr_nonnull(root);
     ck_assert_int_eq(wi_init_weights(root, ctx, NULL), 0);
     wi_module_t *fc = wi_module_find_child(root, "fc");
@@ -259,7 +259,7 @@ static json_t *definition_chain(int n, int reverse)
 static wi_module_t *try_build(json_t *doc, wi_context_t *ctx, char *line,
                               size_t size, wi_error_t *err)
 {
-    wi_module_t *m = wi_model_build(doc, ctx, "model.json", "", err);
+    wi_module_t *m = wi_model_build((const wi_value_t *)doc, ctx, "model.json", "", err);
     json_decref(doc);
     wi_error_format(err, line, size);
     return m;

@@ -38,7 +38,7 @@ static struct fixture setup(const char *model)
     f.ctx = wi_context_new(f.g);
     wi_registry_load_search_path(wi_registry_default());
     json_t *doc = parse(model);
-    f.m = wi_model_build(doc, f.ctx, "net.json", "", NULL);
+    f.m = wi_model_build((const wi_value_t *)doc, f.ctx, "net.json", "", NULL);
     ck_assert_ptr_nonnull(f.m);
     json_decref(doc);
     return f;
@@ -66,11 +66,11 @@ START_TEST(engine_null_error)
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         struct fixture f = setup(net);
         json_t *cfg = json_loads(cfgs[i][0], JSON_DECODE_ANY, NULL);
-        ck_assert_msg(wi_initialize(f.m, cfg, f.ctx, NULL) == codes[i],
+        ck_assert_msg(wi_initialize(f.m, (const wi_value_t *)cfg, f.ctx, NULL) == codes[i],
                       "initialize, %s", cfgs[i][1]);
         teardown(&f);
         f = setup(net);
-        wi_module_set_init_cfg_new(f.m, cfg);
+        wi_module_set_init_cfg_new(f.m, (wi_value_t *)cfg);
         ck_assert_msg(wi_init_weights(f.m, f.ctx, NULL) == codes[i],
                       "init_weights, %s", cfgs[i][1]);
         teardown(&f);
@@ -86,7 +86,7 @@ START_TEST(plugin_failure_code_null_error)
     ck_assert_int_eq(wi_registry_load_plugin(wi_registry_default(), path, NULL), 0);
     struct fixture f = setup(net);
     json_t *cfg = parse("{\"type\": \"FailAtRunTime\", \"layer\": \"Linear\"}");
-    ck_assert_int_eq(wi_initialize(f.m, cfg, f.ctx, NULL), WI_EIO);
+    ck_assert_int_eq(wi_initialize(f.m, (const wi_value_t *)cfg, f.ctx, NULL), WI_EIO);
     json_decref(cfg);
     teardown(&f);
 }
@@ -110,14 +110,14 @@ START_TEST(model_null_error)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *doc = json_loads(bad[i], 0, NULL);
         ck_assert_ptr_nonnull(doc);
-        ck_assert_msg(wi_model_build(doc, ctx, "m.json", "", NULL) == NULL, "%s", bad[i]);
+        ck_assert_msg(wi_model_build((const wi_value_t *)doc, ctx, "m.json", "", NULL) == NULL, "%s", bad[i]);
         json_decref(doc);
     }
     json_t *doc = parse("{\"type\": \"Net\", \"plugins\": [\"/nonexistent/p.so\"]}");
-    ck_assert_int_eq(wi_model_load_plugins(doc, ctx, "m.json", NULL), WI_EPLUGIN);
+    ck_assert_int_eq(wi_model_load_plugins((const wi_value_t *)doc, ctx, "m.json", NULL), WI_EPLUGIN);
     json_decref(doc);
     json_t *args = parse("{\"in_features\": 3}");
-    ck_assert_ptr_null(wi_layer_new("Linear", args, ctx, NULL, "", NULL));
+    ck_assert_ptr_null(wi_layer_new("Linear", (const wi_value_t *)args, ctx, NULL, "", NULL));
     json_decref(args);
     wi_context_free(ctx);
     wi_generator_free(g);

@@ -258,12 +258,12 @@ START_TEST(safetensors_refuses_metadata_name)
     snprintf(path, sizeof path, "%s/out.safetensors", dir);
     wi_error_t err;
     json_t *meta = json_pack("{s:s}", "format", "pt");
-    ck_assert_int_eq(wi_checkpoint_save(path, WI_CHECKPOINT_SAFETENSORS, sd, meta, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_checkpoint_save(path, WI_CHECKPOINT_SAFETENSORS, sd, (const wi_value_t *)meta, &err), WI_EINVAL);
     ck_assert_str_eq(err.path, "__metadata__");
     ck_assert_str_eq(err.source, path);
     ck_assert_msg(strstr(err.text, "cannot hold a tensor named '__metadata__'"), "%s", err.text);
     ck_assert_int_eq(wi_test_count_entries(dir), 0);
-    ck_assert_int_eq(wi_safetensors_save(path, sd, meta, &err), WI_EINVAL);
+    ck_assert_int_eq(wi_safetensors_save(path, sd, (const wi_value_t *)meta, &err), WI_EINVAL);
     ck_assert_int_eq(wi_test_count_entries(dir), 0);
     json_decref(meta);
     wi_state_dict_free(sd);
@@ -363,13 +363,13 @@ START_TEST(metadata_validated)
             int rc;
             snprintf(path, sizeof path, "%s/out.%s", dir, how == 2 ? "pth" : "safetensors");
             if (how == 0)
-                rc = wi_safetensors_save(path, sd, meta, &err);
+                rc = wi_safetensors_save(path, sd, (const wi_value_t *)meta, &err);
             else if (how == 3)
-                rc = wi_checkpoint_save_sharded(path, WI_CHECKPOINT_SAFETENSORS, sd, meta,
+                rc = wi_checkpoint_save_sharded(path, WI_CHECKPOINT_SAFETENSORS, sd, (const wi_value_t *)meta,
                                                 4, NULL, NULL, &err);
             else
                 rc = wi_checkpoint_save(path, how == 1 ? WI_CHECKPOINT_SAFETENSORS
-                                                       : WI_CHECKPOINT_PTH, sd, meta, &err);
+                                                       : WI_CHECKPOINT_PTH, sd, (const wi_value_t *)meta, &err);
             ck_assert_msg(rc == WI_EINVAL, "%s (%d): %d", cases[i].json, how, rc);
             ck_assert_str_eq(err.source, path);
             ck_assert_str_eq(err.path, cases[i].path);
@@ -381,9 +381,9 @@ START_TEST(metadata_validated)
     /* What safetensors accepts is written and read back. */
     json_t *meta = json_pack("{s:s, s:s}", "format", "pt", "empty", "");
     snprintf(path, sizeof path, "%s/ok.safetensors", dir);
-    ck_assert_int_eq(wi_safetensors_save(path, sd, meta, NULL), 0);
+    ck_assert_int_eq(wi_safetensors_save(path, sd, (const wi_value_t *)meta, NULL), 0);
     json_t *info = NULL;
-    wi_state_dict_t *back = wi_checkpoint_load_all(path, &info, NULL);
+    wi_state_dict_t *back = wi_checkpoint_load_all(path, (wi_value_t **)&info, NULL);
     ck_assert_ptr_nonnull(back);
     ck_assert(json_equal(json_object_get(info, "metadata"), meta));
     json_decref(info);

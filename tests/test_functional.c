@@ -103,7 +103,7 @@ static wi_module_t *linear(wi_context_t *ctx, int in, int out, int bias)
 {
     json_t *args = json_pack("{sisisb}", "in_features", in, "out_features", out,
                              "bias", bias);
-    wi_module_t *m = wi_layer_new("Linear", args, ctx, NULL, "", NULL);
+    wi_module_t *m = wi_layer_new("Linear", (const wi_value_t *)args, ctx, NULL, "", NULL);
     json_decref(args);
     ck_assert_ptr_nonnull(m);
     return m;

@@ -52,7 +52,7 @@ static void replay(const json_t *c, wi_rng_profile_t profile)
         json_t *args = json_deep_copy(op);
         json_object_del(args, "op");
         wi_error_t err;
-        wi_module_t *m = wi_layer_new(name + 3, args, ctx, NULL, "", &err);
+        wi_module_t *m = wi_layer_new(name + 3, (const wi_value_t *)args, ctx, NULL, "", &err);
         char line[1024];
         ck_assert_msg(m != NULL, "%s op %zu: %s", case_name, i,
                       wi_error_format(&err, line, sizeof line));

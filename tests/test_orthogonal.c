@@ -54,7 +54,7 @@ static run_t run_model(const char *model, uint64_t seed, wi_registry_t *reg)
     r.g = wi_generator_new(seed, WI_RNG_AVX2);
     r.ctx = wi_context_new(r.g);
     wi_context_set_registry(r.ctx, reg);
-    r.root = wi_model_build(node, r.ctx, "model", "", &err);
+    r.root = wi_model_build((const wi_value_t *)node, r.ctx, "model", "", &err);
     json_decref(node);
     ck_assert_msg(r.root != NULL, "%s: %s: %s", model, err.path, err.text);
     ck_assert_msg(wi_init_weights(r.root, r.ctx, &err) == 0, "%s: %s: %s",
@@ -212,7 +212,7 @@ static void expect_build_or_init_error(const char *model, const char *reg_name,
     wi_error_t err;
     json_t *node = json_loads(model, 0, &jerr);
     ck_assert_ptr_nonnull(node);
-    wi_module_t *m = wi_model_build(node, ctx, "model.json", "", &err);
+    wi_module_t *m = wi_model_build((const wi_value_t *)node, ctx, "model.json", "", &err);
     int rc = m ? wi_init_weights(m, ctx, &err) : err.code;
     ck_assert_int_lt(rc, 0);
     ck_assert_msg(strstr(err.text, words), "'%s' not in: %s", words, err.text);

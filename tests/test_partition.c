@@ -199,23 +199,23 @@ START_TEST(headers_then_pieces)
     snprintf(parts, sizeof parts, "%s/parts.safetensors", dir);
     wi_state_dict_t *sd = model(0, WI_RNG_AVX2);
     json_t *meta = json_pack("{s:s}", "format", "pt");
-    ck_assert_int_eq(wi_safetensors_save(whole, sd, meta, NULL), 0);
+    ck_assert_int_eq(wi_safetensors_save(whole, sd, (const wi_value_t *)meta, NULL), 0);
 
     wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
     wi_context_t *ctx = wi_context_new(g);
     wi_context_set_headers_only(ctx, 1);
     FILE *fp = fopen(parts, "wb");
     ck_assert_int_eq(wi_checkpoint_write_progress(fp, parts, WI_CHECKPOINT_SAFETENSORS,
-                                                  sd, meta, ctx, NULL), 0);
+                                                  sd, (const wi_value_t *)meta, ctx, NULL), 0);
     ck_assert_int_eq(fclose(fp), 0);
     wi_error_t err;
     fp = fopen(parts, "wb");
     ck_assert_int_eq(wi_checkpoint_write_progress(fp, parts, WI_CHECKPOINT_PTH, sd,
-                                                  meta, ctx, &err), WI_EUNSUPPORTED);
+                                                  (const wi_value_t *)meta, ctx, &err), WI_EUNSUPPORTED);
     fclose(fp);
     fp = fopen(parts, "wb");
     ck_assert_int_eq(wi_checkpoint_write_progress(fp, parts, WI_CHECKPOINT_SAFETENSORS,
-                                                  sd, meta, ctx, NULL), 0);
+                                                  sd, (const wi_value_t *)meta, ctx, NULL), 0);
     ck_assert_int_eq(fclose(fp), 0);
     struct stat a, b;
     ck_assert_int_eq(stat(whole, &a), 0);

@@ -156,7 +156,7 @@ static void run_case(const char *name)
     wi_error_t err;
     size_t n = 0;
     int rc = wi_checkpoint_save_sharded(
-        path, fmt, sd, meta,
+        path, fmt, sd, (const wi_value_t *)meta,
         (uint64_t)json_integer_value(json_object_get(c, "max_shard_bytes")), NULL,
         &n, &err);
     ck_assert_msg(rc == 0, "%s: %s", name, err.text);
@@ -191,7 +191,7 @@ static void run_case(const char *name)
     json_object_foreach(files, file, names) {
         char *p = in_dir(file);
         json_t *info = NULL;
-        wi_state_dict_t *got = wi_checkpoint_load_all(p, &info, &err);
+        wi_state_dict_t *got = wi_checkpoint_load_all(p, (wi_value_t **)&info, &err);
         ck_assert_msg(got, "%s: %s", file, err.text);
         ck_assert_uint_eq(wi_state_dict_size(got), json_array_size(names));
         for (size_t i = 0; i < json_array_size(names); i++)
@@ -584,7 +584,7 @@ START_TEST(command_round_trip)
     /* inspect's loader reads the index with its shards. */
     char *idx = in_dir("s/model.safetensors.index.json");
     json_t *info = NULL;
-    wi_state_dict_t *all = wi_checkpoint_load_all(idx, &info, NULL);
+    wi_state_dict_t *all = wi_checkpoint_load_all(idx, (wi_value_t **)&info, NULL);
     ck_assert_ptr_nonnull(all);
     assert_same_tensors(one, all, "load_all");
     ck_assert_str_eq(json_string_value(json_object_get(info, "format")), "sharded");

@@ -168,13 +168,13 @@ START_TEST(library_tree_shares_tensor)
     wi_context_t *ctx = wi_context_new(g);
     wi_error_t err;
     ck_assert_int_ge(wi_registry_load_search_path(wi_registry_default()), 0);
-    json_t *doc = wi_model_read_file(path, &err);
+    json_t *doc = (json_t *)wi_model_read_file(path, &err);
     ck_assert_ptr_nonnull(doc);
-    wi_module_t *root = wi_model_build(doc, ctx, path, "", &err);
+    wi_module_t *root = wi_model_build((const wi_value_t *)doc, ctx, path, "", &err);
     ck_assert_msg(root != NULL, "%s", err.text);
-    ck_assert_int_eq(wi_model_check_ties(root, doc, path, &err), 0);
+    ck_assert_int_eq(wi_model_check_ties(root, (const wi_value_t *)doc, path, &err), 0);
     ck_assert_int_eq(wi_init_weights(root, ctx, &err), 0);
-    ck_assert_int_eq(wi_model_apply_ties(root, doc, path, &err), 0);
+    ck_assert_int_eq(wi_model_apply_ties(root, (const wi_value_t *)doc, path, &err), 0);
     wi_state_dict_t *sd = wi_module_state_dict(root, &err);
     assert_sd(sd, json_object_get(want, "state_dict"), rel);
     ck_assert_ptr_eq(wi_state_dict_find(sd, "wte.weight"), wi_state_dict_find(sd, "lm_head.weight"));
@@ -206,9 +206,9 @@ START_TEST(module_tie_by_hand)
     wi_context_t *ctx = wi_context_new(g);
     wi_error_t err;
     ck_assert_int_ge(wi_registry_load_search_path(wi_registry_default()), 0);
-    json_t *doc = wi_model_read_file(path, &err);
+    json_t *doc = (json_t *)wi_model_read_file(path, &err);
     json_object_del(doc, "tie");
-    wi_module_t *root = wi_model_build(doc, ctx, path, "", &err);
+    wi_module_t *root = wi_model_build((const wi_value_t *)doc, ctx, path, "", &err);
     ck_assert_int_eq(wi_init_weights(root, ctx, &err), 0);
     ck_assert_int_eq(wi_module_tie(root, "wte.weight", "wte.weight", &err), WI_EINVAL);
     ck_assert_msg(strstr(err.text, "tied to itself"), "%s", err.text);
@@ -287,8 +287,8 @@ START_TEST(many_ties_linear)
         json_object_set_new(ties, q, json_string(p));
     }
     json_t *doc = json_pack("{s:o}", "tie", ties);
-    ck_assert_int_eq(wi_model_check_ties(root, doc, "m.json", &err), 0);
-    ck_assert_int_eq(wi_model_apply_ties(root, doc, "m.json", &err), 0);
+    ck_assert_int_eq(wi_model_check_ties(root, (const wi_value_t *)doc, "m.json", &err), 0);
+    ck_assert_int_eq(wi_model_apply_ties(root, (const wi_value_t *)doc, "m.json", &err), 0);
     ck_assert_ptr_eq(wi_module_find_parameter(root, "q99999"),
                      wi_module_find_parameter(root, "p99999"));
     wi_state_dict_t *sd = wi_module_state_dict(root, &err);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <jansson.h>
 #include <weightinit/weightinit.h>
 
 /* Exit codes (docs/cli.md, "Errors and exit status"): 1 the work failed, 2 bad input or

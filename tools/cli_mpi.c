@@ -135,7 +135,7 @@ static int headers(wi_output_group_t *g, const char *path, FILE *fp,
         rc = fmt != WI_CHECKPOINT_SAFETENSORS
                  ? wi_error_set(err, WI_EUNSUPPORTED, path, NULL, "not safetensors")
              /* -o is a file here (its stream in g): stale files warned of */
-             : wi_checkpoint_write_sharded(g, path, fmt, sd, meta, max_shard, ctx,
+             : wi_checkpoint_write_sharded(g, path, fmt, sd, (const wi_value_t *)meta, max_shard, ctx,
                                            n_files, err);
         wi_context_set_headers_only(ctx, 0);
         if (rc == 0)

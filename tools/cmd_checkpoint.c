@@ -288,7 +288,7 @@ static int inspect_one(const char *arg, int as_json, json_t *files, struct total
         return status;
     }
     const char *file = in.name;
-    wi_state_dict_t *sd = wi_checkpoint_load_all(in.path, &info, &err);
+    wi_state_dict_t *sd = wi_checkpoint_load_all(in.path, (wi_value_t **)&info, &err);
     if (!sd)
         input_error(&in, &err);
     input_close(&in);
@@ -429,7 +429,7 @@ static void where_tensors(const char *in, char *buf, size_t size)
 {
     wi_error_t err;
     json_t *info = NULL;
-    wi_state_dict_t *all = wi_checkpoint_load_all(in, &info, &err);
+    wi_state_dict_t *all = wi_checkpoint_load_all(in, (wi_value_t **)&info, &err);
     if (all && wi_state_dict_size(all))
         snprintf(buf, size, "; the file's tensors are elsewhere (e.g. '%s'): choose "
                  "their dict with --key", wi_state_dict_name(all, 0));
@@ -473,10 +473,10 @@ static int write_out(const struct convert_out *o, const wi_state_dict_t *sd,
     /* A file (its stream opened early is found in o->g) gets the checks
      * of a save into a folder: stale shards and indexes. */
     int rc = o->max_shard || strcmp(o->path, "-") != 0
-                 ? wi_checkpoint_write_sharded(o->g, o->path, o->fmt, sd, meta,
+                 ? wi_checkpoint_write_sharded(o->g, o->path, o->fmt, sd, (const wi_value_t *)meta,
                                                o->max_shard, ctx, n_files, err)
                  : wi_checkpoint_write_progress(o->fp, cli_output_name(o->path), o->fmt,
-                                                sd, meta, ctx, err);
+                                                sd, (const wi_value_t *)meta, ctx, err);
     wi_context_free(ctx);
     return rc;
 }
@@ -526,7 +526,7 @@ static int convert(const struct input *input, const char *key, const struct conv
         wi_state_dict_t *once = NULL;
         int rc = !meta ? wi_error_set(&err, WI_ENOMEM, NULL, NULL, "out of memory")
                  : o->fmt == WI_CHECKPOINT_SAFETENSORS && wi_state_dict_has_duplicates(sd) != 0 &&
-                         !(once = wi_state_dict_remove_duplicates(sd, meta, &err))
+                         !(once = wi_state_dict_remove_duplicates(sd, (wi_value_t *)meta, &err))
                      ? -1
                      : 0;
         const wi_state_dict_t *w = once ? once : sd;

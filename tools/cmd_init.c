@@ -423,7 +423,7 @@ static void report_close(struct report *r)
 /* The --init-cfg file: NULL with err (an input: exit 2). */
 static json_t *load_init_cfg(const char *path, wi_error_t *err)
 {
-    return wi_init_cfg_load_file(path, err);
+    return (json_t *)wi_init_cfg_load_file(path, err);
 }
 
 struct written {
@@ -461,7 +461,7 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
      * ties no copy of the dict is made. */
     if (sd && meta && o->format == WI_CHECKPOINT_SAFETENSORS &&
         wi_state_dict_has_duplicates(sd) != 0 &&
-        !(sd = once = wi_state_dict_remove_duplicates(sd, meta, err))) {
+        !(sd = once = wi_state_dict_remove_duplicates(sd, (wi_value_t *)meta, err))) {
         wi_state_dict_free(conv);
         wi_state_dict_free(all);
         all = conv = NULL;
@@ -474,10 +474,10 @@ static int save_output(const struct init_opts *o, wi_module_t *root, FILE *fp,
              /* A file (its stream, opened early, is found in g) gets the
               * checks of a save into a folder: stale shards and indexes. */
              : o->max_shard || strcmp(o->output, "-") != 0
-                 ? wi_checkpoint_write_sharded(g, o->output, o->format, sd, meta,
+                 ? wi_checkpoint_write_sharded(g, o->output, o->format, sd, (const wi_value_t *)meta,
                                                o->max_shard, ctx, &w->files, err)
                  : wi_checkpoint_write_progress(fp, cli_output_name(o->output),
-                                                o->format, sd, meta, ctx, err);
+                                                o->format, sd, (const wi_value_t *)meta, ctx, err);
     for (size_t i = 0; rc == 0 && i < wi_state_dict_size(sd); i++)
         w->bytes += wi_tensor_nbytes(wi_state_dict_tensor(sd, i));
     w->tensors = rc == 0 ? wi_state_dict_size(sd) : 0;
@@ -586,12 +586,12 @@ static int initialise(wi_module_t *root, json_t *cfg, wi_context_t *ctx,
                       wi_error_t *err)
 {
     if (cfg && !wi_module_is_base_module(root)) {
-        int rc = wi_initialize(root, cfg, ctx, err);
+        int rc = wi_initialize(root, (const wi_value_t *)cfg, ctx, err);
         json_decref(cfg);
         return rc;
     }
     if (cfg)
-        wi_module_set_init_cfg_new(root, cfg);
+        wi_module_set_init_cfg_new(root, (wi_value_t *)cfg);
     return wi_module_is_base_module(root) || wi_module_init_weights_fn(root)
                ? wi_init_weights(root, ctx, err)
                : 0;
@@ -603,20 +603,20 @@ static wi_module_t *build(const struct init_opts *o, wi_context_t *ctx,
                           json_t **ties, int *status)
 {
     wi_error_t err;
-    json_t *doc = wi_model_read_file(o->model, &err);
-    if (!doc || wi_model_load_plugins(doc, ctx, o->model, &err) < 0) {
+    json_t *doc = (json_t *)wi_model_read_file(o->model, &err);
+    if (!doc || wi_model_load_plugins((const wi_value_t *)doc, ctx, o->model, &err) < 0) {
         *status = cli_fail(&err, CLI_STAGE_INPUT);
         json_decref(doc);
         return NULL;
     }
     cli_load_plugin_path();
-    wi_module_t *root = wi_model_build(doc, ctx, o->model, "", &err);
+    wi_module_t *root = wi_model_build((const wi_value_t *)doc, ctx, o->model, "", &err);
     if (!root)
         *status = cli_fail(&err, CLI_STAGE_WORK);
     /* The root's "tie" is checked now and applied after initialisation
      * (Hugging Face's order); only that key is kept. */
     json_t *tie = root ? json_object_get(doc, "tie") : NULL;
-    if (tie && wi_model_check_ties(root, doc, o->model, &err) < 0)
+    if (tie && wi_model_check_ties(root, (const wi_value_t *)doc, o->model, &err) < 0)
         *status = cli_fail(&err, CLI_STAGE_INPUT);
     else if (tie && !(*ties = json_pack("{s:O}", "tie", tie)))
         *status = EXIT_INIT_FAILED, cli_errorf("out of memory");
@@ -701,7 +701,7 @@ static int write_outputs(const struct init_opts *o, wi_context_t *ctx,
 static int apply_ties(wi_module_t *root, const json_t *ties,
                       const struct init_opts *o, wi_error_t *err)
 {
-    int rc = wi_model_apply_ties(root, ties, o->model, err);
+    int rc = wi_model_apply_ties(root, (const wi_value_t *)ties, o->model, err);
     const char *name;
     json_t *target;
     json_object_foreach(rc == 0 && ties ? json_object_get(ties, "tie") : NULL,

@@ -291,9 +291,10 @@ wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
     return sd;
 }
 
-wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
+wi_state_dict_t *wi_checkpoint_load_all(const char *path, wi_value_t **info_v,
                                         wi_error_t *err)
 {
+    json_t **info = (json_t **)info_v;
     wi_priv_select_t sel = {WI_SEL_ALL, NULL, NULL, NULL};
     wi_state_dict_t *sd = load(path, &sel, 0, err);
     free(sel.chosen);

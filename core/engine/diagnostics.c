@@ -144,7 +144,7 @@ static int add_static(wi_diagnostics_t *d, wi_diag_kind_t kind,
 
 static int has_cfg(const wi_module_t *m)
 {
-    const json_t *c = wi_module_init_cfg(m);
+    const json_t *c = (const json_t *)wi_module_init_cfg(m);
     return c && !json_is_null(c) &&
            !(json_is_object(c) && json_object_size(c) == 0) &&
            !(json_is_array(c) && json_array_size(c) == 0);

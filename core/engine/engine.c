@@ -895,9 +895,10 @@ static void stop_tracking(wi_context_t *ctx, struct wi_priv_tracker *t)
     tracker_free(t);
 }
 
-int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
+int wi_initialize(wi_module_t *m, const wi_value_t *init_cfg_v, wi_context_t *ctx,
                   wi_error_t *err)
 {
+    const json_t *init_cfg = (const json_t *)init_cfg_v;
     wi_error_t local; /* plugins' codes are read back from err */
     if (!err)
         err = &local;
@@ -978,7 +979,7 @@ int wi_priv_base_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err
                        wi_module_type(m));
         return 0;
     }
-    const json_t *cfgs = wi_module_init_cfg(m);
+    const json_t *cfgs = (const json_t *)wi_module_init_cfg(m);
     /* None or empty means none; anything else that is not a dict or a list of
      * dicts is refused by check_cfgs, never ignored. */
     int has_cfg = cfgs && !json_is_null(cfgs) &&
@@ -1058,7 +1059,7 @@ int wi_init_report(wi_module_t *root, wi_report_fn fn, void *ud)
     return rc;
 }
 
-json_t *wi_init_cfg_load_file(const char *path, wi_error_t *err)
+wi_value_t *wi_init_cfg_load_file(const char *path, wi_error_t *err)
 {
     json_t *cfg = wi_priv_load_json_input(path, "an init_cfg file",
                                           JSON_REJECT_DUPLICATES, err);
@@ -1068,5 +1069,5 @@ json_t *wi_init_cfg_load_file(const char *path, wi_error_t *err)
                      "expected an init_cfg object or a list of them");
         return NULL;
     }
-    return cfg;
+    return (wi_value_t *)cfg;
 }

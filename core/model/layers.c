@@ -702,10 +702,11 @@ static int build_mha(struct layer_build *b)
                              bias_kv, b->g, b->err);
 }
 
-wi_module_t *wi_layer_new(const char *type, const json_t *args,
+wi_module_t *wi_layer_new(const char *type, const wi_value_t *args_v,
                           wi_context_t *ctx, const char *source,
                           const char *path, wi_error_t *err)
 {
+    const json_t *args = (const json_t *)args_v;
     const struct layer_def *def = find_layer(type);
     if (!def) {
         wi_error_set(err, WI_ENOTFOUND, source, path,
@@ -733,6 +734,6 @@ wi_module_t *wi_layer_new(const char *type, const json_t *args,
         wi_module_free(m);
         return NULL;
     }
-    wi_module_set_args_new(m, wi_priv_context_share_args(ctx, kept));
+    wi_module_set_args_new(m, (wi_value_t *)wi_priv_context_share_args(ctx, kept));
     return m;
 }

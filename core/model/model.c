@@ -151,7 +151,7 @@ static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
         if (!cfg) /* a lost init_cfg would initialise nothing, silently */
             rc = wi_error_set(l->err, WI_ENOMEM, l->source, cfg_at,
                               "out of memory copying init_cfg");
-        wi_module_set_init_cfg_new(m, cfg);
+        wi_module_set_init_cfg_new(m, (wi_value_t *)cfg);
     }
     if (rc == 0)
         rc = wi_priv_model_build_members(l, m, node, origin, path);
@@ -193,7 +193,7 @@ static wi_module_t *build_resolved(const struct wi_loader *l, const json_t *node
     }
     const char *t = json_string_value(type);
     if (wi_layer_is_builtin(t))
-        return wi_layer_new(t, node, l->ctx, l->source, path, l->err);
+        return wi_layer_new(t, (const wi_value_t *)node, l->ctx, l->source, path, l->err);
     return build_custom(l, node, origin, t, path);
 }
 
@@ -267,9 +267,10 @@ static int load_model_plugins(const struct wi_loader *l, const json_t *list)
     return 0;
 }
 
-int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
+int wi_model_load_plugins(const wi_value_t *root_v, wi_context_t *ctx,
                           const char *source, wi_error_t *err)
 {
+    const json_t *root = (const json_t *)root_v;
     size_t modules = 0, depth = 0;
     struct wi_loader l = {ctx, source, err, NULL, &modules, &depth, NULL};
     const json_t *plugins = json_is_object(root) ? json_object_get(root, "plugins")
@@ -277,10 +278,11 @@ int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
     return plugins ? load_model_plugins(&l, plugins) : 0;
 }
 
-wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
+wi_module_t *wi_model_build(const wi_value_t *node_v, wi_context_t *ctx,
                             const char *source, const char *path,
                             wi_error_t *err)
 {
+    const json_t *node = (const json_t *)node_v;
     wi_error_t local;
     if (!err) /* the loader reads back codes it set */
         err = &local;
@@ -297,21 +299,21 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
     return m;
 }
 
-json_t *wi_model_read_file(const char *path, wi_error_t *err)
+wi_value_t *wi_model_read_file(const char *path, wi_error_t *err)
 {
     if (!path) {
         wi_error_set(err, WI_EINVAL, NULL, NULL, "no model file given");
         return NULL;
     }
-    return wi_priv_load_json_input(path, "a model file", JSON_REJECT_DUPLICATES,
+    return (wi_value_t *)wi_priv_load_json_input(path, "a model file", JSON_REJECT_DUPLICATES,
                                    err);
 }
 
 wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
                                 wi_error_t *err)
 {
-    json_t *root = wi_model_read_file(path, err);
-    wi_module_t *m = root ? wi_model_build(root, ctx, path, "", err) : NULL;
+    json_t *root = (json_t *)wi_model_read_file(path, err);
+    wi_module_t *m = root ? wi_model_build((const wi_value_t *)root, ctx, path, "", err) : NULL;
     json_decref(root);
     return m;
 }

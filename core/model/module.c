@@ -1,6 +1,7 @@
 /* The module tree (module.h): a module's parameters, buffers and
  * children by name, the tree's depth bound, and its walks in PyTorch's
  * named_parameters() and state_dict() order. */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,21 +529,23 @@ wi_module_t *wi_module_get_submodule(wi_module_t *m, const char *path)
     return m;
 }
 
-void wi_module_set_init_cfg_new(wi_module_t *m, json_t *cfg)
+void wi_module_set_init_cfg_new(wi_module_t *m, wi_value_t *cfg_v)
 {
+    json_t *cfg = (json_t *)cfg_v;
     json_decref(m->init_cfg);
     m->init_cfg = cfg;
 }
 
-json_t *wi_module_init_cfg(const wi_module_t *m) { return m->init_cfg; }
+wi_value_t *wi_module_init_cfg(const wi_module_t *m) { return (wi_value_t *)m->init_cfg; }
 
-void wi_module_set_args_new(wi_module_t *m, json_t *args)
+void wi_module_set_args_new(wi_module_t *m, wi_value_t *args_v)
 {
+    json_t *args = (json_t *)args_v;
     json_decref(m->args);
     m->args = args;
 }
 
-json_t *wi_module_args(const wi_module_t *m) { return m->args; }
+wi_value_t *wi_module_args(const wi_module_t *m) { return (wi_value_t *)m->args; }
 
 void wi_module_set_init_weights(wi_module_t *m, wi_init_weights_fn fn) { m->init_weights = fn; }
 wi_init_weights_fn wi_module_init_weights_fn(const wi_module_t *m) { return m->init_weights; }

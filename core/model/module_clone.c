@@ -1,5 +1,6 @@
 /* copy.deepcopy of a module tree, for "clone": true (nn.TransformerEncoder's
  * _get_clones): the copies hold the original's values and draw nothing. */
+#include <jansson.h>
 #include <weightinit/module.h>
 
 #include "model/module_internal.h"
@@ -41,12 +42,12 @@ static int copy_own(wi_module_t *c, const wi_module_t *m, wi_error_t *err)
     int rc = copy_slots(c, m, 0, err);
     if (rc == 0)
         rc = copy_slots(c, m, 1, err);
-    json_t *cfg = wi_module_init_cfg(m), *args = wi_module_args(m);
+    json_t *cfg = (json_t *)wi_module_init_cfg(m), *args = (json_t *)wi_module_args(m);
     json_t *cfg_copy = cfg ? json_deep_copy(cfg) : NULL;
     /* Arguments are read-only once built: shared, not copied. */
     json_t *args_copy = args ? json_incref(args) : NULL;
-    wi_module_set_init_cfg_new(c, cfg_copy);
-    wi_module_set_args_new(c, args_copy);
+    wi_module_set_init_cfg_new(c, (wi_value_t *)cfg_copy);
+    wi_module_set_args_new(c, (wi_value_t *)args_copy);
     if (rc == 0 && ((cfg && !cfg_copy) || (args && !args_copy)))
         rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     wi_module_set_init_weights(c, wi_module_init_weights_fn(m));

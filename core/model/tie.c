@@ -161,14 +161,16 @@ static int ties_run(wi_module_t *root, const json_t *doc, const char *source,
     return 0;
 }
 
-int wi_model_check_ties(wi_module_t *root, const json_t *doc,
+int wi_model_check_ties(wi_module_t *root, const wi_value_t *doc_v,
                         const char *source, wi_error_t *err)
 {
+    const json_t *doc = (const json_t *)doc_v;
     return ties_run(root, doc, source, 0, err);
 }
 
-int wi_model_apply_ties(wi_module_t *root, const json_t *doc,
+int wi_model_apply_ties(wi_module_t *root, const wi_value_t *doc_v,
                         const char *source, wi_error_t *err)
 {
+    const json_t *doc = (const json_t *)doc_v;
     return ties_run(root, doc, source, 1, err);
 }

@@ -6,6 +6,7 @@
  * tie, or a .pth's names for one view); other views of a storage (its
  * slices) stay, each written in full, since safetensors cannot share
  * bytes and save_model would refuse them or drop them for good. */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,10 @@ int wi_state_dict_has_duplicates(const wi_state_dict_t *sd)
 }
 
 wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,
-                                                 json_t *metadata,
+                                                 wi_value_t *metadata_v,
                                                  wi_error_t *err)
 {
+    json_t *metadata = (json_t *)metadata_v;
     if (!sd) {
         wi_error_set(err, WI_EINVAL, NULL, NULL,
                      "wi_state_dict_remove_duplicates: no state dict");

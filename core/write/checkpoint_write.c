@@ -143,18 +143,20 @@ int wi_priv_checkpoint_write(FILE *fp, const char *name,
 }
 
 int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
-                        const wi_state_dict_t *sd, const json_t *metadata,
+                        const wi_state_dict_t *sd, const wi_value_t *metadata_v,
                         wi_error_t *err)
 {
+    const json_t *metadata = (const json_t *)metadata_v;
     return wi_priv_checkpoint_write(fp, name, fmt, sd, metadata, NULL, err);
 }
 
 int wi_checkpoint_write_progress(FILE *fp, const char *name,
                                  wi_checkpoint_format_t fmt,
                                  const wi_state_dict_t *sd,
-                                 const json_t *metadata,
+                                 const wi_value_t *metadata_v,
                                  const wi_context_t *ctx, wi_error_t *err)
 {
+    const json_t *metadata = (const json_t *)metadata_v;
     wi_priv_progress_t pr;
     wi_priv_progress_start(&pr, ctx, name, sd);
     int rc = wi_priv_checkpoint_write(fp, name, fmt, sd, metadata, &pr, err);
@@ -163,14 +165,15 @@ int wi_checkpoint_write_progress(FILE *fp, const char *name,
 }
 
 int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
-                       const wi_state_dict_t *sd, const json_t *metadata,
+                       const wi_state_dict_t *sd, const wi_value_t *metadata_v,
                        wi_error_t *err)
 {
+    const json_t *metadata = (const json_t *)metadata_v;
     wi_priv_atomic_t f;
     int rc = wi_priv_atomic_open(&f, path, err);
     if (rc < 0)
         return rc;
-    rc = wi_checkpoint_write(f.fp, path, fmt, sd, metadata, err);
+    rc = wi_checkpoint_write(f.fp, path, fmt, sd, (const wi_value_t *)metadata, err);
     if (rc < 0) {
         wi_priv_atomic_abort(&f);
         return rc;

@@ -188,8 +188,9 @@ static int leave_hole(FILE *fp, const wi_state_dict_t *sd)
 }
 
 int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
-                         const json_t *metadata, wi_error_t *err)
+                         const wi_value_t *metadata_v, wi_error_t *err)
 {
+    const json_t *metadata = (const json_t *)metadata_v;
     return wi_priv_safetensors_write(fp, name, sd, metadata, NULL, err);
 }
 
@@ -249,8 +250,9 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
 }
 
 int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
-                        const json_t *metadata, wi_error_t *err)
+                        const wi_value_t *metadata_v, wi_error_t *err)
 {
-    return wi_checkpoint_save(path, WI_CHECKPOINT_SAFETENSORS, sd, metadata,
+    const json_t *metadata = (const json_t *)metadata_v;
+    return wi_checkpoint_save(path, WI_CHECKPOINT_SAFETENSORS, sd, (const wi_value_t *)metadata,
                               err);
 }

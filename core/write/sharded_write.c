@@ -429,10 +429,11 @@ static int write_shards(wi_output_group_t *g, const struct shards *s,
 
 int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
                                 wi_checkpoint_format_t fmt,
-                                const wi_state_dict_t *sd, const json_t *metadata,
+                                const wi_state_dict_t *sd, const wi_value_t *metadata_v,
                                 uint64_t max_shard_bytes, const wi_context_t *ctx,
                                 size_t *n_files, wi_error_t *err)
 {
+    const json_t *metadata = (const json_t *)metadata_v;
     /* Before any file is opened. */
     int rc = wi_priv_check_metadata(metadata, path, err);
     if (rc < 0)
@@ -473,14 +474,15 @@ int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
 }
 
 int wi_checkpoint_save_sharded(const char *path, wi_checkpoint_format_t fmt,
-                               const wi_state_dict_t *sd, const json_t *metadata,
+                               const wi_state_dict_t *sd, const wi_value_t *metadata_v,
                                uint64_t max_shard_bytes, const wi_context_t *ctx,
                                size_t *n_files, wi_error_t *err)
 {
+    const json_t *metadata = (const json_t *)metadata_v;
     wi_output_group_t *g = wi_output_group_new();
     if (!g)
         return wi_error_set(err, WI_ENOMEM, path, NULL, "out of memory");
-    int rc = wi_checkpoint_write_sharded(g, path, fmt, sd, metadata,
+    int rc = wi_checkpoint_write_sharded(g, path, fmt, sd, (const wi_value_t *)metadata,
                                          max_shard_bytes, ctx, n_files, err);
     if (rc == 0)
         rc = wi_output_group_commit(g, err);

@@ -34,13 +34,13 @@ int main(int argc, char **argv)
     wi_module_t *root = wi_model_load_file(argv[1], ctx, &err);
     int rc = root ? wi_init_weights(root, ctx, &err) : -1;
     wi_state_dict_t *sd = rc == 0 ? wi_module_state_dict(root, &err) : NULL;
-    json_t *meta = json_pack("{s:s}", "format", "pt");
+    wi_value_t *meta = wi_value_parse("{\"format\": \"pt\"}", &err);
     rc = sd ? wi_safetensors_save(argv[3], sd, meta, &err) : -1;
     if (rc < 0) {
         char line[1024];
         fprintf(stderr, "minimal: %s\n", wi_error_format(&err, line, sizeof line));
     }
-    json_decref(meta);
+    wi_value_free(meta);
     wi_state_dict_free(sd);
     wi_module_free(root);
     wi_context_free(ctx);

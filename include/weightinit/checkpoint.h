@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
 
 #include <weightinit/checkpoint_write.h>
 #include <weightinit/context.h>
@@ -78,7 +77,7 @@ wi_state_dict_t *wi_checkpoint_load_key(const char *path, const char *key,
  * numbers/strings (60 characters at most), "items"/"tensors" for
  * containers, "class" for objects weightinit does not build}. */
 /* The state dict is the caller's (wi_state_dict_free). */
-wi_state_dict_t *wi_checkpoint_load_all(const char *path, json_t **info,
+wi_state_dict_t *wi_checkpoint_load_all(const char *path, wi_value_t **info,
                                         wi_error_t *err);
 
 /* The local file for an http:// or https:// checkpoint URL: downloaded

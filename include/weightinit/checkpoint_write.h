@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
 
 #include <weightinit/error.h>
 #include <weightinit/output.h>
@@ -49,7 +48,7 @@ int wi_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
  * for either format: anything else is WI_EINVAL naming the entry
  * ("__metadata__.seed: expected a string ..."), nothing written. */
 int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
-                        const wi_state_dict_t *sd, const json_t *metadata,
+                        const wi_state_dict_t *sd, const wi_value_t *metadata,
                         wi_error_t *err);
 
 /* wi_checkpoint_write reporting its progress (WI_TASK_WRITE: bytes,
@@ -58,7 +57,7 @@ int wi_checkpoint_write(FILE *fp, const char *name, wi_checkpoint_format_t fmt,
 int wi_checkpoint_write_progress(FILE *fp, const char *name,
                                  wi_checkpoint_format_t fmt,
                                  const wi_state_dict_t *sd,
-                                 const json_t *metadata,
+                                 const wi_value_t *metadata,
                                  const wi_context_t *ctx, wi_error_t *err);
 
 /* A shard size limit as Hugging Face writes it (save_pretrained's
@@ -108,7 +107,7 @@ int wi_checkpoint_parse_size(const char *text, uint64_t *bytes,
 int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
                                 wi_checkpoint_format_t fmt,
                                 const wi_state_dict_t *sd,
-                                const json_t *metadata,
+                                const wi_value_t *metadata,
                                 uint64_t max_shard_bytes,
                                 const wi_context_t *ctx, size_t *n_files,
                                 wi_error_t *err);
@@ -117,7 +116,7 @@ int wi_checkpoint_write_sharded(wi_output_group_t *g, const char *path,
  * file appears, or none. */
 int wi_checkpoint_save_sharded(const char *path, wi_checkpoint_format_t fmt,
                                const wi_state_dict_t *sd,
-                               const json_t *metadata,
+                               const wi_value_t *metadata,
                                uint64_t max_shard_bytes,
                                const wi_context_t *ctx, size_t *n_files,
                                wi_error_t *err);
@@ -125,7 +124,7 @@ int wi_checkpoint_save_sharded(const char *path, wi_checkpoint_format_t fmt,
 /* wi_checkpoint_write to a temporary file beside path, renamed onto path
  * only when complete: on failure nothing is left at path. */
 int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
-                       const wi_state_dict_t *sd, const json_t *metadata,
+                       const wi_state_dict_t *sd, const wi_value_t *metadata,
                        wi_error_t *err);
 
 /* Writes sd as safetensors to fp: tensors in sd's order with their own
@@ -135,13 +134,13 @@ int wi_checkpoint_save(const char *path, wi_checkpoint_format_t fmt,
  * device").  fp stays open; stream errors may also surface only at its
  * flush (wi_output_group_commit checks them). */
 int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
-                         const json_t *metadata, wi_error_t *err);
+                         const wi_value_t *metadata, wi_error_t *err);
 
 /* wi_safetensors_write to path as a one-file wi_output_group_t
  * (output.h): through a hidden temporary renamed only when complete, so
  * on failure nothing (not even a partial file) is left at path. */
 int wi_safetensors_save(const char *path, const wi_state_dict_t *sd,
-                        const json_t *metadata, wi_error_t *err);
+                        const wi_value_t *metadata, wi_error_t *err);
 
 #ifdef __cplusplus
 }

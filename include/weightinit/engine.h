@@ -4,7 +4,6 @@
 #ifndef WEIGHTINIT_ENGINE_H
 #define WEIGHTINIT_ENGINE_H
 
-#include <jansson.h>
 
 #include <weightinit/context.h>
 #include <weightinit/error.h>
@@ -29,7 +28,7 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err);
  * init_weights) it attributes its writes for wi_init_report like
  * wi_init_weights does; a parameter it left alone reads "The value is the
  * same before and after calling `initialize` on TYPE". */
-int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
+int wi_initialize(wi_module_t *m, const wi_value_t *init_cfg, wi_context_t *ctx,
                   wi_error_t *err);
 
 /* Reads an init_cfg file: a JSON object or a list of them, opened as
@@ -37,7 +36,7 @@ int wi_initialize(wi_module_t *m, const json_t *init_cfg, wi_context_t *ctx,
  * device is refused, never waited on).  Returns a new reference, or NULL
  * with err set: WI_EFILE when it cannot be opened, WI_EINVAL (with line
  * and column for syntax errors) when it is not an init_cfg. */
-json_t *wi_init_cfg_load_file(const char *path, wi_error_t *err);
+wi_value_t *wi_init_cfg_load_file(const char *path, wi_error_t *err);
 
 /* The per-parameter report after init_weights: for every parameter in
  * named_parameters() order, its dotted name, tensor and the description

@@ -8,7 +8,6 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
 
 #include <weightinit/context.h>
 #include <weightinit/error.h>
@@ -30,7 +29,7 @@ wi_module_t *wi_model_load_file(const char *path, wi_context_t *ctx,
 /* Parses a model file without building it (new reference; NULL with
  * err on an unreadable file, WI_EIO, or a syntax error, WI_EINVAL with
  * line and column). */
-json_t *wi_model_read_file(const char *path, wi_error_t *err);
+wi_value_t *wi_model_read_file(const char *path, wi_error_t *err);
 
 /* Loads the plugins a parsed model (borrowed) names in its top-level
  * "plugins" key, relative to the folder of source, into the context's
@@ -40,14 +39,14 @@ json_t *wi_model_read_file(const char *path, wi_error_t *err);
  * any usual log level), a file loaded before is skipped silently.
  * wi_model_build does it too; calling it first lets a caller load other
  * plugins after the model's and before the tree is built. */
-int wi_model_load_plugins(const json_t *root, wi_context_t *ctx,
+int wi_model_load_plugins(const wi_value_t *root, wi_context_t *ctx,
                           const char *source, wi_error_t *err);
 
 /* Builds a tree from a parsed node (borrowed).  source names the file in
  * errors (may be NULL); path is the JSON path of node ("" for a root).
  * Only a root (path "" or NULL) reads "plugins" and "definitions"; a
  * "use" below a non-root node finds no definitions. */
-wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
+wi_module_t *wi_model_build(const wi_value_t *node, wi_context_t *ctx,
                             const char *source, const char *path,
                             wi_error_t *err);
 
@@ -57,9 +56,9 @@ wi_module_t *wi_model_build(const json_t *node, wi_context_t *ctx,
  * shapes, self-ties, chains; err->path is "tie.NAME"); apply checks them
  * all, then ties each with wi_module_tie.  Hugging Face's order: build
  * and initialise as if untied, then apply.  No "tie" key: 0. */
-int wi_model_check_ties(wi_module_t *root, const json_t *doc,
+int wi_model_check_ties(wi_module_t *root, const wi_value_t *doc,
                         const char *source, wi_error_t *err);
-int wi_model_apply_ties(wi_module_t *root, const json_t *doc,
+int wi_model_apply_ties(wi_module_t *root, const wi_value_t *doc,
                         const char *source, wi_error_t *err);
 
 /* 1 when `type` is a built-in layer type (Linear, Conv2d, ...). */
@@ -75,7 +74,7 @@ const char *wi_layer_builtin_name(size_t i);
  * object with PyTorch's names; borrowed; a "type" key is ignored) and runs
  * its default reset_parameters with the context's generator.  Unknown or
  * ill-typed arguments are WI_EINVAL with the accepted names listed. */
-wi_module_t *wi_layer_new(const char *type, const json_t *args,
+wi_module_t *wi_layer_new(const char *type, const wi_value_t *args,
                           wi_context_t *ctx, const char *source,
                           const char *path, wi_error_t *err);
 

@@ -9,7 +9,6 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
 
 #include <weightinit/context.h>
 #include <weightinit/error.h>
@@ -99,12 +98,12 @@ int wi_module_set_parameter_info(wi_module_t *m, size_t i, const char *info,
 const char *wi_module_parameter_info(const wi_module_t *m, size_t i);
 
 /* init_cfg: steals cfg (may be NULL to clear).  Borrowed accessor. */
-void wi_module_set_init_cfg_new(wi_module_t *m, json_t *cfg);
-json_t *wi_module_init_cfg(const wi_module_t *m);
+void wi_module_set_init_cfg_new(wi_module_t *m, wi_value_t *cfg);
+wi_value_t *wi_module_init_cfg(const wi_module_t *m);
 /* Constructor arguments as given in the model file (steals; borrowed).
  * Read-only: modules with equal arguments may share one object. */
-void wi_module_set_args_new(wi_module_t *m, json_t *args);
-json_t *wi_module_args(const wi_module_t *m);
+void wi_module_set_args_new(wi_module_t *m, wi_value_t *args);
+wi_value_t *wi_module_args(const wi_module_t *m);
 
 /* The user-defined init_weights hook, NULL for none. */
 void wi_module_set_init_weights(wi_module_t *m, wi_init_weights_fn fn);

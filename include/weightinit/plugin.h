@@ -48,9 +48,8 @@ extern "C" {
  *      struct_size, so each can grow. */
 #define WI_PLUGIN_ABI_MINOR 4
 
-/* A configuration value (a JSON value underneath), read through the
- * host's value_* functions. */
-typedef struct wi_value wi_value_t;
+/* wi_value_t, a configuration value, is declared in weightinit/types.h;
+ * a plugin reads it through the host's value_* functions. */
 typedef enum wi_value_kind {
     WI_VALUE_OBJECT, WI_VALUE_ARRAY, WI_VALUE_STRING, WI_VALUE_INTEGER,
     WI_VALUE_REAL, WI_VALUE_TRUE, WI_VALUE_FALSE, WI_VALUE_NULL

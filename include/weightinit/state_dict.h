@@ -8,7 +8,6 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
 
 #include <weightinit/error.h>
 #include <weightinit/tensor.h>
@@ -54,7 +53,7 @@ int wi_state_dict_index(const wi_state_dict_t *sd, const char *name,
  * is recorded as metadata[dropped] = kept, unless metadata (may be NULL;
  * a JSON object) has that key already.  NULL with err on failure. */
 wi_state_dict_t *wi_state_dict_remove_duplicates(const wi_state_dict_t *sd,
-                                                 json_t *metadata,
+                                                 wi_value_t *metadata,
                                                  wi_error_t *err);
 /* 1 when wi_state_dict_remove_duplicates would drop a name of sd, 0 when
  * it would keep them all (a caller can then write sd itself and spare

@@ -60,6 +60,14 @@ typedef enum wi_rng_profile {
     WI_RNG_TORCH213_DEFAULT = 6
 } wi_rng_profile_t;
 
+/* A JSON value: a configuration, a model node, a file's metadata.  The
+ * library keeps JSON as jansson's value type, and wi_value_t is that type
+ * under the library's own name, so no public header needs jansson.h.
+ * weightinit/value.h parses, prints and frees one; a program that uses
+ * jansson itself may cast its value pointers to wi_value_t * and back.
+ * Plugins read one through the host table's value_* functions. */
+typedef struct wi_value wi_value_t;
+
 #define WI_ERROR_SOURCE_LENGTH 256
 #define WI_ERROR_PATH_LENGTH 256
 #define WI_ERROR_TEXT_LENGTH 512

@@ -24,6 +24,7 @@
 #include <weightinit/state_dict.h>
 #include <weightinit/tensor.h>
 #include <weightinit/types.h>
+#include <weightinit/value.h>
 #include <weightinit/version.h>
 
 #endif

@@ -7,6 +7,7 @@
  * Every step should grow linearly (wall seconds per step, then the CPU
  * seconds of all steps).  Usage: bench_modules [N [M]] (default 16384 and
  * 100000). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -85,7 +86,7 @@ static int run(const char *label, json_t *model, wi_context_t *ctx)
 {
     wi_error_t err;
     double c0 = cpu(), t0 = now();
-    wi_module_t *root = wi_model_build(model, ctx, "bench", "", &err);
+    wi_module_t *root = wi_model_build((const wi_value_t *)model, ctx, "bench", "", &err);
     if (!root)
         return fail(label, &err);
     double t1 = now();

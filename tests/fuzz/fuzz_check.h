@@ -85,14 +85,14 @@ static void fuzz_write_back(const wi_state_dict_t *sd, unsigned choice)
     json_t *meta = json_pack("{s:s, s:s}", "format", "pt", "dtype",
                              dtype == WI_DTYPE_F32 ? "float32"
                              : dtype == WI_DTYPE_BF16 ? "bfloat16" : "float16");
-    if (meta && !pth && (once = wi_state_dict_remove_duplicates(out, meta, &err)))
+    if (meta && !pth && (once = wi_state_dict_remove_duplicates(out, (wi_value_t *)meta, &err)))
         out = once;
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = meta && (pth || once) ? open_memstream(&buf, &len) : NULL;
     int rc = fp ? wi_checkpoint_write(fp, "fuzz-out",
                                       pth ? WI_CHECKPOINT_PTH : WI_CHECKPOINT_SAFETENSORS,
-                                      out, meta, &err)
+                                      out, (const wi_value_t *)meta, &err)
                 : -1;
     if (fp && fclose(fp) != 0)
         abort();

@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *info = NULL;
     wi_state_dict_t *sd = size % 4 == 0   ? wi_checkpoint_load(path, &err)
                           : size % 4 == 1 ? wi_checkpoint_load_key(path, NULL, &chosen, &err)
-                          : size % 4 == 2 ? wi_checkpoint_load_all(path, &info, &err)
+                          : size % 4 == 2 ? wi_checkpoint_load_all(path, (wi_value_t **)&info, &err)
                                           : wi_checkpoint_load_mapped(path, &err);
     free(chosen);
     json_decref(info);

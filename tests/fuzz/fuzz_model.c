@@ -29,6 +29,7 @@
  * 4 MiB and large blocks beyond 32 MiB per input, so a valid but huge
  * model fails fast with the library's out-of-memory error (which is
  * exercised that way) instead of timing out. */
+#include <jansson.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -201,7 +202,7 @@ static int save(const wi_state_dict_t *out, const json_t *meta, const char *path
     if (!g)
         return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
     wi_output_group_set_sync(g, 0);
-    int rc = wi_checkpoint_write_sharded(g, path, o->format, out, meta, o->max_shard,
+    int rc = wi_checkpoint_write_sharded(g, path, o->format, out, (const wi_value_t *)meta, o->max_shard,
                                          ctx, &files, err);
     if (rc == 0)
         rc = wi_output_group_commit(g, err);
@@ -231,7 +232,7 @@ static void save_and_read_back(wi_module_t *root, uint64_t seed,
         out = NULL;
     /* safetensors holds a tied tensor once (save_model's rule). */
     if (out && meta && o->format == WI_CHECKPOINT_SAFETENSORS &&
-        refused((out = once = wi_state_dict_remove_duplicates(out, meta, &err)) ? 0 : -1,
+        refused((out = once = wi_state_dict_remove_duplicates(out, (wi_value_t *)meta, &err)) ? 0 : -1,
                 &err) < 0)
         out = NULL;
     snprintf(path, sizeof path, "%s/model.%s", out_dir,
@@ -275,9 +276,9 @@ static int initialise(wi_module_t *root, json_t *cfg, int twice,
                       wi_context_t *ctx, wi_error_t *err)
 {
     if (cfg && !wi_module_is_base_module(root))
-        return wi_initialize(root, cfg, ctx, err);
+        return wi_initialize(root, (const wi_value_t *)cfg, ctx, err);
     if (cfg)
-        wi_module_set_init_cfg_new(root, json_incref(cfg));
+        wi_module_set_init_cfg_new(root, (wi_value_t *)json_incref(cfg));
     if (!wi_module_is_base_module(root) && !wi_module_init_weights_fn(root))
         return 0;
     int rc = wi_init_weights(root, ctx, err);
@@ -334,15 +335,15 @@ static void build_and_save(const json_t *doc, json_t *model, wi_context_t *ctx,
     size_t reported = 0;
     wi_diagnostics_t *diags = wi_diagnostics_new();
     wi_context_set_diagnostics(ctx, diags);
-    wi_module_t *root = diags ? wi_model_build(model, ctx, "fuzz.json", "", &err) : NULL;
+    wi_module_t *root = diags ? wi_model_build((const wi_value_t *)model, ctx, "fuzz.json", "", &err) : NULL;
     if (!root)
         refused(-1, &err);
-    else if (refused(wi_model_check_ties(root, model, "fuzz.json", &err), &err) == 0 &&
+    else if (refused(wi_model_check_ties(root, (const wi_value_t *)model, "fuzz.json", &err), &err) == 0 &&
              refused(initialise(root, cfg, twice, ctx, &err), &err) == 0 &&
              refused(wi_diagnostics_check_tree(diags, root, &err), &err) == 0 &&
              walk_diagnostics(diags) == 0 &&
              wi_init_report(root, report_entry, &reported) == 0 &&
-             refused(wi_model_apply_ties(root, model, "fuzz.json", &err), &err) == 0)
+             refused(wi_model_apply_ties(root, (const wi_value_t *)model, "fuzz.json", &err), &err) == 0)
         save_and_read_back(root, seed, o, ctx);
     wi_context_set_diagnostics(ctx, NULL);
     wi_diagnostics_free(diags);
