@@ -12,14 +12,14 @@
 #include <weightinit/functional.h>
 #include <weightinit/registry.h>
 
-#include "context/context_internal.h"
 #include "base/input.h"
 #include "base/jsonutil.h"
-#include "engine/engine_internal.h"
 #include "base/map.h"
 #include "base/pyrepr.h"
 #include "base/suggest.h"
+#include "context/context_internal.h"
 #include "engine/diagnostics_internal.h"
+#include "engine/engine_internal.h"
 #include "model/module_internal.h"
 #include "plugin/registry_internal.h"
 #include "tensor/tensor_internal.h"

@@ -12,8 +12,8 @@
 #include <weightinit/registry.h>
 
 #include "base/jsonutil.h"
-#include "engine/engine_internal.h"
 #include "base/pyrepr.h"
+#include "engine/engine_internal.h"
 #include "plugin/registry_internal.h"
 
 #define J(v) ((json_t *)(v))

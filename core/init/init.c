@@ -11,11 +11,11 @@
 #include "base/pyfloat.h"
 #include "init/init_internal.h"
 #include "kernels/mathfun.h"
-#include "rng/fill.h"
-#include "math/wimath.h"
-#include "tensor/record.h"
 #include "kernels/profile.h"
+#include "math/wimath.h"
+#include "rng/fill.h"
 #include "rng/rng_internal.h"
+#include "tensor/record.h"
 #include "tensor/tensor_internal.h"
 
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor

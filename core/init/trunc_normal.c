@@ -21,9 +21,9 @@
 #include <weightinit/init.h>
 
 #include "init/init_internal.h"
-#include "rng/fill.h"
-#include "math/wimath.h"
 #include "kernels/profile.h"
+#include "math/wimath.h"
+#include "rng/fill.h"
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 

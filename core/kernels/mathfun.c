@@ -7,9 +7,9 @@
 #include "kernels/erfinv_cr.h"
 #include "kernels/mathfun.h"
 #include "kernels/normal_default.h"
+#include "kernels/profile.h"
 #include "math/bits.h"
 #include "math/wimath.h"
-#include "kernels/profile.h"
 
 /* Every float operation below must round to binary32 on its own (math/bits.h
  * checks FLT_EVAL_METHOD); fused operations are spelled fmaf() (the build

@@ -5,9 +5,9 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/erfinv_cr.h"
-#include "rng/fill.h"
 #include "kernels/parallel.h"
 #include "kernels/profile.h"
+#include "rng/fill.h"
 #include "rng/rng_internal.h"
 
 /* A thread gets at least this many elements, so that its jump (about
