@@ -61,8 +61,7 @@ static int fill_tensor(wi_tensor_t *t, wi_generator_t *g, const wi_fill_t *f,
     return a ? wi_fill(g, a, n, f, err) : WI_ENOMEM;
 }
 
-/* ATen's check_uniform_bounds for float32, in double. */
-static int check_uniform_bounds(double from, double to, wi_error_t *err)
+int wi_priv_check_uniform_bounds(double from, double to, wi_error_t *err)
 {
     if (!(from >= -FLT_MAX && from <= FLT_MAX))
         return wi_error_set(err, WI_EINVAL, NULL, NULL,
@@ -90,7 +89,7 @@ static int check_uniform_bounds(double from, double to, wi_error_t *err)
 static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
                         double to, wi_error_t *err)
 {
-    int rc = check_uniform_bounds(from, to, err);
+    int rc = wi_priv_check_uniform_bounds(from, to, err);
     if (rc < 0)
         return rc;
     wi_fill_t f = {.kind = WI_FILL_UNIFORM, .from = (float)from};
@@ -187,7 +186,7 @@ int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
     return rc;
 }
 
-static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
+double wi_priv_norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
 
 /* The last step, clamp_(min=a, max=b), converts a and b to float with
  * c10's overflow check (infinities pass).  torch raises it after drawing;
@@ -223,10 +222,10 @@ int wi_priv_trunc_normal_erfinv(wi_tensor_t *t, wi_generator_t *g,
                             "trunc_normal_: expected a <= b, found a=%.17g "
                             "> b=%.17g",
                             a, b);
-    double l = norm_cdf((a - mean) / std);
-    double u = norm_cdf((b - mean) / std);
+    double l = wi_priv_norm_cdf((a - mean) / std);
+    double u = wi_priv_norm_cdf((b - mean) / std);
     double from = 2.0 * l - 1.0, to = 2.0 * u - 1.0;
-    rc = check_uniform_bounds(from, to, err);
+    rc = wi_priv_check_uniform_bounds(from, to, err);
     if (rc == 0)
         rc = check_clamp_bound("a", a, err);
     if (rc == 0)

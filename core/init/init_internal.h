@@ -19,6 +19,13 @@ WI_INTERNAL int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
                                       double mean, double std,
                                       wi_error_t *err);
 
+/* ATen's check_uniform_bounds for float32, in double (uniform_'s own
+ * argument check): 0 or WI_EINVAL naming the bound. */
+WI_INTERNAL int wi_priv_check_uniform_bounds(double from, double to,
+                                             wi_error_t *err);
+/* trunc_normal_'s norm_cdf in Python doubles: (1 + erf(x / sqrt 2)) / 2. */
+WI_INTERNAL double wi_priv_norm_cdf(double x);
+
 /* The inverse-CDF trunc_normal_ (torch <= 2.11, and MMEngine's own copy
  * in every release): what wi_trunc_normal_ computes under the profiles
  * up to torch2.0-*, whatever g's profile. */

@@ -27,8 +27,6 @@
 #include "rng/rng_internal.h"
 #include "tensor/tensor_internal.h"
 
-static double norm_cdf(double x) { return (1.0 + wi_erf(x / sqrt(2.0))) / 2.0; }
-
 /* tensor.new_tensor(v).item() for float32: round to nearest, beyond the
  * range an infinity (no C conversion out of range). */
 static float to_f32(double v)
@@ -165,22 +163,6 @@ static int reject_uniform(float *out, int64_t n, wi_generator_t *g,
     return rc;
 }
 
-/* uniform_(a, b)'s own check (ATen's check_uniform_bounds for float). */
-static int check_bounds(double a, double b, wi_error_t *err)
-{
-    if (!(a >= -FLT_MAX && a <= FLT_MAX && b >= -FLT_MAX && b <= FLT_MAX))
-        return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                            "trunc_normal_: uniform_ expects a and b within "
-                            "the float32 range, found a=%.17g, b=%.17g",
-                            a, b);
-    if (!(a <= b))
-        return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                            "trunc_normal_: uniform_ expects to return a "
-                            "[from, to) range, but found a=%.17g > b=%.17g",
-                            a, b);
-    return 0;
-}
-
 /* torch >= 2.12's: the checks in torch's order, then the branch. */
 static int trunc_reject(wi_tensor_t *t, wi_generator_t *g, double mean,
                         double std, double a, double b, wi_error_t *err)
@@ -191,9 +173,9 @@ static int trunc_reject(wi_tensor_t *t, wi_generator_t *g, double mean,
                             "trunc_normal_: expected std != 0 and no NaN, "
                             "found mean=%.17g, std=%.17g, a=%.17g, b=%.17g",
                             mean, std, a, b);
-    const double p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std);
+    const double p = wi_priv_norm_cdf((b - mean) / std) - wi_priv_norm_cdf((a - mean) / std);
     if (!(p > 0.3)) {
-        int rc = check_bounds(a, b, err);
+        int rc = wi_priv_check_uniform_bounds(a, b, err);
         if (rc < 0)
             return rc;
     }
