@@ -67,6 +67,24 @@ wi_priv_blob_t *wi_priv_blob_read(const char *path, wi_error_t *err)
     return b;
 }
 
+/* A private writable mapping of len bytes of fd (the caller closes fd):
+ * tensors that wrap it may be written (copy-on-write), never the file. */
+static wi_priv_blob_t *map_fd(int fd, size_t len, const char *name, wi_error_t *err)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        wi_error_set(err, WI_EIO, name, NULL, "cannot map checkpoint: %s",
+                     strerror(errno));
+        return NULL;
+    }
+    wi_priv_blob_t *b = blob_new(p, len, 1);
+    if (!b) {
+        munmap(p, len);
+        wi_error_set(err, WI_ENOMEM, name, NULL, "out of memory");
+    }
+    return b;
+}
+
 wi_priv_blob_t *wi_priv_blob_map(const char *path, wi_error_t *err)
 {
     size_t len = 0;
@@ -74,22 +92,27 @@ wi_priv_blob_t *wi_priv_blob_map(const char *path, wi_error_t *err)
     int fd = open_file(path, &len, &st, err);
     if (fd < 0)
         return NULL;
-    /* Private and writable: tensors that wrap the mapping may be written
-     * (copy-on-write), never the file. */
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    int saved = errno;
+    wi_priv_blob_t *b = map_fd(fd, len, path, err);
     close(fd);
-    if (p == MAP_FAILED) {
-        wi_error_set(err, WI_EIO, path, NULL, "cannot map checkpoint: %s",
-                     strerror(saved));
+    return b;
+}
+
+wi_priv_blob_t *wi_priv_blob_map_fd(int fd, const char *name, wi_error_t *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        wi_error_set(err, WI_EIO, name, NULL, "cannot read checkpoint: %s",
+                     strerror(errno));
         return NULL;
     }
-    wi_priv_blob_t *b = blob_new(p, len, 1);
-    if (!b) {
-        munmap(p, len);
-        wi_error_set(err, WI_ENOMEM, path, NULL, "out of memory");
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        wi_error_set(err, WI_ENOMEM, name, NULL,
+                     "cannot read checkpoint: the file is too large to address");
+        return NULL;
     }
-    return b;
+    /* An empty file maps nothing: its readers refuse its 0 bytes. */
+    return st.st_size ? map_fd(fd, (size_t)st.st_size, name, err)
+                      : wi_priv_blob_copy(NULL, 0, err);
 }
 
 wi_priv_blob_t *wi_priv_blob_copy(const void *data, size_t len,

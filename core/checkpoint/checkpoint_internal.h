@@ -49,6 +49,10 @@ WI_INTERNAL wi_priv_blob_t *wi_priv_blob_read(const char *path,
  * the SIGBUS contract.  NULL with err set. */
 WI_INTERNAL wi_priv_blob_t *wi_priv_blob_map(const char *path,
                                              wi_error_t *err);
+/* Maps the file open on fd (for reading; any size, named name in
+ * messages); fd stays the caller's.  NULL with err set. */
+WI_INTERNAL wi_priv_blob_t *wi_priv_blob_map_fd(int fd, const char *name,
+                                                wi_error_t *err);
 /* A blob holding a copy of len bytes (len may be 0). */
 WI_INTERNAL wi_priv_blob_t *wi_priv_blob_copy(const void *data, size_t len,
                                               wi_error_t *err);

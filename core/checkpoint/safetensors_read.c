@@ -1,5 +1,6 @@
 /* The safetensors reader: header and offsets checked by the reference
- * implementation's rules, then each selected tensor wrapped or copied. */
+ * implementation's rules, then each selected tensor wrapped or copied;
+ * or, for a write shared among processes, only the header's extents. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <jansson.h>
 
 #include <weightinit/checkpoint.h>
+#include <weightinit/partition.h>
 
 #include "checkpoint/checkpoint_internal.h"
 
@@ -411,4 +413,51 @@ wi_state_dict_t *wi_priv_safetensors_select(wi_priv_blob_t *blob,
     free(r.entries);
     json_decref(root);
     return sd;
+}
+
+/* The extent of header entry e: sd's tensor of its name, whose dtype
+ * and size must agree (the header was written for another model
+ * otherwise). */
+static int entry_extent(struct reader *r, const struct entry *e,
+                        const wi_state_dict_t *sd, size_t file, wi_extent_t *out)
+{
+    const wi_tensor_t *t = wi_state_dict_find(sd, e->name);
+    if (!t)
+        return fail(r, WI_EFORMAT, e->name, "a tensor the state dict does not have");
+    if (e->dtype != wi_tensor_dtype(t) || e->nbytes != wi_tensor_nbytes(t))
+        return fail(r, WI_EFORMAT, e->name,
+                    "the header says %s of %llu bytes, the state dict %s of %llu",
+                    wi_dtype_name(e->dtype), (unsigned long long)e->nbytes,
+                    wi_dtype_name(wi_tensor_dtype(t)),
+                    (unsigned long long)wi_tensor_nbytes(t));
+    *out = (wi_extent_t){t, file, 8 + r->header_len + e->begin};
+    return 0;
+}
+
+int wi_extents_from_safetensors(int fd, const char *name, const wi_state_dict_t *sd,
+                                size_t file, wi_extent_t **out, size_t *n,
+                                wi_error_t *err)
+{
+    wi_priv_blob_t *blob = wi_priv_blob_map_fd(fd, name, err);
+    if (!blob)
+        return err ? err->code : WI_EIO;
+    struct reader r = {blob, name, err, 0, NULL, 0};
+    json_t *root = NULL;
+    int rc = check_lengths(&r);
+    if (rc == 0)
+        rc = parse_header(&r, &root);
+    if (rc == 0)
+        rc = check_tiling(&r);
+    wi_extent_t *grown = rc == 0 ? realloc(*out, (*n + r.n + 1) * sizeof *grown) : NULL;
+    if (rc == 0 && !grown)
+        rc = fail(&r, WI_ENOMEM, NULL, "out of memory");
+    if (grown)
+        *out = grown;
+    for (size_t i = 0; rc == 0 && i < r.n; i++)
+        if ((rc = entry_extent(&r, &r.entries[i], sd, file, &(*out)[*n])) == 0)
+            ++*n;
+    free(r.entries);
+    json_decref(root);
+    wi_priv_blob_unref(blob);
+    return rc;
 }

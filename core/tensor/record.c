@@ -224,11 +224,3 @@ int wi_priv_rec_cursor_next(wi_priv_rec_cursor_t *c, float *out,
     c->pos = e;
     return rc;
 }
-
-int wi_priv_rec_eval(const wi_priv_rec_t *r, float *out, int64_t begin,
-                     int64_t end, int threads, wi_error_t *err)
-{
-    wi_priv_rec_cursor_t c;
-    int rc = wi_priv_rec_cursor_start(&c, r, begin, threads, err);
-    return rc < 0 ? rc : wi_priv_rec_cursor_next(&c, out, end - begin, err);
-}

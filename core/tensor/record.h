@@ -58,14 +58,6 @@ WI_INTERNAL int wi_priv_rec_scale(wi_priv_rec_t *r, float s);
 /* Frees r and its references; NULL allowed. */
 WI_INTERNAL void wi_priv_rec_free(wi_priv_rec_t *r);
 
-/* out[0 .. end-begin) = the values of elements [begin, end) the recorded
- * write stored (0 <= begin <= end <= n), with `threads` threads (0: as
- * many as g0 allows).  0, or WI_ENOMEM / the WEIGHTINIT_ISA or THREADS
- * error. */
-WI_INTERNAL int wi_priv_rec_eval(const wi_priv_rec_t *r, float *out,
-                                 int64_t begin, int64_t end, int threads,
-                                 wi_error_t *err);
-
 /* Computes consecutive parts of a record, the generator carried from
  * one part to the next (one jump for the whole run). */
 typedef struct {

@@ -156,18 +156,32 @@ static int defer_enabled(void)
     return enabled;
 }
 
-static int alloc_storage(wi_tensor_t *t, wi_error_t *err)
+/* Zeroed storage for t's bytes: calloc, so that large tensors get
+ * lazily zeroed pages from the kernel.  0 or WI_ENOMEM with err. */
+static int new_storage(const wi_tensor_t *t, void **data, wi_error_t *err)
 {
     uint64_t nbytes = wi_tensor_nbytes(t);
-    /* calloc: large tensors get lazily zeroed pages from the kernel. */
-    t->data = calloc(nbytes ? (size_t)nbytes : 1, 1);
-    if (!t->data)
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
-                            "cannot allocate a tensor of %llu bytes",
-                            (unsigned long long)nbytes);
+    *data = calloc(nbytes ? (size_t)nbytes : 1, 1);
+    return *data ? 0
+                 : wi_error_set(err, WI_ENOMEM, NULL, NULL,
+                                "cannot allocate a tensor of %llu bytes",
+                                (unsigned long long)nbytes);
+}
+
+static void adopt_storage(wi_tensor_t *t, void *data)
+{
+    t->data = data;
     t->owns_data = 1;
     t->deferred = 0;
-    return 0;
+}
+
+static int alloc_storage(wi_tensor_t *t, wi_error_t *err)
+{
+    void *data;
+    int rc = new_storage(t, &data, err);
+    if (rc == 0)
+        adopt_storage(t, data);
+    return rc;
 }
 
 wi_tensor_t *wi_tensor_new(wi_dtype_t dtype, int ndim, const int64_t *shape,
@@ -234,43 +248,22 @@ wi_dtype_t wi_tensor_dtype(const wi_tensor_t *t) { return (wi_dtype_t)t->dtype; 
 int wi_tensor_ndim(const wi_tensor_t *t) { return t->ndim; }
 const int64_t *wi_tensor_shape(const wi_tensor_t *t) { return t->shape; }
 int64_t wi_tensor_numel(const wi_tensor_t *t) { return t->numel; }
-/* Elements [begin, begin + count) of a view: its source's float32
- * values, then converted. */
-static int read_view(const wi_tensor_t *t, int64_t begin, int64_t count,
-                     void *out, int threads, wi_error_t *err)
-{
-    float *f = malloc((size_t)(count ? count : 1) * sizeof *f);
-    if (!f)
-        return wi_error_set(err, WI_ENOMEM, NULL, NULL,
-                            "out of memory converting %lld elements",
-                            (long long)count);
-    int rc = wi_priv_tensor_read(t->x->view_of, begin, count, f, threads, err);
-    if (rc == 0)
-        rc = wi_priv_convert_f32((wi_dtype_t)t->dtype, t->x->view_profile, f, out,
-                                 (size_t)count);
-    free(f);
-    return rc;
-}
-
 int wi_tensor_materialize(wi_tensor_t *t, wi_error_t *err)
 {
     if (!t->deferred)
         return 0;
-    wi_priv_rec_t *rec = t->rec;
-    int rc = alloc_storage(t, err);
-    if (rc == 0 && ex(t)->view_of)
-        rc = read_view(t, 0, t->numel, t->data, 0, err);
-    else if (rc == 0 && rec)
-        rc = wi_priv_rec_eval(rec, t->data, 0, t->numel, 0, err);
+    void *data;
+    int rc = new_storage(t, &data, err);
+    /* Computed while t is still deferred; zeros are calloc's already. */
+    if (rc == 0 && (t->rec || ex(t)->view_of))
+        rc = wi_priv_tensor_read(t, 0, t->numel, data, 0, err);
     if (rc < 0) {
-        free(t->data);
-        t->data = NULL;
-        t->owns_data = 0;
-        t->deferred = 1;
+        free(data);
         return rc;
     }
+    adopt_storage(t, data);
+    wi_priv_rec_free(t->rec);
     t->rec = NULL;
-    wi_priv_rec_free(rec);
     return 0;
 }
 
@@ -285,36 +278,6 @@ const void *wi_tensor_const_data(const wi_tensor_t *t)
 {
     /* Materialising changes no value: the tensor is logically const. */
     return wi_tensor_data((wi_tensor_t *)t);
-}
-
-int wi_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
-                   void *out, wi_error_t *err)
-{
-    return wi_priv_tensor_read(t, begin, count, out, 0, err);
-}
-
-int wi_priv_tensor_read(const wi_tensor_t *t, int64_t begin, int64_t count,
-                        void *out, int threads, wi_error_t *err)
-{
-    if (begin < 0 || count < 0 || begin > t->numel - count)
-        return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                            "wi_tensor_read: elements [%lld, %lld + %lld) "
-                            "are not within the tensor's %lld",
-                            (long long)begin, (long long)begin,
-                            (long long)count, (long long)t->numel);
-    size_t es = wi_dtype_size(t->dtype);
-    if (!t->deferred) {
-        memcpy(out, (const char *)t->data + (size_t)begin * es,
-               (size_t)count * es);
-        return 0;
-    }
-    if (ex(t)->view_of)
-        return read_view(t, begin, count, out, threads, err);
-    if (!t->rec) {
-        memset(out, 0, (size_t)count * es);
-        return 0;
-    }
-    return wi_priv_rec_eval(t->rec, out, begin, begin + count, threads, err);
 }
 
 void wi_priv_tensor_set_rec(wi_tensor_t *t, wi_priv_rec_t *rec)

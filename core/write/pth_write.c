@@ -19,6 +19,7 @@
 
 #include "base/buf.h"
 #include "base/map.h"
+#include "tensor/read.h"
 #include "tensor/tensor_internal.h"
 #include "write/write_internal.h"
 
@@ -220,12 +221,19 @@ static void folder_name(const char *name, char *out, size_t size)
         snprintf(out, size, "archive");
 }
 
-/* A deferred storage's bytes, computed as libzip reads them. */
+/* Elements computed at a time for libzip: enough for every thread of
+ * the fill to get its share, 16 MB of float32. */
+#define PART ((int64_t)1 << 22)
+
+/* A deferred storage's bytes, computed as libzip reads them: one
+ * cursor per storage, so its generator jumps once. */
 struct lazy_src {
     const wi_tensor_t *t;
-    int64_t pos;         /* next element */
-    void *scratch;       /* one piece, shared: libzip reads one at a time */
-    int64_t have, used;  /* elements in scratch, bytes of them sent */
+    wi_priv_tensor_cursor_t c;
+    void *scratch;       /* one part, shared: libzip reads one storage at a time */
+    float *fbuf;         /* a view's values before conversion */
+    const char *bytes;   /* the part being sent */
+    int64_t have, used;  /* bytes of it, bytes sent */
     wi_error_t *err;
     int failed;
 };
@@ -238,6 +246,7 @@ struct zw {
     wi_error_t *err;
     struct lazy_src *lazy; /* one per storage, live until zip_close */
     void *scratch;
+    float *fbuf;
 };
 
 static int zfail(struct zw *z, const char *what)
@@ -252,25 +261,48 @@ static zip_int64_t lazy_read(struct lazy_src *l, void *data, zip_uint64_t len)
     size_t es = wi_dtype_size(wi_tensor_dtype(l->t));
     zip_uint64_t sent = 0;
     while (sent < len) {
-        if (l->used == l->have * (int64_t)es) {
-            int64_t left = wi_tensor_numel(l->t) - l->pos;
+        if (l->used == l->have) {
+            int64_t left = wi_tensor_numel(l->t) - l->c.pos;
             if (left == 0)
                 break;
-            l->have = left < WI_WRITE_PIECE ? left : WI_WRITE_PIECE;
-            if (wi_tensor_read(l->t, l->pos, l->have, l->scratch, l->err) < 0) {
+            int64_t cnt = left < PART ? left : PART;
+            const void *b;
+            if (wi_priv_tensor_cursor_next(&l->c, cnt, l->scratch, l->fbuf, &b,
+                                           l->err) < 0) {
                 l->failed = 1;
                 return -1;
             }
-            l->pos += l->have;
+            l->bytes = b;
+            l->have = cnt * (int64_t)es;
             l->used = 0;
         }
-        zip_uint64_t n = (zip_uint64_t)(l->have * (int64_t)es - l->used);
+        zip_uint64_t n = (zip_uint64_t)(l->have - l->used);
         n = n < len - sent ? n : len - sent;
-        memcpy((char *)data + sent, (char *)l->scratch + l->used, (size_t)n);
+        memcpy((char *)data + sent, l->bytes + l->used, (size_t)n);
         l->used += (int64_t)n;
         sent += n;
     }
     return (zip_int64_t)sent;
+}
+
+/* Buffers of PART elements for the deferred tensors of sd: scratch
+ * as wide as the widest, fbuf when one is a view (else NULL).  0 or -1
+ * (out of memory). */
+static int lazy_buffers(const wi_state_dict_t *sd, struct zw *z)
+{
+    size_t widest = 0;
+    int views = 0;
+    wi_rng_profile_t profile;
+    for (size_t i = 0; i < wi_state_dict_size(sd); i++) {
+        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+        size_t es = wi_dtype_size(wi_tensor_dtype(t));
+        if (wi_tensor_is_deferred(t) && es > widest)
+            widest = es;
+        views |= wi_priv_tensor_view_source(t, &profile) != NULL;
+    }
+    z->scratch = widest ? malloc((size_t)PART * widest) : NULL;
+    z->fbuf = views ? malloc((size_t)PART * sizeof *z->fbuf) : NULL;
+    return (widest && !z->scratch) || (views && !z->fbuf) ? -1 : 0;
 }
 
 /* libzip's source callback for a deferred storage. */
@@ -280,7 +312,11 @@ static zip_int64_t lazy_cb(void *ud, void *data, zip_uint64_t len,
     struct lazy_src *l = ud;
     switch (cmd) {
     case ZIP_SOURCE_OPEN:
-        l->pos = l->have = l->used = 0;
+        l->have = l->used = 0;
+        if (wi_priv_tensor_cursor_start(&l->c, l->t, 0, 0, l->err) < 0) {
+            l->failed = 1;
+            return -1;
+        }
         return 0;
     case ZIP_SOURCE_READ: return lazy_read(l, data, len);
     case ZIP_SOURCE_CLOSE: return 0;
@@ -438,7 +474,7 @@ static int write_archive(struct zw *z, const char *folder, const struct pkl *p,
         struct lazy_src *l = st[i].deferred ? &z->lazy[i] : NULL;
         if (l)
             *l = (struct lazy_src){.t = st[i].deferred, .scratch = z->scratch,
-                                   .err = z->err};
+                                   .fbuf = z->fbuf, .err = z->err};
         snprintf(rec, sizeof rec, "%s/data/%zu", folder, i);
         if (add(z, rec, st[i].data,
                 (uint64_t)st[i].numel * wi_dtype_size(st[i].dtype), l) < 0)
@@ -488,10 +524,8 @@ int wi_priv_pth_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
     folder_name(name, folder, sizeof folder);
     zip_error_t ze;
     zip_error_init(&ze);
-    int none;
     z.lazy = calloc(n ? n : 1, sizeof *z.lazy);
-    z.scratch = wi_priv_piece_buffer(sd, &none);
-    if (!st || !keys || !offsets || !z.lazy || (!z.scratch && !none) ||
+    if (!st || !keys || !offsets || !z.lazy || lazy_buffers(sd, &z) < 0 ||
         build_pickle(&p, sd, st, &nst, keys, offsets) < 0) {
         rc = wi_error_set(err, WI_ENOMEM, name, NULL, "out of memory");
         goto done;
@@ -520,5 +554,6 @@ done:
     free(offsets);
     free(z.lazy);
     free(z.scratch);
+    free(z.fbuf);
     return rc;
 }

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <weightinit/checkpoint_write.h>
 
@@ -54,9 +52,10 @@ static void put_entry(wi_priv_buf_t *b, const char *name, const wi_tensor_t *t,
 /* Appends the header's JSON to b; 0 when a tensor is named
  * __metadata__ (the header key of the metadata: such a tensor would
  * silently replace it, or be dropped by readers). */
-static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
+static int header_text(wi_priv_buf_t *b, const wi_priv_layout_t *l,
                        const json_t *metadata)
 {
+    const wi_state_dict_t *sd = l->sd;
     wi_priv_buf_puts(b, "{");
     int first = 1;
     if (metadata && json_object_size(metadata) > 0) {
@@ -64,16 +63,13 @@ static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
         put_json(b, metadata);
         first = 0;
     }
-    uint64_t offset = 0;
-    for (size_t i = 0; !b->oom && i < wi_state_dict_size(sd); i++) {
-        const wi_tensor_t *t = wi_state_dict_tensor(sd, i);
+    for (size_t i = 0; !b->oom && i < l->n_ext; i++) {
         if (strcmp(wi_state_dict_name(sd, i), "__metadata__") == 0)
             return 0;
         if (!first)
             wi_priv_buf_puts(b, ",");
         first = 0;
-        put_entry(b, wi_state_dict_name(sd, i), t, offset);
-        offset += wi_tensor_nbytes(t);
+        put_entry(b, wi_state_dict_name(sd, i), l->ext[i].tensor, l->ext[i].offset);
     }
     wi_priv_buf_puts(b, "}");
     return 1;
@@ -82,11 +78,11 @@ static int header_text(wi_priv_buf_t *b, const wi_state_dict_t *sd,
 /* The header's length, padded with blanks to a multiple of 8 (the
  * data's alignment), from a pass that only counts: a header of a million
  * tensors is written straight to the file, never held.  0 or the error. */
-static int header_size(const wi_state_dict_t *sd, const json_t *metadata,
+static int header_size(const wi_priv_layout_t *l, const json_t *metadata,
                        size_t *len, wi_error_t *err)
 {
     wi_priv_buf_t b = {.count_only = 1};
-    if (!header_text(&b, sd, metadata))
+    if (!header_text(&b, l, metadata))
         return wi_error_set(err, WI_EINVAL, NULL, "__metadata__",
                             "safetensors cannot hold a tensor named "
                             "'__metadata__' (the name of its metadata entry); "
@@ -99,11 +95,11 @@ static int header_size(const wi_state_dict_t *sd, const json_t *metadata,
 
 /* Writes the header of length len (header_size) to fp: 0, or 1 with
  * errno for a failed write. */
-static int header_write(FILE *fp, const wi_state_dict_t *sd, const json_t *metadata,
+static int header_write(FILE *fp, const wi_priv_layout_t *l, const json_t *metadata,
                         size_t len)
 {
     wi_priv_buf_t b = {.sink = fp};
-    header_text(&b, sd, metadata);
+    header_text(&b, l, metadata);
     while (!b.oom && b.len < len)
         wi_priv_buf_puts(&b, " ");
     return b.oom || b.len != len;
@@ -122,76 +118,40 @@ static int write_all(FILE *fp, const void *data, uint64_t n)
     return 0;
 }
 
-/* One tensor's bytes a piece at a time (computed when deferred), each
- * piece reported.  0, 1 with errno for a failed write, or the WI_E*
- * code of a failed computation with err filled. */
-static int write_tensor(FILE *fp, const wi_tensor_t *t, void *scratch,
-                        wi_priv_progress_t *pr, wi_error_t *err)
-{
-    size_t es = wi_dtype_size(wi_tensor_dtype(t));
-    int64_t n = wi_tensor_numel(t);
-    int64_t piece = pr && pr->ctx ? (int64_t)(WI_PROGRESS_STEP / es) : WI_WRITE_PIECE;
-    if (piece > WI_WRITE_PIECE)
-        piece = WI_WRITE_PIECE;
-    for (int64_t pos = 0; pos < n; pos += piece) {
-        int64_t cnt = n - pos < piece ? n - pos : piece;
-        const void *p = wi_priv_tensor_bytes(t, pos, cnt, scratch, err);
-        if (!p)
-            return err ? err->code : WI_ENOMEM;
-        if (write_all(fp, p, (uint64_t)cnt * es) < 0)
-            return 1;
-        if (pr && pr->ctx)
-            wi_priv_progress_add(pr, (uint64_t)cnt * es, (uint64_t)cnt,
-                                 pos + cnt == n);
-    }
-    if (n == 0 && pr && pr->ctx)
-        wi_priv_progress_add(pr, 0, 0, 1);
-    return 0;
-}
-
-/* A regular file: written at offsets by every thread. */
-static int seekable(FILE *fp)
-{
-    struct stat st;
-    return fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The tensors after the header, by wi_priv_pwrite_tensors; fp's stdio
- * position then stands at the end, as if they had gone through it. */
-static int write_tensors_at(FILE *fp, const char *name,
-                            const wi_state_dict_t *sd, wi_priv_progress_t *pr,
-                            wi_error_t *err)
-{
-    off_t base;
-    if (fflush(fp) != 0 || (base = ftello(fp)) < 0)
-        return 1;
-    int rc = wi_priv_pwrite_tensors(fileno(fp), (uint64_t)base, sd, pr, name, err);
-    if (rc == 0 &&
-        fseeko(fp, base + (off_t)wi_priv_state_dict_bytes(sd), SEEK_SET) != 0)
-        return 1;
-    return rc;
-}
-
-/* Headers only: the file gets its full size, the tensor bytes a hole
- * that other writers fill (wi_context_set_headers_only). */
-static int leave_hole(FILE *fp, const wi_state_dict_t *sd)
-{
-    off_t base, end;
-    if (!seekable(fp)) {
-        errno = ESPIPE;
-        return 1;
-    }
-    if (fflush(fp) != 0 || (base = ftello(fp)) < 0)
-        return 1;
-    end = base + (off_t)wi_priv_state_dict_bytes(sd);
-    return ftruncate(fileno(fp), end) != 0 || fseeko(fp, end, SEEK_SET) != 0;
-}
-
 int wi_safetensors_write(FILE *fp, const char *name, const wi_state_dict_t *sd,
                          const wi_value_t *metadata_v, wi_error_t *err)
 {
     const json_t *metadata = (const json_t *)metadata_v;
     return wi_priv_safetensors_write(fp, name, sd, metadata, NULL, err);
+}
+
+/* The header (length, JSON) of l at fp's position, then the data.  0,
+ * or the error. */
+static int write_file(FILE *fp, const char *name, const wi_priv_layout_t *l,
+                      const json_t *metadata, wi_priv_progress_t *pr, wi_error_t *err)
+{
+    size_t hlen = 0;
+    int rc = header_size(l, metadata, &hlen, err);
+    if (rc < 0) {
+        if (err)
+            snprintf(err->source, sizeof err->source, "%s", name ? name : "");
+        return rc;
+    }
+    if (hlen > MAX_HEADER)
+        return wi_error_set(err, WI_EINVAL, name, NULL,
+                            "header of %zu bytes exceeds safetensors' 100 MB limit",
+                            hlen);
+    rc = wi_priv_check_space(fp, name, 8 + hlen + l->bytes, err);
+    if (rc < 0)
+        return rc;
+    uint8_t len8[8];
+    for (int i = 0; i < 8; i++)
+        len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
+    errno = 0;
+    if (write_all(fp, len8, 8) < 0 || header_write(fp, l, metadata, hlen) != 0)
+        return wi_error_set(err, WI_EIO, name, NULL, "cannot write: %s",
+                            strerror(errno ? errno : EIO));
+    return wi_priv_write_tensor_data(fp, name, l, pr, err);
 }
 
 int wi_priv_safetensors_write(FILE *fp, const char *name,
@@ -205,47 +165,11 @@ int wi_priv_safetensors_write(FILE *fp, const char *name,
     int rc = wi_priv_check_metadata(metadata, name, err);
     if (rc < 0)
         return rc;
-    size_t hlen = 0;
-    rc = header_size(sd, metadata, &hlen, err);
-    if (rc < 0) {
-        if (err)
-            snprintf(err->source, sizeof err->source, "%s", name ? name : "");
-        return rc;
-    }
-    if (hlen > MAX_HEADER)
-        return wi_error_set(err, WI_EINVAL, name, NULL,
-                            "header of %zu bytes exceeds safetensors' 100 MB limit",
-                            hlen);
-    uint8_t len8[8];
-    for (int i = 0; i < 8; i++)
-        len8[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
-    rc = wi_priv_check_space(fp, name, 8 + hlen + wi_priv_state_dict_bytes(sd), err);
-    if (rc < 0)
-        return rc;
-    /* A regular file gets its tensors at offsets from every thread; only
-     * a stream (pipe, FIFO, device) needs the in-order piece buffer. */
-    int holes = pr && pr->headers_only, at_offsets = !holes && seekable(fp);
-    int none = 1;
-    void *scratch = holes || at_offsets ? NULL : wi_priv_piece_buffer(sd, &none);
-    if (!scratch && !none)
-        return wi_error_set(err, WI_ENOMEM, name, NULL,
-                            "out of memory for a write buffer");
-    errno = 0;
-    rc = write_all(fp, len8, 8) < 0 || header_write(fp, sd, metadata, hlen) != 0;
-    if (rc == 0 && holes)
-        rc = leave_hole(fp, sd);
-    else if (rc == 0 && at_offsets)
-        rc = write_tensors_at(fp, name, sd, pr, err);
-    for (size_t i = 0; rc == 0 && !holes && !at_offsets && i < wi_state_dict_size(sd); i++)
-        rc = write_tensor(fp, wi_state_dict_tensor(sd, i), scratch, pr, err);
-    int e = errno; /* fwrite's, before free or abort can change it */
-    free(scratch);
-    if (rc == 1)
-        return wi_error_set(err, WI_EIO, name, NULL, "cannot write: %s",
-                            strerror(e ? e : EIO));
-    if (rc < 0 && err && !err->source[0])
-        /* A computation failed: say which file it was for. */
-        snprintf(err->source, sizeof err->source, "%s", name ? name : "");
+    wi_priv_layout_t l;
+    rc = wi_priv_layout(&l, sd, err);
+    if (rc == 0)
+        rc = write_file(fp, name, &l, metadata, pr, err);
+    wi_priv_layout_free(&l);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <weightinit/checkpoint_write.h>
 #include <weightinit/context.h>
 #include <weightinit/output.h>
+#include <weightinit/partition.h>
 
 /* The stream of g's output opened as path (the label given to
  * wi_output_group_open), else NULL: a caller that opened its output
@@ -30,17 +31,6 @@ WI_INTERNAL int wi_priv_output_group_close(wi_output_group_t *g, FILE *fp,
 /* Bytes between two reports within a tensor. */
 #define WI_PROGRESS_STEP (4u << 20)
 
-/* Elements the writers compute at a time for a deferred tensor: enough
- * for every thread of the fill to get its share, 16 MB of float32. */
-#define WI_WRITE_PIECE ((int64_t)1 << 22)
-
-/* Elements [begin, begin + count) of t as bytes: a pointer into t's
- * storage when it is in memory, else the values computed into scratch
- * (at least count element sizes; scratch may be NULL when t is in
- * memory).  NULL with err when computing fails. */
-WI_INTERNAL const void *wi_priv_tensor_bytes(const wi_tensor_t *t,
-                                             int64_t begin, int64_t count,
-                                             void *scratch, wi_error_t *err);
 /* When fp is a regular file: WI_EIO (err naming name) unless its file
  * system has room for `bytes` more, so that a model larger than the disk
  * fails before writing, not after filling it.  0 otherwise. */
@@ -49,10 +39,20 @@ WI_INTERNAL int wi_priv_check_space(FILE *fp, const char *name,
 /* The bytes of sd's tensors. */
 WI_INTERNAL uint64_t wi_priv_state_dict_bytes(const wi_state_dict_t *sd);
 
-/* A buffer of WI_WRITE_PIECE elements of the widest dtype in sd when a
- * tensor of sd is deferred, else NULL with *none = 1 (nothing to
- * compute).  Free with free(). */
-WI_INTERNAL void *wi_priv_piece_buffer(const wi_state_dict_t *sd, int *none);
+/* Where a file's tensor bytes go, computed once for the header, the
+ * free-space check and the data: one extent per tensor of sd, packed in
+ * its order, offsets counted from the first tensor byte. */
+typedef struct wi_priv_layout {
+    const wi_state_dict_t *sd; /* borrowed */
+    wi_extent_t *ext;          /* owned: wi_priv_layout_free */
+    size_t n_ext;
+    uint64_t bytes; /* of all tensors */
+} wi_priv_layout_t;
+
+/* Lays out sd: 0 or WI_ENOMEM with err. */
+WI_INTERNAL int wi_priv_layout(wi_priv_layout_t *l, const wi_state_dict_t *sd,
+                               wi_error_t *err);
+WI_INTERNAL void wi_priv_layout_free(wi_priv_layout_t *l);
 
 typedef struct wi_priv_progress {
     const wi_context_t *ctx; /* NULL: nothing to report (the cheap path) */
@@ -63,17 +63,15 @@ typedef struct wi_priv_progress {
     int headers_only; /* the context's wi_context_set_headers_only */
 } wi_priv_progress_t;
 
-/* Writes the bytes of sd's tensors, packed in order from byte `base` of
- * fd (a regular file), with pr's threads: each takes the next piece
- * (WI_WRITE_PIECE elements of one tensor), computes it into its own
- * buffer when the tensor is deferred, and pwrites it at its place, so
- * computing and copying into the page cache use every core.  pr (may be
- * NULL) is told of each piece under a lock.  0, WI_EIO with err naming
- * name, or the computation's error. */
-WI_INTERNAL int wi_priv_pwrite_tensors(int fd, uint64_t base,
-                                       const wi_state_dict_t *sd,
-                                       wi_priv_progress_t *pr,
-                                       const char *name, wi_error_t *err);
+/* Writes the tensor bytes of l at fp's position (after the header):
+ * through the piece writer with pr's threads, at
+ * offsets into a regular file, in order into a stream (pipe, FIFO,
+ * device); with pr->headers_only, a hole of their size.  fp then stands
+ * at their end.  pr (may be NULL) is told of each piece.  0, WI_EIO with
+ * err naming name, or the computation's error. */
+WI_INTERNAL int wi_priv_write_tensor_data(FILE *fp, const char *name,
+                                          const wi_priv_layout_t *l,
+                                          wi_priv_progress_t *pr, wi_error_t *err);
 
 /* Totals from sd; pr->ctx stays NULL when ctx has no task callback, so
  * the writers skip all reporting. */

@@ -31,7 +31,7 @@ done
     "$src"/core/kernels/erfinv_cr.c \
     "$src"/core/kernels/mathfun.c "$src"/core/math/*.c \
     "$src"/core/tensor/tensor.c "$src"/core/tensor/tensor_copy.c "$src"/core/tensor/convert.c \
-    "$src"/core/tensor/record.c "$src"/core/base/error.c "$src"/core/base/path.c \
+    "$src"/core/tensor/record.c "$src"/core/tensor/read.c "$src"/core/base/error.c "$src"/core/base/path.c \
     "$src"/core/base/pyfloat.c "$src"/core/model/layer_reset.c \
     "$src"/tests/musl/conformance.c "$src"/tests/musl/sha256.c
 # It must not have linked glibc: a static binary, no dynamic section.
