@@ -1,6 +1,6 @@
 /* Checkpoint readers: shared pieces of checkpoint.c, safetensors_read.c
- * and pth.c.  Internal; not exported (the fuzzers compile the sources
- * directly to reach the from-memory entry points). */
+ * and the pth*.c files.  Internal; not exported (the fuzzers compile the
+ * sources directly to reach the from-memory entry points). */
 #ifndef WI_CHECKPOINT_INTERNAL_H
 #define WI_CHECKPOINT_INTERNAL_H
 
@@ -79,12 +79,12 @@ WI_INTERNAL wi_state_dict_t *wi_priv_safetensors_select(wi_priv_blob_t *blob,
                                                         const char *source,
                                                         wi_priv_select_t *sel,
                                                         wi_error_t *err);
-/* torch.save zip format (the blob starts with PK\3\4). */
+/* torch.save zip format (the blob starts with PK\3\4; pth_zip.c). */
 WI_INTERNAL wi_state_dict_t *wi_priv_pth_zip_select(wi_priv_blob_t *blob,
                                                     const char *source,
                                                     wi_priv_select_t *sel,
                                                     wi_error_t *err);
-/* torch.save legacy stream (magic number pickle first). */
+/* torch.save legacy stream (magic number pickle first; pth_legacy.c). */
 WI_INTERNAL wi_state_dict_t *wi_priv_pth_legacy_select(wi_priv_blob_t *blob,
                                                        const char *source,
                                                        wi_priv_select_t *sel,

@@ -22,7 +22,8 @@ struct wi_context {
     void *progress_data;
     wi_task_progress_fn task_progress;
     void *task_progress_data;
-    /* Set during a top-level init_weights: who wrote what (engine.c). */
+    /* Set during a top-level init_weights: who wrote what
+     * (engine/provenance.c). */
     struct wi_priv_tracker *tracker;
     /* Borrowed; the engine appends what matched nothing (diagnostics.h). */
     struct wi_diagnostics *diagnostics;

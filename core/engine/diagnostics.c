@@ -1,5 +1,5 @@
 /* The diagnostics list and the checks made after a run (the engine adds
- * the rest while it runs: engine.c). */
+ * the rest while it runs: engine.c, init_cfg.c, names.c). */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
