@@ -139,14 +139,33 @@ static void normal_per_element(float *a, int64_t n, wi_generator_t *g,
     }
 }
 
+/* normal_'s argument check, before any draw. */
+static int check_std(double std, wi_error_t *err)
+{
+    return std >= 0.0 ? 0
+                      : wi_error_set(err, WI_EINVAL, NULL, NULL,
+                                     "normal_ expects std >= 0.0, but found std=%.17g",
+                                     std);
+}
+
+/* normal_fill / normal_fill_AVX2: all uniforms first, then blocks of
+ * 16; a ragged end redraws and retransforms the last 16. */
+static wi_fill_t normal_fill(double mean, double std)
+{
+    return (wi_fill_t){.kind = WI_FILL_NORMAL, .mean = (float)mean, .std = (float)std};
+}
+
 int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
                           double mean, double std, wi_error_t *err)
 {
+    int rc = check_std(std, err);
+    if (rc < 0)
+        return rc;
     if (n >= 16) {
-        wi_fill_t f = {.kind = WI_FILL_NORMAL, .mean = (float)mean,
-                       .std = (float)std};
+        wi_fill_t f = normal_fill(mean, std);
         return wi_fill(g, a, n, &f, err);
     }
+    /* Values as the draws come, the cached double between them. */
     normal_per_element(a, n, g, mean, std);
     return 0;
 }
@@ -154,25 +173,18 @@ int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
 static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
                        double std, wi_error_t *err)
 {
-    if (!(std >= 0.0))
-        return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                            "normal_ expects std >= 0.0, but found std=%.17g",
-                            std);
+    int rc = check_std(std, err);
+    if (rc < 0)
+        return rc;
     int64_t n = wi_tensor_numel(t);
-    /* Our tensors are always contiguous, so size alone picks the path. */
+    /* Our tensors are always contiguous, so size alone picks the path:
+     * blocks of 16 are recorded, the per-element path is eager. */
     if (n >= 16) {
-        /* normal_fill / normal_fill_AVX2: all uniforms first, then blocks
-         * of 16; a ragged end redraws and retransforms the last 16. */
-        wi_fill_t f = {.kind = WI_FILL_NORMAL, .mean = (float)mean,
-                       .std = (float)std};
+        wi_fill_t f = normal_fill(mean, std);
         return fill_tensor(t, g, &f, err);
     }
-    /* Values as the draws come, the cached double between them: eager. */
     float *a = f32_overwrite(t, err);
-    if (!a)
-        return WI_ENOMEM;
-    normal_per_element(a, n, g, mean, std);
-    return 0;
+    return a ? wi_priv_normal_values(g, a, n, mean, std, err) : WI_ENOMEM;
 }
 
 int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,

@@ -13,7 +13,7 @@
 
 /* a[0..n-1] = what normal_(mean, std) stores in a contiguous tensor of n
  * elements: the fill path when n >= 16, else the per-element path with
- * the generator's cached double.  std >= 0 is the caller's check.  0,
+ * the generator's cached double.  0, WI_EINVAL (normal_'s message) for std < 0 or NaN,
  * WI_ENOMEM or the WEIGHTINIT_ISA / WEIGHTINIT_THREADS error. */
 WI_INTERNAL int wi_priv_normal_values(wi_generator_t *g, float *a, int64_t n,
                                       double mean, double std,

@@ -63,11 +63,8 @@ static int reject_normal(float *out, int64_t n, wi_generator_t *g,
                          double mean, double std, double a, double b,
                          wi_error_t *err)
 {
-    if (!(std >= 0.0))
-        return wi_error_set(err, WI_EINVAL, NULL, NULL,
-                            "normal_ expects std >= 0.0, but found std=%.17g",
-                            std);
     const float lo = to_f32(a), hi = to_f32(b);
+    /* Checks std before any draw. */
     int rc = wi_priv_normal_values(g, out, n, mean, std, err);
     float *fresh = NULL;
     for (int round = 1;; round++) {
