@@ -94,6 +94,24 @@ static char *example(const char *rel)
     return wi_test_data_path(rel);
 }
 
+/* A built-in layer's name in the wrong case becomes an empty custom
+ * module, as written; the run says what was likely meant, and a plain
+ * "ReLU" (a layer without weights, one letter from PReLU) is left alone. */
+START_TEST(misspelt_layer_warns)
+{
+    char *model = wi_test_data_path("models/misspelt_layer.json");
+    const char *args[] = {"init", model, "-o", "out.safetensors", NULL};
+    wi_test_cmd_t r = wi_test_cmd(args);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.err, "children.norm: 'Layernorm' is not a built-in layer "
+                                "type, so it is an empty custom module; did you mean "
+                                "'LayerNorm'?"), "%s", r.err);
+    ck_assert_msg(!strstr(r.err, "PReLU"), "%s", r.err);
+    wi_test_cmd_free(&r);
+    free(model);
+}
+END_TEST
+
 START_TEST(missing_model_file)
 {
     const char *args[] = {"init", "/nonexistent/model.json", "-o", "out.safetensors", NULL};
@@ -1284,6 +1302,7 @@ int main(void)
     tcase_add_loop_test(tc, initialize_report, 0, (int)n_initialize_cases);
     tcase_add_test(tc, summary_line_and_quiet);
     tcase_add_test(tc, missing_model_file);
+    tcase_add_test(tc, misspelt_layer_warns);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, bad_environment);
     tcase_add_test(tc, threads_same_output);

@@ -40,6 +40,14 @@ int wi_priv_reset_embedding(wi_tensor_t *w, int64_t padding_idx,
     return 0;
 }
 
+int wi_priv_reset_bilinear(wi_tensor_t *w, wi_tensor_t *bias, wi_generator_t *g,
+                           wi_error_t *err)
+{
+    double bound = 1.0 / sqrt((double)wi_tensor_shape(w)[1]);
+    int rc = wi_uniform_(w, g, -bound, bound, err);
+    return rc < 0 || !bias ? rc : wi_uniform_(bias, g, -bound, bound, err);
+}
+
 int wi_priv_reset_mha(wi_tensor_t *const w[3], wi_tensor_t *in_bias,
                       wi_tensor_t *out_bias, wi_tensor_t *const bias_kv[2],
                       wi_generator_t *g, wi_error_t *err)

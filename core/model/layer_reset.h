@@ -21,6 +21,10 @@ WI_INTERNAL int wi_priv_reset_linear_like(wi_tensor_t *w, wi_tensor_t *bias,
  * non-negative; < 0 = none) zeroed. */
 WI_INTERNAL int wi_priv_reset_embedding(wi_tensor_t *w, int64_t padding_idx,
                                         wi_generator_t *g, wi_error_t *err);
+/* Bilinear: weight and bias (NULL = None) uniform_(-k, k), k =
+ * 1/sqrt(in1_features), the weight's second dimension (> 0). */
+WI_INTERNAL int wi_priv_reset_bilinear(wi_tensor_t *w, wi_tensor_t *bias,
+                                       wi_generator_t *g, wi_error_t *err);
 /* MultiheadAttention._reset_parameters, after out_proj's own Linear
  * init: xavier_uniform_ of the projections w[0..2] (in_proj_weight or
  * q, k, v), zero in_proj_bias and out_proj.bias, xavier_normal_ of

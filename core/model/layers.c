@@ -12,53 +12,15 @@
 #include "base/jsonutil.h"
 #include "context/context_internal.h"
 #include "model/layer_reset.h"
+#include "model/layers_internal.h"
 #include "model/module_internal.h"
-
-enum arg_kind {
-    A_SIZE,         /* int >= min */
-    A_INT,          /* any int */
-    A_INT_OR_NULL,  /* int or null */
-    A_BOOL,
-    A_FLOAT,        /* int or float */
-    A_FLOAT_OR_NULL,
-    A_TUPLE,        /* int or list of `spatial` ints, each >= min */
-    A_PADDING,      /* A_TUPLE or "valid"/"same" */
-    A_CHOICE,       /* one of choices */
-    A_SHAPE         /* int or list of ints >= 0; [] is a 0-d shape */
-};
-
-struct arg_spec {
-    const char *name;
-    enum arg_kind kind;
-    const char *dflt; /* JSON text; NULL = required */
-    int64_t min;
-    const char *const *choices;
-};
-
-struct arg_val {
-    int is_null;
-    int64_t i;
-    double d;
-    int64_t v[WI_MAX_DIMS];
-    int n;
-    const char *s; /* borrowed from the JSON value */
-};
-
-struct layer_build {
-    wi_module_t *m;
-    const struct arg_spec *args; /* the layer's, for error paths */
-    const struct arg_val *v;
-    int spatial;
-    wi_generator_t *g;
-    const char *source;
-    const char *path;
-    wi_error_t *err;
-};
 
 struct layer_def {
     const char *type;
     const char *base;
-    int spatial; /* conv dims, 0 otherwise */
+    /* Conv dims; for RNNBase the gates per hidden unit (RNN 1, GRU 3,
+     * LSTM 4); 0 otherwise. */
+    int spatial;
     const struct arg_spec *args;
     int (*build)(struct layer_build *b);
 };
@@ -67,7 +29,6 @@ static const char *const padding_modes[] = {"zeros", "reflect", "replicate",
                                             "circular", NULL};
 static const char *const zeros_only[] = {"zeros", NULL};
 
-#define NO_CHOICES NULL
 static const struct arg_spec linear_args[] = {
     {"in_features", A_SIZE, NULL, 0, NO_CHOICES},
     {"out_features", A_SIZE, NULL, 0, NO_CHOICES},
@@ -142,6 +103,51 @@ static const struct arg_spec mha_args[] = {
     {"batch_first", A_BOOL, "false", 0, NO_CHOICES},
     {NULL, 0, NULL, 0, NULL}};
 
+static const struct arg_spec instancenorm_args[] = {
+    {"num_features", A_SIZE, NULL, 0, NO_CHOICES},
+    {"eps", A_FLOAT, "1e-05", 0, NO_CHOICES},
+    {"momentum", A_FLOAT_OR_NULL, "0.1", 0, NO_CHOICES},
+    {"affine", A_BOOL, "false", 0, NO_CHOICES},
+    {"track_running_stats", A_BOOL, "false", 0, NO_CHOICES},
+    {NULL, 0, NULL, 0, NULL}};
+
+static const struct arg_spec rmsnorm_args[] = {
+    {"normalized_shape", A_SHAPE, NULL, 0, NO_CHOICES},
+    {"eps", A_FLOAT_OR_NULL, "null", 0, NO_CHOICES},
+    {"elementwise_affine", A_BOOL, "true", 0, NO_CHOICES},
+    {NULL, 0, NULL, 0, NULL}};
+
+static const struct arg_spec prelu_args[] = {
+    {"num_parameters", A_SIZE, "1", 0, NO_CHOICES},
+    {"init", A_FLOAT, "0.25", 0, NO_CHOICES},
+    {NULL, 0, NULL, 0, NULL}};
+
+static const struct arg_spec bilinear_args[] = {
+    {"in1_features", A_SIZE, NULL, 1, NO_CHOICES},
+    {"in2_features", A_SIZE, NULL, 0, NO_CHOICES},
+    {"out_features", A_SIZE, NULL, 0, NO_CHOICES},
+    {"bias", A_BOOL, "true", 0, NO_CHOICES},
+    {NULL, 0, NULL, 0, NULL}};
+
+static const char *const bag_modes[] = {"sum", "mean", "max", NULL};
+static const struct arg_spec embedding_bag_args[] = {
+    {"num_embeddings", A_SIZE, NULL, 0, NO_CHOICES},
+    {"embedding_dim", A_SIZE, NULL, 0, NO_CHOICES},
+    {"max_norm", A_FLOAT_OR_NULL, "null", 0, NO_CHOICES},
+    {"norm_type", A_FLOAT, "2.0", 0, NO_CHOICES},
+    {"scale_grad_by_freq", A_BOOL, "false", 0, NO_CHOICES},
+    {"mode", A_CHOICE, "\"mean\"", 0, bag_modes},
+    {"sparse", A_BOOL, "false", 0, NO_CHOICES},
+    {"include_last_offset", A_BOOL, "false", 0, NO_CHOICES},
+    {"padding_idx", A_INT_OR_NULL, "null", 0, NO_CHOICES},
+    {NULL, 0, NULL, 0, NULL}};
+
+/* Hugging Face's Conv1D(nf, nx) (pytorch_utils.py): GPT-2's layers. */
+static const struct arg_spec hf_conv1d_args[] = {
+    {"nf", A_SIZE, NULL, 0, NO_CHOICES},
+    {"nx", A_SIZE, NULL, 0, NO_CHOICES},
+    {NULL, 0, NULL, 0, NULL}};
+
 static int build_linear(struct layer_build *b);
 static int build_conv(struct layer_build *b);
 static int build_conv_transpose(struct layer_build *b);
@@ -150,6 +156,12 @@ static int build_groupnorm(struct layer_build *b);
 static int build_layernorm(struct layer_build *b);
 static int build_embedding(struct layer_build *b);
 static int build_mha(struct layer_build *b);
+static int build_instancenorm(struct layer_build *b);
+static int build_rmsnorm(struct layer_build *b);
+static int build_prelu(struct layer_build *b);
+static int build_bilinear(struct layer_build *b);
+static int build_embedding_bag(struct layer_build *b);
+static int build_hf_conv1d(struct layer_build *b);
 
 static const struct layer_def layer_defs[] = {
     {"Linear", "Module", 0, linear_args, build_linear},
@@ -169,6 +181,19 @@ static const struct layer_def layer_defs[] = {
     {"LayerNorm", "Module", 0, layernorm_args, build_layernorm},
     {"Embedding", "Module", 0, embedding_args, build_embedding},
     {"MultiheadAttention", "Module", 0, mha_args, build_mha},
+    {"SyncBatchNorm", "_BatchNorm", 0, batchnorm_args, build_batchnorm},
+    {"InstanceNorm1d", "_InstanceNorm", 0, instancenorm_args, build_instancenorm},
+    {"InstanceNorm2d", "_InstanceNorm", 0, instancenorm_args, build_instancenorm},
+    {"InstanceNorm3d", "_InstanceNorm", 0, instancenorm_args, build_instancenorm},
+    {"RMSNorm", "Module", 0, rmsnorm_args, build_rmsnorm},
+    {"PReLU", "Module", 0, prelu_args, build_prelu},
+    {"Bilinear", "Module", 0, bilinear_args, build_bilinear},
+    {"EmbeddingBag", "Module", 0, embedding_bag_args, build_embedding_bag},
+    {"Conv1D", "Module", 0, hf_conv1d_args, build_hf_conv1d},
+    /* spatial: the gates per hidden unit (gate_size = spatial * hidden). */
+    {"RNN", "RNNBase", 1, wi_priv_rnn_args, wi_priv_build_rnn},
+    {"LSTM", "RNNBase", 4, wi_priv_lstm_args, wi_priv_build_rnn},
+    {"GRU", "RNNBase", 3, wi_priv_gru_args, wi_priv_build_rnn},
 };
 #define N_LAYERS (sizeof layer_defs / sizeof layer_defs[0])
 
@@ -398,8 +423,8 @@ static int parse_args(const struct parse *p, const struct layer_def *def,
 
 /* ---- construction ---------------------------------------------------- */
 
-static int fail_at(struct layer_build *b, int code, const char *arg,
-                   const char *fmt, const char *detail)
+int wi_priv_layer_fail(struct layer_build *b, int code, const char *arg,
+                       const char *fmt, const char *detail)
 {
     char path[WI_PATH_MAX];
     wi_priv_path_key(path, sizeof path, b->path, arg);
@@ -428,9 +453,9 @@ static const char *largest(const struct layer_build *b, int n, const int *idx)
 
 /* A new zeroed tensor; a shape too large names the model file and the
  * argument `blame` it came from. */
-static wi_tensor_t *new_tensor(struct layer_build *b, const char *blame,
-                               const char *name, wi_dtype_t dtype, int ndim,
-                               const int64_t *shape)
+wi_tensor_t *wi_priv_layer_tensor(struct layer_build *b, const char *blame,
+                                  const char *name, wi_dtype_t dtype, int ndim,
+                                  const int64_t *shape)
 {
     wi_tensor_t *t = wi_tensor_new(dtype, ndim, shape, b->err);
     if (!t && b->err) {
@@ -454,7 +479,7 @@ static int add_param_new(struct layer_build *b, const char *blame,
                          const char *name, int ndim, const int64_t *shape,
                          wi_tensor_t **out)
 {
-    wi_tensor_t *t = new_tensor(b, blame, name, WI_DTYPE_F32, ndim, shape);
+    wi_tensor_t *t = wi_priv_layer_tensor(b, blame, name, WI_DTYPE_F32, ndim, shape);
     if (!t)
         return b->err ? b->err->code : WI_ENOMEM;
     *out = t;
@@ -484,10 +509,10 @@ static int check_groups(struct layer_build *b, int64_t in, int64_t out,
                         int64_t groups)
 {
     if (in % groups != 0)
-        return fail_at(b, WI_EINVAL, "groups", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, "groups", "%s",
                        "in_channels must be divisible by groups");
     if (out % groups != 0)
-        return fail_at(b, WI_EINVAL, "groups", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, "groups", "%s",
                        "out_channels must be divisible by groups");
     return 0;
 }
@@ -521,7 +546,7 @@ static int build_conv(struct layer_build *b)
     if (padding->s && strcmp(padding->s, "same") == 0) {
         for (int i = 0; i < stride->n; i++)
             if (stride->v[i] != 1)
-                return fail_at(b, WI_EINVAL, "padding", "%s",
+                return wi_priv_layer_fail(b, WI_EINVAL, "padding", "%s",
                                "padding='same' is not supported for strided "
                                "convolutions");
     }
@@ -537,7 +562,7 @@ static int add_filled(struct layer_build *b, const char *blame, int buffer,
                       const char *name, wi_dtype_t dtype, int ndim,
                       const int64_t *shape, double val)
 {
-    wi_tensor_t *t = new_tensor(b, blame, name, dtype, ndim, shape);
+    wi_tensor_t *t = wi_priv_layer_tensor(b, blame, name, dtype, ndim, shape);
     if (!t)
         return b->err ? b->err->code : WI_ENOMEM;
     if (val != 0.0) { /* new tensors are zero already */
@@ -579,7 +604,7 @@ static int build_batchnorm(struct layer_build *b)
 static int build_groupnorm(struct layer_build *b)
 {
     if (b->v[1].i % b->v[0].i != 0)
-        return fail_at(b, WI_EINVAL, "num_groups", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, "num_groups", "%s",
                        "num_channels must be divisible by num_groups");
     int64_t shape[1] = {b->v[1].i};
     return add_affine(b, "num_channels", (int)b->v[3].i, 1, shape);
@@ -590,12 +615,14 @@ static int build_layernorm(struct layer_build *b)
     return add_affine(b, "normalized_shape", (int)b->v[2].i, b->v[0].n, b->v[0].v);
 }
 
-static int build_embedding(struct layer_build *b)
+/* Embedding and EmbeddingBag: weight normal_(0, 1), then the
+ * padding_idx row (argument `pad`) zeroed. */
+static int embedding_common(struct layer_build *b, int pad_index)
 {
-    int64_t num = b->v[0].i, dim = b->v[1].i, pad = b->v[2].i;
-    int has_pad = !b->v[2].is_null;
+    int64_t num = b->v[0].i, dim = b->v[1].i, pad = b->v[pad_index].i;
+    int has_pad = !b->v[pad_index].is_null;
     if (has_pad && (pad >= num || pad < -num))
-        return fail_at(b, WI_EINVAL, "padding_idx", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, "padding_idx", "%s",
                        "padding_idx must be within num_embeddings");
     if (has_pad && pad < 0)
         pad += num;
@@ -609,11 +636,62 @@ static int build_embedding(struct layer_build *b)
     if (rc < 0 && b->err && !b->err->path[0]) {
         char why[WI_ERROR_TEXT_LENGTH];
         snprintf(why, sizeof why, "%s", b->err->text);
-        return fail_at(b, rc, "padding_idx",
+        return wi_priv_layer_fail(b, rc, "padding_idx",
                        "zeroing the padding_idx row computes the whole "
                        "weight in memory: %s", why);
     }
     return rc;
+}
+
+static int build_embedding(struct layer_build *b) { return embedding_common(b, 2); }
+
+static int build_embedding_bag(struct layer_build *b) { return embedding_common(b, 8); }
+
+/* _InstanceNorm is a _NormBase as _BatchNorm is, with other defaults. */
+static int build_instancenorm(struct layer_build *b) { return build_batchnorm(b); }
+
+/* nn.RMSNorm (torch 2.4): weight ones, no bias. */
+static int build_rmsnorm(struct layer_build *b)
+{
+    if (!b->v[2].i)
+        return add_param(b, "weight", NULL);
+    return add_filled(b, "normalized_shape", 0, "weight", WI_DTYPE_F32, b->v[0].n,
+                      b->v[0].v, 1.0);
+}
+
+/* nn.PReLU: weight (num_parameters,) filled with init. */
+static int build_prelu(struct layer_build *b)
+{
+    int64_t shape[1] = {b->v[0].i};
+    return add_filled(b, "num_parameters", 0, "weight", WI_DTYPE_F32, 1, shape,
+                      b->v[1].d);
+}
+
+/* nn.Bilinear: weight (out, in1, in2), bias (out), both uniform within
+ * 1/sqrt(in1_features). */
+static int build_bilinear(struct layer_build *b)
+{
+    int64_t ws[3] = {b->v[2].i, b->v[0].i, b->v[1].i}, bs[1] = {b->v[2].i};
+    static const int sizes[] = {0, 1, 2};
+    wi_tensor_t *w = NULL, *bias = NULL;
+    int rc = add_param_new(b, largest(b, 3, sizes), "weight", 3, ws, &w);
+    if (rc == 0)
+        rc = b->v[3].i ? add_param_new(b, "out_features", "bias", 1, bs, &bias)
+                       : add_param(b, "bias", NULL);
+    return rc < 0 ? rc : wi_priv_reset_bilinear(w, bias, b->g, b->err);
+}
+
+/* Hugging Face's Conv1D: weight (nx, nf) registered, bias zeros (nf),
+ * then normal_(weight, std=0.02). */
+static int build_hf_conv1d(struct layer_build *b)
+{
+    int64_t ws[2] = {b->v[1].i, b->v[0].i}, bs[1] = {b->v[0].i};
+    static const int sizes[] = {0, 1};
+    wi_tensor_t *w = NULL, *bias = NULL;
+    int rc = add_param_new(b, largest(b, 2, sizes), "weight", 2, ws, &w);
+    if (rc == 0)
+        rc = add_param_new(b, "nf", "bias", 1, bs, &bias);
+    return rc < 0 ? rc : wi_normal_(w, b->g, 0.0, 0.02, b->err);
 }
 
 /* nn.MultiheadAttention: out_proj (a Linear) draws at construction, then
@@ -625,7 +703,7 @@ static int mha_params(struct layer_build *b, int64_t e, int64_t kdim,
     int same = kdim == e && vdim == e, rc;
     int64_t e3;
     if (__builtin_mul_overflow(e, 3, &e3))
-        return fail_at(b, WI_EINVAL, "embed_dim", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, "embed_dim", "%s",
                        "in_proj_weight and in_proj_bias have 3 * embed_dim "
                        "rows, more than 2^63");
     if (same) {
@@ -685,10 +763,10 @@ static int build_mha(struct layer_build *b)
     int64_t kdim = b->v[6].is_null ? e : b->v[6].i;
     int64_t vdim = b->v[7].is_null ? e : b->v[7].i;
     if (e % b->v[1].i != 0)
-        return fail_at(b, WI_EINVAL, "num_heads", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, "num_heads", "%s",
                        "embed_dim must be divisible by num_heads");
     if (kdim < 0 || vdim < 0)
-        return fail_at(b, WI_EINVAL, kdim < 0 ? "kdim" : "vdim", "%s",
+        return wi_priv_layer_fail(b, WI_EINVAL, kdim < 0 ? "kdim" : "vdim", "%s",
                        "expected a non-negative int or null");
     wi_tensor_t *w[3] = {NULL, NULL, NULL}, *in_bias = NULL;
     wi_tensor_t *bias_kv[2] = {NULL, NULL};

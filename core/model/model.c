@@ -3,12 +3,14 @@
  * model_defs.c and model_members.c. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <weightinit/model.h>
 #include <weightinit/registry.h>
 
 #include "base/input.h"
 #include "base/jsonutil.h"
+#include "base/suggest.h"
 #include "model/model_internal.h"
 #include "model/module_internal.h"
 #include "plugin/registry_internal.h"
@@ -31,6 +33,41 @@ static const char *const custom_keys[] = {"type", "children", "params",
                                           "repeat", "child", "clone", "order",
                                           NULL};
 
+/* The built-in layer type that `type` likely misspells: equal but for
+ * case (Layernorm, BatchNorm2D), else close (suggest.h); NULL if none. */
+static const char *builtin_like(const char *type, wi_priv_suggest_t *s)
+{
+    wi_priv_suggest_init(s, type);
+    for (size_t i = 0; i < wi_layer_builtin_count(); i++) {
+        const char *name = wi_layer_builtin_name(i);
+        if (strcasecmp(name, type) == 0)
+            return name;
+        wi_priv_suggest_offer(s, name, NULL);
+    }
+    return wi_priv_suggest_best(s);
+}
+
+/* A custom module with nothing in it whose type is a built-in layer's
+ * but for case (Prelu, Layernorm): most likely a misspelt layer that
+ * would hold no weights.  Only case: a plain "ReLU" node is one letter
+ * from "PReLU" and means what it says. */
+static void warn_if_misspelt(const struct wi_loader *l, const json_t *node,
+                             const char *type, const char *path)
+{
+    static const char *const members[] = {"children", "params", "repeat", NULL};
+    for (size_t i = 0; members[i]; i++)
+        if (json_object_get(node, members[i]))
+            return;
+    wi_priv_suggest_t s;
+    const char *like = builtin_like(type, &s);
+    if (like && strcasecmp(like, type) == 0)
+        wi_context_log(l->ctx, WI_LOG_WARNING,
+                       "%s: %s: '%s' is not a built-in layer type, so it is an "
+                       "empty custom module; did you mean '%s'?",
+                       l->source ? l->source : "(model)", path[0] ? path : "(root)",
+                       type, like);
+}
+
 static int check_custom_keys(const struct wi_loader *l, const json_t *node,
                              const json_t *origin, const char *path,
                              int is_root)
@@ -44,16 +81,20 @@ static int check_custom_keys(const struct wi_loader *l, const json_t *node,
         for (size_t i = 0; custom_keys[i] && !ok; i++)
             ok = strcmp(custom_keys[i], key) == 0;
         if (!ok) {
-            char full[WI_PATH_MAX];
+            char full[WI_PATH_MAX], mean[160] = "";
+            const char *type = json_string_value(json_object_get(node, "type"));
+            wi_priv_suggest_t s;
+            const char *like = builtin_like(type, &s);
+            if (like)
+                snprintf(mean, sizeof mean, "; did you mean '%s'?", like);
             wi_priv_path_key(full, sizeof full,
                              wi_priv_model_key_base(origin, path, key), key);
             return wi_error_set(l->err, WI_EINVAL, l->source, full,
                                 "unknown key '%s' in custom module '%s' "
                                 "(accepted: type, children, params, init_cfg, "
                                 "bases, plain, repeat, child, clone, order; "
-                                "'%s' is not a built-in layer type)", key,
-                                json_string_value(json_object_get(node, "type")),
-                                json_string_value(json_object_get(node, "type")));
+                                "'%s' is not a built-in layer type%s)", key, type,
+                                type, mean);
         }
     }
     return 0;
@@ -141,6 +182,8 @@ static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
     json_t *v;
     /* A plugin's module type validates its own extra keys in construct. */
     int rc = mt ? 0 : check_custom_keys(l, node, origin, path, path[0] == '\0');
+    if (rc == 0 && !mt)
+        warn_if_misspelt(l, node, type, path);
     if (rc == 0)
         rc = add_bases(l, m, json_object_get(node, "bases"),
                        wi_priv_model_key_base(origin, path, "bases"));
