@@ -60,7 +60,9 @@ static const char *const golden_files[] = {
 };
 #define N_GOLDEN_FILES (sizeof golden_files / sizeof golden_files[0])
 #define OUTPUTS_PER_PROFILE 400
-#define TORCH2_SWEEP_OUTPUTS 314
+/* gen.py's sweep outputs replayed per torch build: all but the
+ * orthogonal_ and transposed-layout cases. */
+#define TORCH2_SWEEP_OUTPUTS 330
 
 #define MAX_REPORTED 20
 
@@ -164,6 +166,12 @@ static void run_tensor_op(wi_generator_t *g, const json_t *op,
     else if (strcmp(name, "kaiming_normal_") == 0)
         rc = wi_kaiming_normal_(t, g, num(op, "a"), str(op, "mode"),
                                 str(op, "nonlinearity"), &err);
+    else if (strcmp(name, "eye_") == 0)
+        rc = wi_eye_(t, &err);
+    else if (strcmp(name, "dirac_") == 0)
+        rc = wi_dirac_(t, (int64_t)num(op, "groups"), &err);
+    else if (strcmp(name, "sparse_") == 0)
+        rc = wi_sparse_(t, g, num(op, "sparsity"), num(op, "std"), &err);
     else
         ck_abort_msg("unknown op '%s'", name);
     ck_assert_msg(rc == 0, "%s failed: %s", name, err.text);
@@ -261,14 +269,14 @@ static int check_output(const char *where, const json_t *out,
     return 0;
 }
 
-/* Ops the replay runs; a case with another (eye_, orthogonal_, ... or a
+/* Ops the replay runs; a case with another (orthogonal_, or a
  * transposed layout: gen.py's sweep) is skipped whole under `partial`. */
 static int replayable(const json_t *ops)
 {
     static const char *const known[] = {
         "manual_seed", "random_int64", "uniform_", "normal_", "trunc_normal_",
         "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-        "kaiming_normal_"};
+        "kaiming_normal_", "eye_", "dirac_", "sparse_"};
     for (size_t i = 0; i < json_array_size(ops); i++) {
         const json_t *op = json_array_get(ops, i);
         const char *name = json_string_value(json_object_get(op, "op"));
@@ -416,7 +424,7 @@ END_TEST
 
 /* The torch2.0-* profiles against torch 2.0.0: the golden op files and
  * gen.py's sweep (sizes around the 16-element blocks and the thread split
- * points; its eye_/dirac_/orthogonal_/sparse_/transposed cases are not
+ * points; its orthogonal_ and transposed cases are not
  * replayed).  trunc_normal_ outputs where MKL's erfinv missed are compared
  * with torch 2.0.0 run with a correctly rounded erfinv (erfinv_cr.json).
  * Under the ISA/thread matrix (WEIGHTINIT_ISA set) only the sweep: its
@@ -453,7 +461,7 @@ START_TEST(test_torch2_profile)
            dir, matched, present, wi_rng_profile_name(torch2[_i].profile),
            opt.overridden, opt.skipped);
     fflush(stdout);
-    /* 400 golden outputs, and the sweep's 314 replayable ones. */
+    /* 400 golden outputs, and the sweep's 330 replayable ones. */
     ck_assert_int_eq(present, (matrix ? 0 : OUTPUTS_PER_PROFILE) + TORCH2_SWEEP_OUTPUTS);
     ck_assert_msg((size_t)opt.overridden == overrides &&
                       (overrides > 0) == torch2[_i].erfinv_cr,
@@ -462,6 +470,67 @@ START_TEST(test_torch2_profile)
     ck_assert_msg(matched == present, "%s: %d of %d outputs differ (see stderr)",
                   dir, present - matched, present);
     json_decref(cr);
+}
+END_TEST
+
+/* eye_, dirac_ and sparse_ refuse the shapes torch refuses, with its
+ * words, and leave the tensor as it was. */
+START_TEST(test_structured_errors)
+{
+    wi_generator_t *g = wi_generator_new(0, WI_RNG_AVX2);
+    int64_t s3[3] = {4, 2, 3}, s2[2] = {3, 3};
+    wi_tensor_t *t3 = wi_tensor_new(WI_DTYPE_F32, 3, s3, NULL);
+    wi_tensor_t *t2 = wi_tensor_new(WI_DTYPE_F32, 2, s2, NULL);
+    wi_error_t err;
+    ck_assert_int_eq(wi_eye_(t3, &err), WI_EINVAL);
+    ck_assert(strstr(err.text, "Only tensors with 2 dimensions are supported"));
+    ck_assert_int_eq(wi_sparse_(t3, g, 0.5, 0.01, &err), WI_EINVAL);
+    ck_assert(strstr(err.text, "Only tensors with 2 dimensions are supported"));
+    ck_assert_int_eq(wi_dirac_(t2, 1, &err), WI_EINVAL);
+    ck_assert(strstr(err.text, "Only tensors with 3, 4, or 5 dimensions"));
+    ck_assert_int_eq(wi_dirac_(t3, 3, &err), WI_EINVAL);
+    ck_assert(strstr(err.text, "dim 0 must be divisible by groups"));
+    ck_assert_int_eq(wi_dirac_(t3, 0, &err), WI_EINVAL);
+    ck_assert_uint_eq(wi_tensor_version(t3), 0);
+    ck_assert_uint_eq(wi_tensor_version(t2), 0);
+    /* sparsity 1: every row of every column zeroed; -0.5: ceil(-1.5) =
+     * -1, and Python's row_indices[:-1] is all rows but one, so 2 of 3
+     * are zeroed (torch 1.13 zeroes 2 per column too). */
+    ck_assert_int_eq(wi_sparse_(t2, g, 1.0, 0.01, &err), 0);
+    const float *a = wi_tensor_const_data(t2);
+    for (int i = 0; i < 9; i++)
+        ck_assert(a[i] == 0.0f);
+    ck_assert_int_eq(wi_sparse_(t2, g, -0.5, 0.01, &err), 0);
+    a = wi_tensor_const_data(t2);
+    for (int c = 0; c < 3; c++) {
+        int zeros = 0;
+        for (int r = 0; r < 3; r++)
+            zeros += a[r * 3 + c] == 0.0f;
+        ck_assert_int_eq(zeros, 2);
+    }
+    wi_tensor_free(t3);
+    wi_tensor_free(t2);
+    wi_generator_free(g);
+}
+END_TEST
+
+/* The 1.13 profiles against Debian's torch 1.13 on gen.py's sweep
+ * (tests/data/torch2/1.13/<capability>/rng, regen.sh step 4): the same
+ * sizes and ops as the torch 2.x sweeps, eye_/dirac_/sparse_ included. */
+START_TEST(test_113_sweep)
+{
+    static const struct {
+        const char *dir;
+        wi_rng_profile_t profile;
+    } builds[] = {{"torch2/1.13/avx2/rng", WI_RNG_AVX2},
+                  {"torch2/1.13/default/rng", WI_RNG_DEFAULT}};
+    int present = 0, matched = 0, reported = 0;
+    replay_opts_t opt = {NULL, 1, 0, 0};
+    replay_file_opts(builds[_i].dir, builds[_i].profile, "sweep.json", &present,
+                     &matched, &reported, &opt);
+    ck_assert_int_eq(present, TORCH2_SWEEP_OUTPUTS);
+    ck_assert_msg(matched == present, "%s: %d of %d outputs differ (see stderr)",
+                  builds[_i].dir, present - matched, present);
 }
 END_TEST
 
@@ -1045,6 +1114,8 @@ static Suite *rng_suite(void)
     tcase_add_loop_test(tc, test_golden_profile, 0, 2);
     tcase_add_loop_test(tc, test_large_threads, 0, 8);
     tcase_add_loop_test(tc, test_torch2_profile, 0, N_TORCH2);
+    tcase_add_loop_test(tc, test_113_sweep, 0, 2);
+    tcase_add_test(tc, test_structured_errors);
     tcase_add_test(tc, test_erfinv_cr);
     suite_add_tcase(s, tc);
 

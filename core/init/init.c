@@ -21,8 +21,8 @@
 /* Scalar arithmetic follows torch/nn/init.py in Python doubles, tensor
  * arithmetic follows the ATen CPU kernels in float; see torch-rng.md. */
 
-static int check_args(const wi_tensor_t *t, const wi_generator_t *g,
-                      int need_g, const char *fn, wi_error_t *err)
+int wi_priv_init_check(const wi_tensor_t *t, const wi_generator_t *g, int need_g,
+                       const char *fn, wi_error_t *err)
 {
     if (!t || (need_g && !g))
         return wi_error_set(err, WI_EINVAL, NULL, NULL,
@@ -100,7 +100,7 @@ static int uniform_impl(wi_tensor_t *t, wi_generator_t *g, double from,
 int wi_uniform_(wi_tensor_t *t, wi_generator_t *g, double from, double to,
                 wi_error_t *err)
 {
-    int rc = check_args(t, g, 1, "uniform_", err);
+    int rc = wi_priv_init_check(t, g, 1, "uniform_", err);
     if (rc == 0)
         rc = uniform_impl(t, g, from, to, err);
     if (rc == 0)
@@ -190,7 +190,7 @@ static int normal_impl(wi_tensor_t *t, wi_generator_t *g, double mean,
 int wi_normal_(wi_tensor_t *t, wi_generator_t *g, double mean, double std,
                wi_error_t *err)
 {
-    int rc = check_args(t, g, 1, "normal_", err);
+    int rc = wi_priv_init_check(t, g, 1, "normal_", err);
     if (rc == 0)
         rc = normal_impl(t, g, mean, std, err);
     if (rc == 0)
@@ -219,7 +219,7 @@ int wi_priv_trunc_normal_erfinv(wi_tensor_t *t, wi_generator_t *g,
                                 double mean, double std, double a, double b,
                                 wi_error_t *err)
 {
-    int rc = check_args(t, g, 1, "trunc_normal_", err);
+    int rc = wi_priv_init_check(t, g, 1, "trunc_normal_", err);
     if (rc < 0)
         return rc;
     /* Python divides by std (ZeroDivisionError at 0) and a negative std
@@ -267,7 +267,7 @@ float wi_erfinv_f32(float y, wi_rng_profile_t profile)
 
 int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err)
 {
-    int rc = check_args(t, NULL, 0, "constant_", err);
+    int rc = wi_priv_init_check(t, NULL, 0, "constant_", err);
     if (rc < 0)
         return rc;
     /* fill_ converts the Scalar with an overflow check (inf is fine). */
@@ -442,7 +442,7 @@ int wi_xavier_uniform_(wi_tensor_t *t, wi_generator_t *g, double gain,
                        wi_error_t *err)
 {
     double std = 0.0;
-    int rc = check_args(t, g, 1, "xavier_uniform_", err);
+    int rc = wi_priv_init_check(t, g, 1, "xavier_uniform_", err);
     if (rc == 0)
         rc = xavier_std(t, gain, "xavier_uniform_", &std, err);
     if (rc < 0)
@@ -458,7 +458,7 @@ int wi_xavier_normal_(wi_tensor_t *t, wi_generator_t *g, double gain,
                       wi_error_t *err)
 {
     double std = 0.0;
-    int rc = check_args(t, g, 1, "xavier_normal_", err);
+    int rc = wi_priv_init_check(t, g, 1, "xavier_normal_", err);
     if (rc == 0)
         rc = xavier_std(t, gain, "xavier_normal_", &std, err);
     if (rc < 0)
@@ -510,7 +510,7 @@ int wi_kaiming_uniform_(wi_tensor_t *t, wi_generator_t *g, double a,
 {
     double std = 0.0;
     int skip = 0;
-    int rc = check_args(t, g, 1, "kaiming_uniform_", err);
+    int rc = wi_priv_init_check(t, g, 1, "kaiming_uniform_", err);
     if (rc == 0)
         rc = kaiming_std(t, a, mode, nonlinearity, &std, &skip, err);
     if (rc < 0 || skip)
@@ -528,7 +528,7 @@ int wi_kaiming_normal_(wi_tensor_t *t, wi_generator_t *g, double a,
 {
     double std = 0.0;
     int skip = 0;
-    int rc = check_args(t, g, 1, "kaiming_normal_", err);
+    int rc = wi_priv_init_check(t, g, 1, "kaiming_normal_", err);
     if (rc == 0)
         rc = kaiming_std(t, a, mode, nonlinearity, &std, &skip, err);
     if (rc < 0 || skip)

@@ -11,6 +11,10 @@
 
 #include "base/internal.h"
 
+/* The checks every primitive makes first: t (and g when need_g) given,
+ * t F32.  0 or WI_EINVAL naming fn. */
+WI_INTERNAL int wi_priv_init_check(const wi_tensor_t *t, const wi_generator_t *g,
+                                   int need_g, const char *fn, wi_error_t *err);
 /* a[0..n-1] = what normal_(mean, std) stores in a contiguous tensor of n
  * elements: the fill path when n >= 16, else the per-element path with
  * the generator's cached double.  0, WI_EINVAL (normal_'s message) for std < 0 or NaN,

@@ -42,6 +42,18 @@ int wi_constant_(wi_tensor_t *t, double val, wi_error_t *err);
 int wi_ones_(wi_tensor_t *t, wi_error_t *err);
 int wi_zeros_(wi_tensor_t *t, wi_error_t *err);
 
+/* nn.init.eye_ (2 dims) and dirac_(t, groups) (3 to 5 dims, dim 0
+ * divisible by groups >= 1): no draws; WI_EINVAL otherwise, with
+ * torch's message. */
+int wi_eye_(wi_tensor_t *t, wi_error_t *err);
+int wi_dirac_(wi_tensor_t *t, int64_t groups, wi_error_t *err);
+/* nn.init.sparse_(t, sparsity, std) (2 dims): normal_(0, std), then for
+ * each column a torch.randperm of the rows (rows - 1 draws) whose first
+ * ceil(sparsity * rows) entries (as Python slices them) are zeroed.  The
+ * values are computed now.  WI_EINVAL for another shape. */
+int wi_sparse_(wi_tensor_t *t, wi_generator_t *g, double sparsity, double std,
+               wi_error_t *err);
+
 /* nn.init.calculate_gain.  param is NULL for Python's None.  Unknown
  * nonlinearity: WI_EINVAL. */
 int wi_calculate_gain(const char *nonlinearity, const double *param,
