@@ -155,6 +155,126 @@ START_TEST(example_torch2)
 }
 END_TEST
 
+/* examples/vit-b16-torchvision.json against torchvision's own vit_b_16()
+ * (tests/refs/torchvision_refs.py: Debian's torch 1.13 with torchvision
+ * 0.14, PyPI's 2.12 with 0.27 and 2.15 with 0.29), seeds 0 and 1, under
+ * the profile of each build. */
+static const struct {
+    const char *build, *profile;
+} tv_builds[] = {
+    {"torch1.13-avx2", "avx2"},
+    {"torch1.13-default", "default"},
+    {"torch2.12.0-avx2", "torch2.12-avx2"},
+    {"torch2.12.0-default", "torch2.12-default"},
+    {"torch2.15.0-avx2", "torch2.12-avx2"},
+    {"torch2.15.0-default", "torch2.13-default"},
+};
+
+/* The init steps and names patterns written in a model file: a model
+ * written as its library writes it needs a handful, a replay of every
+ * nn.init call one per tensor. */
+static void count_steps(const json_t *v, int in_init, int *steps, int *patterns)
+{
+    const char *key;
+    json_t *x;
+    size_t i;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+            count_steps(x, in_init, steps, patterns);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    if (in_init && json_object_get(v, "type")) {
+        ++*steps;
+        *patterns += (int)json_array_size(json_object_get(v, "names"));
+    }
+    json_object_foreach((json_t *)v, key, x)
+        count_steps(x, in_init || !strcmp(key, "init") || !strcmp(key, "init_cfg"), steps,
+                    patterns);
+}
+
+START_TEST(vit_b16_torchvision)
+{
+    char rel[128], *model = example_path("vit-b16-torchvision");
+    snprintf(rel, sizeof rel, "torchvision/%s.json", tv_builds[_i].build);
+    json_t *ref = wi_test_load_json(rel), *doc = json_load_file(model, 0, NULL);
+    int steps = 0, patterns = 0;
+    count_steps(doc, 0, &steps, &patterns);
+    ck_assert_msg(steps <= 4 && patterns <= 6, "the example replays: %d steps, %d names",
+                  steps, patterns);
+    char *dir = wi_test_mkdtemp();
+    for (int seed = 0; seed < 2; seed++) {
+        char *out = wi_test_join(dir, "out.safetensors"), *err = wi_test_join(dir, "err.txt");
+        char s[8], label[128];
+        snprintf(s, sizeof s, "%d", seed);
+        char *argv[] = {(char *)exe(), "init", model, "-o", out, "--no-fsync", "-q",
+                        "--strict", "--seed", s, "--rng-profile",
+                        (char *)tv_builds[_i].profile, NULL};
+        int rc = wi_test_run(dir, argv, err);
+        char *msg = wi_test_read_file(err, NULL);
+        ck_assert_msg(rc == 0, "vit-b16-torchvision (%s) exited %d: %s",
+                      tv_builds[_i].profile, rc, msg ? msg : "");
+        snprintf(label, sizeof label, "vit-b16-torchvision (%s, seed %d)",
+                 tv_builds[_i].build, seed);
+        wi_test_assert_safetensors(out, json_object_get(json_object_get(ref, "seeds"), s),
+                                   label);
+        unlink(out);
+        free(msg);
+        free(out);
+        free(err);
+    }
+    wi_test_rmtree(dir);
+    free(dir);
+    free(model);
+    json_decref(doc);
+    json_decref(ref);
+}
+END_TEST
+
+/* tests/data/passes: Hugging Face's self.apply(self._init_weights) as an
+ * apply pass (post-order, the c_proj rescale included), torchvision's
+ * `for m in self.modules()` as a modules pass, and an init at the end of
+ * a block's __init__, against the same models in plain torch
+ * (tests/refs/passes_refs.py), seeds 0 and 1, in each build's profile. */
+START_TEST(passes)
+{
+    static const char *const models[] = {"hf_style", "torchvision_style"};
+    char rel[128];
+    snprintf(rel, sizeof rel, "passes/%s.json", tv_builds[_i].build);
+    json_t *ref = wi_test_load_json(rel);
+    char *dir = wi_test_mkdtemp();
+    for (size_t k = 0; k < 2; k++)
+        for (int seed = 0; seed < 2; seed++) {
+            snprintf(rel, sizeof rel, "passes/%s.json", models[k]);
+            char *model = wi_test_data_path(rel), *out = wi_test_join(dir, "out.safetensors"),
+                 *err = wi_test_join(dir, "err.txt");
+            char s[8], label[160];
+            snprintf(s, sizeof s, "%d", seed);
+            char *argv[] = {(char *)exe(), "init", model, "-o", out, "--no-fsync", "-q",
+                            "--strict", "--seed", s, "--rng-profile",
+                            (char *)tv_builds[_i].profile, NULL};
+            int rc = wi_test_run(dir, argv, err);
+            char *msg = wi_test_read_file(err, NULL);
+            ck_assert_msg(rc == 0, "%s (%s) exited %d: %s", models[k],
+                          tv_builds[_i].profile, rc, msg ? msg : "");
+            snprintf(label, sizeof label, "%s (%s, seed %d)", models[k],
+                     tv_builds[_i].build, seed);
+            wi_test_assert_safetensors(
+                out, json_object_get(json_object_get(json_object_get(ref, "models"), models[k]), s),
+                label);
+            unlink(out);
+            free(msg);
+            free(out);
+            free(err);
+            free(model);
+        }
+    wi_test_rmtree(dir);
+    free(dir);
+    json_decref(ref);
+}
+END_TEST
+
 START_TEST(gpt2_small) { check_full("gpt2-small", both); }
 END_TEST
 
@@ -326,6 +446,8 @@ static Suite *examples_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, hf_counts);
     tcase_add_test(tc, gpt2_small);
+    tcase_add_loop_test(tc, vit_b16_torchvision, 0, (int)(sizeof tv_builds / sizeof tv_builds[0]));
+    tcase_add_loop_test(tc, passes, 0, (int)(sizeof tv_builds / sizeof tv_builds[0]));
     tcase_add_test(tc, vit_b16);
     tcase_add_loop_test(tc, example_torch2, 0, (int)(3 * N_TORCH2));
     tcase_add_test(tc, resnet50);

@@ -140,6 +140,9 @@ int cli_check_sharded_output(const char *path, const char *what);
 typedef struct cli_plan cli_plan_t;
 cli_plan_t *cli_plan_new(void);
 void cli_plan_free(cli_plan_t *p);
+/* Installs the write observer on ctx before the model is built, so that
+ * construction-time init entries are recorded with their JSON paths. */
+void cli_plan_watch(cli_plan_t *p, wi_context_t *ctx);
 /* Notes every parameter's construction writes and installs the write
  * observer on ctx; -1 when out of memory. */
 int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx);

@@ -1,8 +1,8 @@
 /* `weightinit plan`: what init would write, read off the write plan
  * without computing a value (docs/plan.md documents the --json form).
  * Every parameter in state_dict order with its writes in order (the
- * construction, then each init_cfg entry or init_weights the engine
- * attributed), the write that gives the values (primitive and float32
+ * layer's own writes at construction, each construction-time init entry,
+ * then each init_cfg entry or init_weights the engine attributed), the write that gives the values (primitive and float32
  * parameters) and the draws taken and skipped; then the diagnostics. */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,7 @@ struct cli_plan {
     struct start *st;
     size_t n_st, cap_st;
     int st_sorted; /* st was sorted for bsearch (see find_start) */
+    size_t built_ev; /* events observed while the model was built */
     int oom;
 };
 
@@ -84,8 +85,14 @@ static int note_start(const char *name, wi_module_t *owner, size_t index, void *
     return 0;
 }
 
+void cli_plan_watch(cli_plan_t *p, wi_context_t *ctx)
+{
+    wi_context_set_write_observer(ctx, observe, p);
+}
+
 int cli_plan_observe(cli_plan_t *p, wi_module_t *root, wi_context_t *ctx)
 {
+    p->built_ev = p->n_ev;
     wi_module_named_parameters(root, note_start, p);
     wi_context_set_write_observer(ctx, observe, p);
     return p->oom ? -1 : 0;
@@ -209,10 +216,17 @@ static int add_param(const char *name, wi_module_t *owner, size_t index, void *u
     for (int i = 0; i < wi_tensor_ndim(t); i++)
         json_array_append_new(shape, json_integer(wi_tensor_shape(t)[i]));
     const struct start *s = find_start(w, owner, index);
-    if (s && s->version)
-        json_array_append_new(writes, json_pack("{s:s, s:I}", "source", "construction",
-                                                "count", (json_int_t)s->version));
     size_t lo = first_event(w->p, owner, index);
+    /* The layer's own writes: those made by the time the model was built,
+     * less the construction-time init entries' (one write each). */
+    uint64_t own = s ? s->version : 0;
+    for (size_t k = lo; k < w->p->n_ev && w->p->ev[k].owner == owner &&
+                        w->p->ev[k].index == index && w->p->ev[k].seq < w->p->built_ev;
+         k++)
+        own -= own > 0;
+    if (own)
+        json_array_append_new(writes, json_pack("{s:s, s:I}", "source", "construction",
+                                                "count", (json_int_t)own));
     for (; lo < w->p->n_ev && w->p->ev[lo].owner == owner && w->p->ev[lo].index == index; lo++)
         json_array_append_new(writes, json_pack("{s:s, s:s}", "source", w->p->ev[lo].source,
                                                 "info", w->p->ev[lo].info));

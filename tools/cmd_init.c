@@ -750,30 +750,40 @@ static int run(const struct init_opts *o, wi_context_t *ctx, struct outputs *out
         return cli_fail(&err, CLI_STAGE_INPUT);
     int status = 0;
     json_t *ties = NULL;
-    wi_module_t *root = build(o, ctx, &ties, &status);
+    /* Collected from the build on: a node's construction-time init has
+     * rules that may match nothing too. */
+    wi_diagnostics_t *diags = wi_diagnostics_new();
+    if (diags && !o->plan)
+        wi_diagnostics_limit_notes(diags, NOTES_SHOWN);
+    wi_context_set_diagnostics(ctx, diags);
+    cli_plan_t *plan = o->plan || o->output ? cli_plan_new() : NULL;
+    if (plan)
+        cli_plan_watch(plan, ctx);
+    int oom = !diags || ((o->plan || o->output) && !plan);
+    wi_module_t *root = !oom ? build(o, ctx, &ties, &status) : NULL;
+    if (oom)
+        status = EXIT_INIT_FAILED, cli_errorf("out of memory");
     if (!root) {
+        wi_context_set_diagnostics(ctx, NULL);
+        wi_context_set_write_observer(ctx, NULL, NULL);
+        cli_plan_free(plan);
+        wi_diagnostics_free(diags);
         json_decref(cfg);
         return status;
     }
     struct report report;
     if (report_open(&report, out->report, o->report) < 0) {
+        wi_context_set_diagnostics(ctx, NULL);
+        wi_context_set_write_observer(ctx, NULL, NULL);
+        cli_plan_free(plan);
+        wi_diagnostics_free(diags);
         json_decref(cfg);
         json_decref(ties);
         wi_module_free(root);
         return EXIT_INIT_FAILED;
     }
-    cli_plan_t *plan = NULL;
     json_t *provenance = NULL;
-    wi_diagnostics_t *diags = wi_diagnostics_new();
-    if (diags && !o->plan)
-        wi_diagnostics_limit_notes(diags, NOTES_SHOWN);
-    wi_context_set_diagnostics(ctx, diags);
-    if (!diags) {
-        json_decref(cfg);
-        cli_errorf("out of memory");
-        status = EXIT_INIT_FAILED;
-    } else if ((o->plan || o->output) && (!(plan = cli_plan_new()) ||
-                                          cli_plan_observe(plan, root, ctx) < 0)) {
+    if (plan && cli_plan_observe(plan, root, ctx) < 0) {
         json_decref(cfg);
         cli_errorf("out of memory");
         status = EXIT_INIT_FAILED;

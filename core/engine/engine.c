@@ -63,7 +63,10 @@ static int run_cfg(wi_module_t *m, const json_t *cfg, const char *path,
     json_t *names = json_incref(json_object_get(cp, "names"));
     json_t *override = json_incref(json_object_get(cp, "override"));
     int rc = 0;
-    if (names) {
+    if (wi_priv_is_pass(cp)) {
+        rc = wi_priv_run_pass(m, cp, path, ctx, dp, err);
+        de.explained = 1; /* its rules report themselves */
+    } else if (names) {
         rc = wi_priv_check_names(cp, names, path, err);
         json_object_del(cp, "names");
         if (rc == 0)
@@ -90,12 +93,16 @@ static int run_cfg(wi_module_t *m, const json_t *cfg, const char *path,
 static int check_cfgs(const json_t *cfgs, const char *base, wi_error_t *err)
 {
     char path[WI_PATH_MAX], repr[80];
-    if (!json_is_object(cfgs) && !json_is_array(cfgs))
-        return wi_priv_cfg_error(base, "", err, WI_EINVAL,
-                                 "init_cfg must be a dict or a list of dicts, "
-                                 "got %s",
-                                 wi_priv_json_repr(cfgs, repr, sizeof repr));
-    size_t n = json_is_array(cfgs) ? json_array_size(cfgs) : 1;
+    size_t n = strlen(base);
+    /* A node's construction-time "init" or an "init_cfg". */
+    const char *key = n >= 4 && strcmp(base + n - 4, "init") == 0 ? "init" : "init_cfg";
+    if (!json_is_object(cfgs) && !json_is_array(cfgs)) {
+        char text[160];
+        snprintf(text, sizeof text, "%s must be a dict or a list of dicts, got %s", key,
+                 wi_priv_json_repr(cfgs, repr, sizeof repr));
+        return wi_priv_cfg_error(base, "", err, WI_EINVAL, "%s", text);
+    }
+    n = json_is_array(cfgs) ? json_array_size(cfgs) : 1;
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_is_array(cfgs) ? json_array_get(cfgs, i) : cfgs;
         if (json_is_array(cfgs))
@@ -107,10 +114,17 @@ static int check_cfgs(const json_t *cfgs, const char *base, wi_error_t *err)
                                      "expected an initializer config object, "
                                      "got %s",
                                      wi_priv_json_repr(c, repr, sizeof repr));
+        if (wi_priv_is_pass(c)) {
+            int rc = wi_priv_check_pass(c, path, err);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         if (!json_is_string(json_object_get(c, "type")))
             return wi_priv_cfg_error(path, "type", err, WI_EINVAL, "%s",
                                      "every init_cfg needs a string 'type' "
-                                     "naming an initializer");
+                                     "naming an initializer (or \"apply\" or "
+                                     "\"modules\" rules)");
     }
     return 0;
 }
@@ -152,7 +166,7 @@ int wi_initialize(wi_module_t *m, const wi_value_t *init_cfg_v, wi_context_t *ct
     /* MMEngine's initialize() reports nothing; we attribute its writes as
      * init_weights' are, and say which call left a parameter unwritten. */
     struct wi_priv_tracker t;
-    if ((rc = wi_priv_start_tracking(m, &t, err)) < 0)
+    if ((rc = wi_priv_start_tracking(m, 0, &t, err)) < 0)
         return rc;
     ctx->tracker = &t;
     char same[300];
@@ -163,6 +177,21 @@ int wi_initialize(wi_module_t *m, const wi_value_t *init_cfg_v, wi_context_t *ct
                                           same, err);
     if (rc == 0)
         rc = run_cfgs(m, init_cfg, "init_cfg", -1, 1, ctx, err);
+    wi_priv_stop_tracking(ctx, &t);
+    return rc;
+}
+
+int wi_priv_initialize_at(wi_module_t *m, const json_t *cfgs, const char *base,
+                          wi_context_t *ctx, wi_error_t *err)
+{
+    int rc = check_cfgs(cfgs, base, err);
+    if (rc < 0 || ctx->tracker) /* nested: the caller attributes */
+        return rc < 0 ? rc : run_cfgs(m, cfgs, base, -1, 0, ctx, err);
+    struct wi_priv_tracker t;
+    if ((rc = wi_priv_start_tracking(m, 1, &t, err)) < 0)
+        return rc;
+    ctx->tracker = &t;
+    rc = run_cfgs(m, cfgs, base, -1, 1, ctx, err);
     wi_priv_stop_tracking(ctx, &t);
     return rc;
 }
@@ -256,7 +285,7 @@ int wi_init_weights(wi_module_t *m, wi_context_t *ctx, wi_error_t *err)
     if (ctx->tracker) /* nested: a module type's own init_weights */
         return call_init_weights(m, ctx, err);
     struct wi_priv_tracker t;
-    int rc = wi_priv_start_tracking(m, &t, err);
+    int rc = wi_priv_start_tracking(m, 0, &t, err);
     if (rc < 0)
         return rc;
     ctx->tracker = &t;

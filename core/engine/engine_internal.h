@@ -42,12 +42,14 @@ struct wi_priv_tracker {
     size_t n_runs, cap_runs;
     wi_priv_map_t subtrees;
     uint64_t writes; /* wi_priv_tensor_writes() when last attributed */
+    int keep_info;   /* wi_priv_start_tracking's */
 };
 
-/* Records every parameter's version (provenance.c); the caller points
- * ctx->tracker at t for the run and clears it (wi_priv_stop_tracking)
- * before t goes away. */
-WI_INTERNAL int wi_priv_start_tracking(wi_module_t *m,
+/* Records every parameter's version (provenance.c) and clears its last
+ * writer, unless keep_info (construction, where an inner node's init
+ * already attributed some); the caller points ctx->tracker at t for the
+ * run and clears it (wi_priv_stop_tracking) before t goes away. */
+WI_INTERNAL int wi_priv_start_tracking(wi_module_t *m, int keep_info,
                                        struct wi_priv_tracker *t,
                                        wi_error_t *err);
 WI_INTERNAL void wi_priv_stop_tracking(wi_context_t *ctx,
@@ -93,6 +95,10 @@ WI_INTERNAL int wi_priv_instance_new(const json_t *cfg, const char *path,
                                      wi_error_t *err);
 WI_INTERNAL void wi_priv_instance_free(struct wi_priv_instance *in);
 
+/* wi_module_apply's visitor offering a module's type and bases to the
+ * wi_priv_suggest_t ud (did-you-mean for a layer name; init_cfg.c). */
+WI_INTERNAL int wi_priv_offer_types(wi_module_t *m, void *ud);
+
 /* out = path.key[i] when v is a list, else path.key. */
 WI_INTERNAL void wi_priv_element_path(char *out, size_t size, const char *path,
                                       const char *key, const json_t *v,
@@ -120,6 +126,27 @@ WI_INTERNAL int wi_priv_run_names(wi_module_t *m, const json_t *cfg,
                                   wi_context_t *ctx,
                                   struct wi_priv_entry_diag *de,
                                   wi_error_t *err);
+
+/* 1 when pattern (names' syntax: '*' within a component, '**' across
+ * them) matches the dotted name, 0 when not, WI_ENOMEM (names.c). */
+WI_INTERNAL int wi_priv_glob_match(const char *pattern, const char *name);
+
+/* A pass entry: {"apply": RULES} or {"modules": RULES} (passes.c). */
+WI_INTERNAL int wi_priv_is_pass(const json_t *cfg);
+/* Checks a pass entry's shape: 0 or WI_EINVAL at its JSON path. */
+WI_INTERNAL int wi_priv_check_pass(const json_t *cfg, const char *path,
+                                   wi_error_t *err);
+/* Runs a pass entry on m's subtree: each module, in post-order (apply) or
+ * pre-order (modules), gets the first rule that matches it. */
+WI_INTERNAL int wi_priv_run_pass(wi_module_t *m, const json_t *cfg, const char *path,
+                                 wi_context_t *ctx, struct wi_priv_entry_diag *de,
+                                 wi_error_t *err);
+/* initialize(m, cfgs) with the entries' JSON paths under base (a node's
+ * construction-time "init"): diagnostics collected, writes attributed
+ * (engine.c). */
+WI_INTERNAL int wi_priv_initialize_at(wi_module_t *m, const json_t *cfgs,
+                                      const char *base, wi_context_t *ctx,
+                                      wi_error_t *err);
 
 /* The entry's override, a dict or a list of dicts (overrides.c): each
  * names a child of m, which gets the override's initializer, or cfg's

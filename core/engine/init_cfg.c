@@ -199,7 +199,7 @@ int wi_priv_instance_new(const json_t *cfg, const char *path,
 }
 
 /* did-you-mean candidates for a layer name: every type and base in m. */
-static int offer_types(wi_module_t *m, void *ud)
+int wi_priv_offer_types(wi_module_t *m, void *ud)
 {
     wi_priv_suggest_t *s = ud;
     wi_priv_suggest_offer(s, wi_module_type(m), NULL);
@@ -231,7 +231,7 @@ static int report_layers(wi_module_t *m, const json_t *layer,
         wi_priv_element_path(full, sizeof full, path, "layer", layer, i);
         wi_priv_suggest_t s;
         wi_priv_suggest_init(&s, name);
-        wi_module_apply(m, offer_types, &s);
+        wi_module_apply(m, wi_priv_offer_types, &s);
         const char *best = wi_priv_suggest_best(&s);
         de->explained = 1;
         if (wi_priv_diag_add(de->list, WI_DIAG_LAYER_UNMATCHED, full, best,

@@ -60,7 +60,7 @@ static size_t split_dots(const char *s, struct comp *out)
  * 1, 0, or WI_ENOMEM.  Dynamic programming over the components (row i:
  * does pattern[i..] match name[j..]), so many '**' cost O(P * N) and can
  * never take exponential time as backtracking would. */
-static int glob_match(const char *pattern, const char *name)
+int wi_priv_glob_match(const char *pattern, const char *name)
 {
     size_t pc = split_dots(pattern, NULL), nc = split_dots(name, NULL);
     struct comp *p = malloc((pc + nc) * sizeof *p);
@@ -105,7 +105,7 @@ static int names_visit(const char *name, wi_module_t *owner, size_t i, void *ud)
     struct names_walk *w = ud;
     int any = 0;
     for (size_t k = 0; k < json_array_size(w->names); k++) {
-        int m = glob_match(json_string_value(json_array_get(w->names, k)), name);
+        int m = wi_priv_glob_match(json_string_value(json_array_get(w->names, k)), name);
         if (m < 0) {
             w->rc = wi_error_set(w->err, WI_ENOMEM, NULL, NULL, "out of memory");
             return 1;

@@ -40,8 +40,10 @@ static int track_module(struct wi_priv_tracker *t, wi_module_t *m)
             continue;
         if (grow((void **)&t->items, &t->cap, t->n, sizeof *t->items) < 0)
             return WI_ENOMEM;
-        wi_module_set_parameter_info(m, i, NULL, NULL);
-        wi_priv_module_set_written(m, i, 0);
+        if (!t->keep_info) {
+            wi_module_set_parameter_info(m, i, NULL, NULL);
+            wi_priv_module_set_written(m, i, 0);
+        }
         t->items[t->n++] = (struct wi_priv_tracked){m, i, wi_tensor_version(p)};
     }
     for (size_t i = 0; i < wi_module_child_count(m); i++)
@@ -108,11 +110,12 @@ int wi_priv_attribute(wi_context_t *ctx, wi_module_t *m, const char *info,
     return seen < 0 ? (int)seen : 0;
 }
 
-int wi_priv_start_tracking(wi_module_t *m, struct wi_priv_tracker *t,
+int wi_priv_start_tracking(wi_module_t *m, int keep_info, struct wi_priv_tracker *t,
                            wi_error_t *err)
 {
     memset(t, 0, sizeof *t);
     t->writes = wi_priv_tensor_writes();
+    t->keep_info = keep_info;
     if (track_module(t, m) < 0) {
         tracker_free(t);
         return wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");

@@ -31,7 +31,31 @@ int wi_priv_model_node_error(const struct wi_loader *l, const char *path,
 static const char *const custom_keys[] = {"type", "children", "params",
                                           "init_cfg", "bases", "plain",
                                           "repeat", "child", "clone", "order",
-                                          NULL};
+                                          "init", NULL};
+
+static wi_priv_model_init_fn construct_init;
+
+void wi_priv_model_install_init(wi_priv_model_init_fn fn) { construct_init = fn; }
+
+/* The node's "init": run on m as soon as it is built, before any later
+ * sibling (code at the end of a module's __init__). */
+static int run_construct_init(const struct wi_loader *l, wi_module_t *m,
+                              const json_t *node, const json_t *origin,
+                              const char *path)
+{
+    const json_t *init = json_object_get(node, "init");
+    if (!init)
+        return 0;
+    char at[WI_PATH_MAX];
+    wi_priv_path_key(at, sizeof at, wi_priv_model_key_base(origin, path, "init"), "init");
+    if (!construct_init)
+        return wi_error_set(l->err, WI_EUNSUPPORTED, l->source, at,
+                            "construction-time init is not available");
+    int rc = construct_init(m, init, at, l->ctx, l->err);
+    if (rc < 0 && l->err && !l->err->source[0] && l->source)
+        snprintf(l->err->source, sizeof l->err->source, "%s", l->source);
+    return rc;
+}
 
 /* The built-in layer type that `type` likely misspells: equal but for
  * case (Layernorm, BatchNorm2D), else close (suggest.h); NULL if none. */
@@ -92,7 +116,7 @@ static int check_custom_keys(const struct wi_loader *l, const json_t *node,
             return wi_error_set(l->err, WI_EINVAL, l->source, full,
                                 "unknown key '%s' in custom module '%s' "
                                 "(accepted: type, children, params, init_cfg, "
-                                "bases, plain, repeat, child, clone, order; "
+                                "bases, plain, repeat, child, clone, order, init; "
                                 "'%s' is not a built-in layer type%s)", key, type,
                                 type, mean);
         }
@@ -200,6 +224,8 @@ static wi_module_t *build_custom(const struct wi_loader *l, const json_t *node,
         rc = wi_priv_model_build_members(l, m, node, origin, path);
     if (rc == 0 && mt)
         rc = apply_module_type(l, m, mt, node, path);
+    if (rc == 0)
+        rc = run_construct_init(l, m, node, origin, path);
     if (rc < 0) {
         wi_module_free(m);
         return NULL;

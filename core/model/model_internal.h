@@ -29,6 +29,15 @@ struct wi_loader {
                          definitions were checked */
 };
 
+/* Runs a node's construction-time "init" (a list of init_cfg entries,
+ * docs/model-format.md) on m, just built, whose "init" key is at path:
+ * the engine's, installed when the library is loaded (engine/passes.c),
+ * so that the builder never names a layer above it.  0 or the error. */
+typedef int (*wi_priv_model_init_fn)(wi_module_t *m, const json_t *init,
+                                     const char *path, wi_context_t *ctx,
+                                     wi_error_t *err);
+WI_INTERNAL void wi_priv_model_install_init(wi_priv_model_init_fn fn);
+
 /* A few nested repeats or definitions used twice at each of many levels
  * make a tiny file describe billions of modules; the largest real models
  * have well under 100000, so a build stops at this many. */
