@@ -58,12 +58,29 @@ static int locate(const struct wi_loader *l, int rc, const char *full)
 
 /* ---- parameters -------------------------------------------------------- */
 
-enum init_kind { INIT_ZEROS, INIT_ONES, INIT_FULL, INIT_RANDN, INIT_RAND };
+enum init_kind {
+    INIT_ZEROS, INIT_ONES, INIT_FULL, INIT_RANDN, INIT_RAND,
+    INIT_NORMAL, INIT_UNIFORM, INIT_TRUNC /* nn.init's, on the new tensor */
+};
 
 struct param_init {
     enum init_kind kind;
     float value; /* full's value, or the multiplier */
     int has_mul;
+    double arg[4]; /* normal: mean, std; uniform: a, b; trunc_normal: mean, std, a, b */
+};
+
+/* The nn.init draws a parameter may be made with: their argument names
+ * and torch's defaults, as Python floats. */
+static const struct draw_spec {
+    const char *name;
+    enum init_kind kind;
+    const char *args[4];
+    double dflt[4];
+} draws[] = {
+    {"normal", INIT_NORMAL, {"mean", "std", NULL, NULL}, {0.0, 1.0, 0, 0}},
+    {"uniform", INIT_UNIFORM, {"a", "b", NULL, NULL}, {0.0, 1.0, 0, 0}},
+    {"trunc_normal", INIT_TRUNC, {"mean", "std", "a", "b"}, {0.0, 1.0, -2.0, 2.0}},
 };
 
 static int parse_shape(const struct wi_loader *l, const json_t *shape,
@@ -99,19 +116,22 @@ static int parse_float(const struct wi_loader *l, const json_t *v,
     return 0;
 }
 
-static const char *const init_names[] = {"zeros", "ones", "full", "randn", "rand"};
+static const char *const init_names[] = {"zeros", "ones", "full", "randn", "rand",
+                                         "normal", "uniform", "trunc_normal"};
 
 static int unknown_init(const struct wi_loader *l, const char *name,
                         const char *path)
 {
-    const char *hint = wi_priv_model_suggest(name, init_names, 5);
+    const char *hint = wi_priv_model_suggest(name, init_names, 8);
     char dym[80] = "";
     if (hint)
         snprintf(dym, sizeof dym, "did you mean '%s'? ", hint);
     return wi_error_set(l->err, WI_EINVAL, l->source, path,
                         "unknown init '%s'; %saccepted: \"zeros\", \"ones\", "
                         "{\"full\": V}, {\"randn\": {\"mul\": S}}, "
-                        "{\"rand\": {\"mul\": S}}", name, dym);
+                        "{\"rand\": {\"mul\": S}}, {\"normal\": {\"mean\", \"std\"}}, "
+                        "{\"uniform\": {\"a\", \"b\"}}, {\"trunc_normal\": {\"mean\", "
+                        "\"std\", \"a\", \"b\"}}", name, dym);
 }
 
 /* {"randn": {"mul": S}} or {"rand": {...}}: S optional. */
@@ -134,6 +154,38 @@ static int parse_random(const struct wi_loader *l, const json_t *args,
                                          "(the factor S)", &pi->value);
         if (rc < 0)
             return rc;
+    }
+    return 0;
+}
+
+/* {"normal": {"mean": M, "std": S}} and the like: each argument a
+ * number (a Python float to torch), the rest torch's defaults. */
+static int parse_draw(const struct wi_loader *l, const struct draw_spec *d,
+                      const json_t *args, const char *path, struct param_init *pi)
+{
+    char accepted[64] = "", full[WI_PATH_MAX], repr[80];
+    for (int i = 0; i < 4 && d->args[i]; i++) {
+        pi->arg[i] = d->dflt[i];
+        snprintf(accepted + strlen(accepted), sizeof accepted - strlen(accepted), "%s%s",
+                 i ? ", " : "", d->args[i]);
+    }
+    pi->kind = d->kind;
+    if (!json_is_object(args))
+        return wi_priv_model_node_error(l, path, "", args, "an object of arguments");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)args, key, v) {
+        int i = 0;
+        while (i < 4 && d->args[i] && strcmp(d->args[i], key) != 0)
+            i++;
+        wi_priv_path_key(full, sizeof full, path, key);
+        if (i == 4 || !d->args[i])
+            return wi_error_set(l->err, WI_EINVAL, l->source, full,
+                                "unknown key '%s' (accepted: %s)", key, accepted);
+        if (!json_is_number(v))
+            return wi_error_set(l->err, WI_EINVAL, l->source, full, "expected a number, got %s",
+                                wi_priv_json_repr(v, repr, sizeof repr));
+        pi->arg[i] = json_number_value(v);
     }
     return 0;
 }
@@ -171,6 +223,9 @@ static int parse_init(const struct wi_loader *l, const json_t *init,
         pi->kind = key[4] == 'n' ? INIT_RANDN : INIT_RAND;
         return parse_random(l, args, full, pi);
     }
+    for (size_t i = 0; i < sizeof draws / sizeof draws[0]; i++)
+        if (strcmp(key, draws[i].name) == 0)
+            return parse_draw(l, &draws[i], args, full, pi);
     return unknown_init(l, key, path);
 }
 
@@ -187,6 +242,10 @@ static int apply_init(const struct wi_loader *l, wi_tensor_t *t,
     case INIT_FULL: return wi_constant_(t, (double)pi->value, l->err);
     case INIT_RANDN: rc = wi_normal_(t, g, 0.0, 1.0, l->err); break;
     case INIT_RAND: rc = wi_uniform_(t, g, 0.0, 1.0, l->err); break;
+    case INIT_NORMAL: return wi_normal_(t, g, pi->arg[0], pi->arg[1], l->err);
+    case INIT_UNIFORM: return wi_uniform_(t, g, pi->arg[0], pi->arg[1], l->err);
+    case INIT_TRUNC:
+        return wi_trunc_normal_(t, g, pi->arg[0], pi->arg[1], pi->arg[2], pi->arg[3], l->err);
     }
     if (rc < 0 || !pi->has_mul)
         return rc;

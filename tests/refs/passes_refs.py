@@ -90,6 +90,11 @@ class TorchvisionStyle(nn.Module):
     def __init__(self):
         super().__init__()
         self.stem = nn.Conv2d(3, 4, 3)
+        # Raw parameters drawn by nn.init calls on fresh tensors (gamma
+        # has 5 elements: normal_'s per-element path).
+        self.scale = nn.Parameter(torch.empty(3, 4).uniform_(-0.1, 0.1))
+        self.gamma = nn.Parameter(torch.empty(5).normal_(mean=1.0, std=0.5))
+        self.tok = nn.Parameter(nn.init.trunc_normal_(torch.empty(2, 9), std=0.2))
         self.stage1 = Stage(4, 8)
         self.stage2 = Stage(8, 8)
         self.head = nn.Linear(8, 5)
