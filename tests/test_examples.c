@@ -235,16 +235,17 @@ END_TEST
 /* tests/data/passes: Hugging Face's self.apply(self._init_weights) as an
  * apply pass (post-order, the c_proj rescale included), torchvision's
  * `for m in self.modules()` as a modules pass, and an init at the end of
- * a block's __init__, against the same models in plain torch
+ * a block's __init__, and register_buffer (drawn, arange, non-persistent),
+ * against the same models in plain torch
  * (tests/refs/passes_refs.py), seeds 0 and 1, in each build's profile. */
 START_TEST(passes)
 {
-    static const char *const models[] = {"hf_style", "torchvision_style"};
+    static const char *const models[] = {"hf_style", "torchvision_style", "buffers"};
     char rel[128];
     snprintf(rel, sizeof rel, "passes/%s.json", tv_builds[_i].build);
     json_t *ref = wi_test_load_json(rel);
     char *dir = wi_test_mkdtemp();
-    for (size_t k = 0; k < 2; k++)
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++)
         for (int seed = 0; seed < 2; seed++) {
             snprintf(rel, sizeof rel, "passes/%s.json", models[k]);
             char *model = wi_test_data_path(rel), *out = wi_test_join(dir, "out.safetensors"),

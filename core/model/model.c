@@ -31,7 +31,7 @@ int wi_priv_model_node_error(const struct wi_loader *l, const char *path,
 static const char *const custom_keys[] = {"type", "children", "params",
                                           "init_cfg", "bases", "plain",
                                           "repeat", "child", "clone", "order",
-                                          "init", NULL};
+                                          "init", "buffers", NULL};
 
 static wi_priv_model_init_fn construct_init;
 
@@ -78,7 +78,7 @@ static const char *builtin_like(const char *type, wi_priv_suggest_t *s)
 static void warn_if_misspelt(const struct wi_loader *l, const json_t *node,
                              const char *type, const char *path)
 {
-    static const char *const members[] = {"children", "params", "repeat", NULL};
+    static const char *const members[] = {"children", "params", "buffers", "repeat", NULL};
     for (size_t i = 0; members[i]; i++)
         if (json_object_get(node, members[i]))
             return;
@@ -116,7 +116,8 @@ static int check_custom_keys(const struct wi_loader *l, const json_t *node,
             return wi_error_set(l->err, WI_EINVAL, l->source, full,
                                 "unknown key '%s' in custom module '%s' "
                                 "(accepted: type, children, params, init_cfg, "
-                                "bases, plain, repeat, child, clone, order, init; "
+                                "bases, plain, repeat, child, clone, order, init, "
+                                "buffers; "
                                 "'%s' is not a built-in layer type%s)", key, type,
                                 type, mean);
         }

@@ -20,10 +20,12 @@
  * a unit mix-up, and would only run out of memory slowly. */
 #define WI_MODEL_MAX_REPEAT 100000
 
+enum member_kind { MEMBER_CHILD, MEMBER_PARAM, MEMBER_BUFFER };
+
 struct member {
     const char *name;
-    const json_t *spec; /* a parameter's value or a child node */
-    int is_param;
+    const json_t *spec; /* a parameter's or buffer's value, or a child node */
+    enum member_kind kind;
 };
 
 struct repeat {
@@ -310,6 +312,114 @@ static int build_param(const struct wi_loader *l, wi_module_t *m,
     return locate(l, wi_module_add_parameter_new(m, mb->name, t, l->err), full);
 }
 
+/* A buffer's {"shape", "dtype", "init", "persistent"}, or a bare shape
+ * (float32 zeros, persistent). */
+struct buffer_spec {
+    int ndim;
+    int64_t dims[WI_MAX_DIMS];
+    wi_dtype_t dtype;
+    int persistent;
+    int arange; /* torch.arange(numel) (reshaped): int64 i, or float32 (float)i */
+    struct param_init pi;
+};
+
+static int parse_buffer(const struct wi_loader *l, const json_t *spec, const char *path,
+                        struct buffer_spec *b)
+{
+    char sub[WI_PATH_MAX];
+    memset(b, 0, sizeof *b);
+    b->dtype = WI_DTYPE_F32;
+    b->persistent = 1;
+    if (json_is_array(spec))
+        return parse_shape(l, spec, path, &b->ndim, b->dims);
+    static const char *const keys[] = {"shape", "dtype", "init", "persistent", NULL};
+    const char *key;
+    json_t *v;
+    if (!json_is_object(spec))
+        return wi_priv_model_node_error(l, path, "", spec,
+                                        "a shape or {\"shape\", \"dtype\", \"init\", "
+                                        "\"persistent\"}");
+    json_object_foreach((json_t *)spec, key, v) {
+        size_t i = 0;
+        while (keys[i] && strcmp(keys[i], key) != 0)
+            i++;
+        wi_priv_path_key(sub, sizeof sub, path, key);
+        if (!keys[i])
+            return wi_error_set(l->err, WI_EINVAL, l->source, sub,
+                                "unknown key '%s' in a buffer (accepted: shape, dtype, "
+                                "init, persistent)", key);
+    }
+    wi_priv_path_key(sub, sizeof sub, path, "shape");
+    const json_t *shape = json_object_get(spec, "shape"), *dtype = json_object_get(spec, "dtype"),
+                 *init = json_object_get(spec, "init"), *pers = json_object_get(spec, "persistent");
+    if (!shape)
+        return wi_error_set(l->err, WI_EINVAL, l->source, sub, "a buffer object needs a \"shape\"");
+    int rc = parse_shape(l, shape, sub, &b->ndim, b->dims);
+    wi_priv_path_key(sub, sizeof sub, path, "dtype");
+    const char *ds = json_string_value(dtype);
+    if (rc == 0 && dtype && !(ds && (!strcmp(ds, "float32") || !strcmp(ds, "int64"))))
+        return wi_priv_model_node_error(l, sub, "", dtype, "\"float32\" or \"int64\"");
+    b->dtype = ds && !strcmp(ds, "int64") ? WI_DTYPE_I64 : WI_DTYPE_F32;
+    wi_priv_path_key(sub, sizeof sub, path, "persistent");
+    if (rc == 0 && pers && !json_is_boolean(pers))
+        return wi_priv_model_node_error(l, sub, "", pers, "true or false");
+    b->persistent = !pers || json_is_true(pers);
+    wi_priv_path_key(sub, sizeof sub, path, "init");
+    if (rc < 0 || !init)
+        return rc;
+    if (json_is_string(init) && !strcmp(json_string_value(init), "arange"))
+        return b->arange = 1, 0;
+    rc = parse_init(l, init, sub, &b->pi);
+    if (rc == 0 && b->dtype == WI_DTYPE_I64 && b->pi.kind != INIT_ZEROS &&
+        b->pi.kind != INIT_ONES && b->pi.kind != INIT_FULL)
+        return wi_error_set(l->err, WI_EINVAL, l->source, sub,
+                            "an int64 buffer takes \"zeros\", \"ones\", {\"full\": V} "
+                            "or \"arange\", not a draw");
+    return rc;
+}
+
+/* An int64 buffer's values: arange, or a constant. */
+static void fill_int64(wi_tensor_t *t, const struct buffer_spec *b)
+{
+    int64_t *a = wi_tensor_data(t), n = wi_tensor_numel(t);
+    int64_t v = b->pi.kind == INIT_ONES ? 1 : b->pi.kind == INIT_FULL ? (int64_t)b->pi.value : 0;
+    for (int64_t i = 0; a && i < n; i++)
+        a[i] = b->arange ? i : v;
+}
+
+/* register_buffer(name, tensor, persistent): made (and drawn) at its
+ * place in the construction order; a non-persistent one draws as torch
+ * does but is not in the state dict, so it is not kept. */
+static int build_buffer(const struct wi_loader *l, wi_module_t *m,
+                        const struct member *mb, const char *path)
+{
+    char bpath[WI_PATH_MAX], full[WI_PATH_MAX];
+    struct buffer_spec b;
+    wi_priv_path_key(bpath, sizeof bpath, path, "buffers");
+    wi_priv_path_key(full, sizeof full, bpath, mb->name);
+    int rc = parse_buffer(l, mb->spec, full, &b);
+    if (rc < 0)
+        return rc;
+    wi_tensor_t *t = wi_tensor_new(b.dtype, b.ndim, b.dims, l->err);
+    if (!t)
+        return locate(l, l->err->code ? l->err->code : WI_ENOMEM, full);
+    if (b.dtype == WI_DTYPE_I64)
+        fill_int64(t, &b);
+    else if (b.arange) {
+        float *a = wi_tensor_data(t);
+        for (int64_t i = 0; a && i < wi_tensor_numel(t); i++)
+            a[i] = (float)i;
+    } else if ((rc = apply_init(l, t, &b.pi)) < 0) {
+        wi_tensor_free(t);
+        return locate(l, rc, full);
+    }
+    if (!b.persistent) {
+        wi_tensor_free(t);
+        return 0;
+    }
+    return locate(l, wi_module_add_buffer_new(m, mb->name, t, l->err), full);
+}
+
 /* ---- repeat ------------------------------------------------------------ */
 
 static int parse_repeat(const struct wi_loader *l, const json_t *node,
@@ -369,32 +479,35 @@ static int add_kind(const struct wi_loader *l, struct members *ms,
     if (r->n >= 0) {
         for (int64_t i = 0; i < r->n; i++) {
             snprintf(ms->index_names[i], sizeof ms->index_names[i], "%" PRId64, i);
-            ms->items[ms->size++] = (struct member){ms->index_names[i], r->child, 0};
+            ms->items[ms->size++] = (struct member){ms->index_names[i], r->child, MEMBER_CHILD};
         }
         return 0;
     }
     const json_t *obj = json_object_get(node, key);
-    int is_param = strcmp(key, "params") == 0;
+    enum member_kind kind = strcmp(key, "params") == 0    ? MEMBER_PARAM
+                            : strcmp(key, "buffers") == 0 ? MEMBER_BUFFER
+                                                          : MEMBER_CHILD;
     if (!json_is_object(obj))
         return wi_priv_model_node_error(l, path, key, obj,
-                                        is_param ? "an object of name -> shape"
-                                                 : "an object of name -> module");
+                                        kind != MEMBER_CHILD ? "an object of name -> shape"
+                                                             : "an object of name -> module");
     const char *name;
     json_t *v;
     json_object_foreach((json_t *)obj, name, v)
-        ms->items[ms->size++] = (struct member){name, v, is_param};
+        ms->items[ms->size++] = (struct member){name, v, kind};
     return 0;
 }
 
-/* The members in the order of the node's "params" and "children" (or
- * "repeat") keys, each in key order. */
+/* The members in the order of the node's "params", "buffers" and
+ * "children" (or "repeat") keys, each in key order. */
 static int collect(const struct wi_loader *l, const json_t *node,
                    const json_t *origin, const char *path,
                    const struct repeat *r, struct members *ms)
 {
-    const json_t *p = json_object_get(node, "params"),
+    const json_t *p = json_object_get(node, "params"), *b = json_object_get(node, "buffers"),
                  *c = json_object_get(node, "children");
     size_t n = (json_is_object(p) ? json_object_size(p) : 0) +
+               (json_is_object(b) ? json_object_size(b) : 0) +
                (r->n >= 0 ? (size_t)r->n : json_is_object(c) ? json_object_size(c) : 0);
     ms->items = calloc(n ? n : 1, sizeof *ms->items);
     ms->index_names = r->n > 0 ? calloc((size_t)r->n, sizeof *ms->index_names) : NULL;
@@ -404,7 +517,7 @@ static int collect(const struct wi_loader *l, const json_t *node,
     json_t *v;
     int rc = 0;
     json_object_foreach((json_t *)node, key, v) {
-        if (rc == 0 && (strcmp(key, "params") == 0 ||
+        if (rc == 0 && (strcmp(key, "params") == 0 || strcmp(key, "buffers") == 0 ||
                         (r->n < 0 && strcmp(key, "children") == 0)))
             rc = add_kind(l, ms, node, wi_priv_model_key_base(origin, path, key),
                           key, &(struct repeat){-1, NULL, 0, 0});
@@ -440,15 +553,15 @@ static int apply_order(const struct wi_loader *l, const json_t *order,
     wi_priv_path_key(opath, sizeof opath, path, "order");
     if (!json_is_array(order))
         return wi_priv_model_node_error(l, path, "order", order,
-                                        "a list of the node's parameter and "
-                                        "child names");
+                                        "a list of the node's parameter, buffer "
+                                        "and child names");
     json_t *index = json_object();
     struct member *sorted = calloc(ms->size ? ms->size : 1, sizeof *sorted);
     int rc = index && sorted ? 0 : oom(l, opath);
     for (size_t i = 0; rc == 0 && i < ms->size; i++) {
         if (json_object_get(index, ms->items[i].name))
             rc = wi_error_set(l->err, WI_EINVAL, l->source, opath,
-                              "'%s' is both a parameter and a child",
+                              "'%s' names two members (a parameter, buffer or child)",
                               ms->items[i].name);
         else if (json_object_set_new(index, ms->items[i].name,
                                      json_integer((json_int_t)i)) < 0)
@@ -460,9 +573,9 @@ static int apply_order(const struct wi_loader *l, const json_t *order,
         wi_priv_path_index(ipath, sizeof ipath, opath, i);
         json_t *at = json_is_string(e) ? json_object_get(index, json_string_value(e)) : NULL;
         if (!json_is_string(e))
-            rc = wi_priv_model_node_error(l, ipath, "", e, "a parameter or child name");
+            rc = wi_priv_model_node_error(l, ipath, "", e, "a parameter, buffer or child name");
         else if (!at)
-            rc = order_error(l, ipath, "is not a parameter or child of this node",
+            rc = order_error(l, ipath, "is not a parameter, buffer or child of this node",
                              json_string_value(e), ms);
         else if (json_is_null(at))
             rc = wi_error_set(l->err, WI_EINVAL, l->source, ipath,
@@ -476,8 +589,8 @@ static int apply_order(const struct wi_loader *l, const json_t *order,
     for (size_t i = 0; rc == 0 && i < ms->size; i++)
         if (!json_is_null(json_object_get(index, ms->items[i].name)))
             rc = wi_error_set(l->err, WI_EINVAL, l->source, opath,
-                              "\"order\" must name every parameter and child "
-                              "once; '%s' is missing", ms->items[i].name);
+                              "\"order\" must name every parameter, buffer and "
+                              "child once; '%s' is missing", ms->items[i].name);
     if (rc == 0)
         memcpy(ms->items, sorted, ms->size * sizeof *sorted);
     free(sorted);
@@ -561,9 +674,12 @@ int wi_priv_model_build_members(const struct wi_loader *l, wi_module_t *m,
     }
     int64_t clones_left = r.n;
     for (size_t i = 0; rc == 0 && i < ms.size; i++)
-        rc = ms.items[i].is_param
+        rc = ms.items[i].kind == MEMBER_PARAM
                  ? build_param(l, m, &ms.items[i],
                                wi_priv_model_key_base(origin, path, "params"))
+             : ms.items[i].kind == MEMBER_BUFFER
+                 ? build_buffer(l, m, &ms.items[i],
+                                wi_priv_model_key_base(origin, path, "buffers"))
                  : build_child(l, m, &ms.items[i], &r, &original, &clones_left,
                                origin, path);
     wi_module_free(original);

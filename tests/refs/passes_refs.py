@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """References for tests/data/passes/*.json (issue 19: construction-time
-init and the apply / modules() idioms): the same small models written the
+init, the apply / modules() idioms, buffers): the same small models written the
 way Hugging Face and torchvision write them, in plain torch, built under
 torch.manual_seed(seed) for seeds 0 and 1; every state_dict tensor's
 sha256, as a safetensors header names the dtype.
@@ -106,7 +106,25 @@ class TorchvisionStyle(nn.Module):
                 nn.init.constant_(m.bias, 0)
 
 
-MODELS = {"hf_style": HFStyle, "torchvision_style": TorchvisionStyle}
+class WithBuffers(nn.Module):
+    """register_buffer as BERT, RoPE and custom statistics use it: an
+    int64 arange, a drawn float buffer, a non-persistent one (drawn, not
+    in the state dict) and a 0-d counter, between layers that draw."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.register_buffer("position_ids", torch.arange(16).expand((1, -1)))
+        self.register_buffer("noise", torch.randn(20) * 0.5)
+        self.register_buffer("scratch", torch.rand(8), persistent=False)
+        self.scale = nn.Parameter(torch.ones(4))
+        self.register_buffer("count", torch.zeros((), dtype=torch.long))
+        self.register_buffer("steps", torch.arange(6, dtype=torch.float32).reshape(2, 3))
+        self.fc2 = nn.Linear(4, 2)
+
+
+MODELS = {"hf_style": HFStyle, "torchvision_style": TorchvisionStyle,
+          "buffers": WithBuffers}
 
 
 def tensors(cls, seed):
