@@ -170,6 +170,27 @@ static const struct {
     {"torch2.15.0-default", "torch2.13-default"},
 };
 
+/* weightinit init MODEL --strict --seed SEED with PROFILE into DIR, then
+ * its tensors against want ({name, dtype, shape, sha256} in order). */
+static void init_and_compare(const char *dir, const char *model, const char *profile,
+                             int seed, const json_t *want, const char *label)
+{
+    char *out = wi_test_join(dir, "out.safetensors"), *err = wi_test_join(dir, "err.txt");
+    char s[8];
+    snprintf(s, sizeof s, "%d", seed);
+    char *argv[] = {(char *)exe(), "init", (char *)model, "-o", out, "--no-fsync", "-q",
+                    "--strict", "--seed", s, "--rng-profile", (char *)profile, NULL};
+    int rc = wi_test_run(dir, argv, err);
+    char *msg = wi_test_read_file(err, NULL);
+    ck_assert_msg(rc == 0, "%s exited %d: %s", label, rc, msg ? msg : "");
+    ck_assert_msg(json_array_size(want) > 0, "%s: no reference", label);
+    wi_test_assert_safetensors(out, want, label);
+    unlink(out);
+    free(msg);
+    free(out);
+    free(err);
+}
+
 /* The init steps and names patterns written in a model file: a model
  * written as its library writes it needs a handful, a replay of every
  * nn.init call one per tensor. */
@@ -205,24 +226,12 @@ START_TEST(vit_b16_torchvision)
                   steps, patterns);
     char *dir = wi_test_mkdtemp();
     for (int seed = 0; seed < 2; seed++) {
-        char *out = wi_test_join(dir, "out.safetensors"), *err = wi_test_join(dir, "err.txt");
         char s[8], label[128];
         snprintf(s, sizeof s, "%d", seed);
-        char *argv[] = {(char *)exe(), "init", model, "-o", out, "--no-fsync", "-q",
-                        "--strict", "--seed", s, "--rng-profile",
-                        (char *)tv_builds[_i].profile, NULL};
-        int rc = wi_test_run(dir, argv, err);
-        char *msg = wi_test_read_file(err, NULL);
-        ck_assert_msg(rc == 0, "vit-b16-torchvision (%s) exited %d: %s",
-                      tv_builds[_i].profile, rc, msg ? msg : "");
         snprintf(label, sizeof label, "vit-b16-torchvision (%s, seed %d)",
                  tv_builds[_i].build, seed);
-        wi_test_assert_safetensors(out, json_object_get(json_object_get(ref, "seeds"), s),
-                                   label);
-        unlink(out);
-        free(msg);
-        free(out);
-        free(err);
+        init_and_compare(dir, model, tv_builds[_i].profile, seed,
+                         json_object_get(json_object_get(ref, "seeds"), s), label);
     }
     wi_test_rmtree(dir);
     free(dir);
@@ -248,26 +257,14 @@ START_TEST(passes)
     for (size_t k = 0; k < sizeof models / sizeof *models; k++)
         for (int seed = 0; seed < 2; seed++) {
             snprintf(rel, sizeof rel, "passes/%s.json", models[k]);
-            char *model = wi_test_data_path(rel), *out = wi_test_join(dir, "out.safetensors"),
-                 *err = wi_test_join(dir, "err.txt");
-            char s[8], label[160];
+            char *model = wi_test_data_path(rel), s[8], label[160];
             snprintf(s, sizeof s, "%d", seed);
-            char *argv[] = {(char *)exe(), "init", model, "-o", out, "--no-fsync", "-q",
-                            "--strict", "--seed", s, "--rng-profile",
-                            (char *)tv_builds[_i].profile, NULL};
-            int rc = wi_test_run(dir, argv, err);
-            char *msg = wi_test_read_file(err, NULL);
-            ck_assert_msg(rc == 0, "%s (%s) exited %d: %s", models[k],
-                          tv_builds[_i].profile, rc, msg ? msg : "");
             snprintf(label, sizeof label, "%s (%s, seed %d)", models[k],
                      tv_builds[_i].build, seed);
-            wi_test_assert_safetensors(
-                out, json_object_get(json_object_get(json_object_get(ref, "models"), models[k]), s),
-                label);
-            unlink(out);
-            free(msg);
-            free(out);
-            free(err);
+            init_and_compare(dir, model, tv_builds[_i].profile, seed,
+                             json_object_get(json_object_get(json_object_get(ref, "models"),
+                                                             models[k]), s),
+                             label);
             free(model);
         }
     wi_test_rmtree(dir);
