@@ -81,25 +81,25 @@ static int check_rule(const json_t *r, const char *path, wi_error_t *err)
     char repr[80];
     if (!json_is_object(r))
         return fail(path, "", err,
-                                 "expected a rule {\"layer\", \"name\", \"init\"}, got %s",
-                                 wi_priv_json_repr(r, repr, sizeof repr));
+                    "expected a rule {\"layer\", \"name\", \"init\"}, got %s",
+                    wi_priv_json_repr(r, repr, sizeof repr));
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)r, key, v) {
         if (strcmp(key, "layer") && strcmp(key, "name") && strcmp(key, "init"))
             return fail(path, key, err,
-                                     "unknown key '%s' in a rule (accepted: layer, "
-                                     "name, init)", key);
+                        "unknown key '%s' in a rule (accepted: layer, "
+                        "name, init)", key);
         if (strcmp(key, "init") && !is_str_or_strs(v))
             return fail(path, key, err,
-                                     "expected a string or a list of strings, got %s",
-                                     wi_priv_json_repr(v, repr, sizeof repr));
+                        "expected a string or a list of strings, got %s",
+                        wi_priv_json_repr(v, repr, sizeof repr));
     }
     const json_t *init = json_object_get(r, "init");
     if (!init)
         return fail(path, "init", err, "%s",
-                                 "a rule needs \"init\": the steps run on each "
-                                 "module it matches");
+                    "a rule needs \"init\": the steps run on each "
+                    "module it matches");
     return 0;
 }
 
@@ -110,16 +110,16 @@ static int check_step(const json_t *s, const char *path, wi_error_t *err)
     char repr[80];
     if (!json_is_object(s) || !json_is_string(json_object_get(s, "type")))
         return fail(path, "", err,
-                                 "expected a step {\"type\": INITIALIZER, ...}, got %s",
-                                 wi_priv_json_repr(s, repr, sizeof repr));
+                    "expected a step {\"type\": INITIALIZER, ...}, got %s",
+                    wi_priv_json_repr(s, repr, sizeof repr));
     static const char *const refused[] = {"layer", "override"};
     for (size_t i = 0; i < 2; i++)
         if (json_object_get(s, refused[i]))
             return fail(path, refused[i], err,
-                                     "a rule's step runs on the module the rule "
-                                     "matched and takes no `%s`; select modules "
-                                     "with the rule's \"layer\" and \"name\"",
-                                     refused[i]);
+                        "a rule's step runs on the module the rule "
+                        "matched and takes no `%s`; select modules "
+                        "with the rule's \"layer\" and \"name\"",
+                        refused[i]);
     const json_t *names = json_object_get(s, "names");
     return names ? wi_priv_check_names(s, names, path, err) : 0;
 }
@@ -133,15 +133,15 @@ int wi_priv_check_pass(const json_t *cfg, const char *path, wi_error_t *err)
     json_object_foreach((json_t *)cfg, key, v)
         if (strcmp(key, kind) != 0)
             return fail(path, key, err,
-                                     "a pass entry holds only its \"%s\" rules, "
-                                     "not '%s'", kind, key);
+                        "a pass entry holds only its \"%s\" rules, "
+                        "not '%s'", kind, key);
     const json_t *rules = json_object_get(cfg, kind);
     char at[WI_PATH_MAX], rpath[WI_PATH_MAX], spath[WI_PATH_MAX];
     wi_priv_path_key(at, sizeof at, path, kind);
     if (!json_is_array(rules) || json_array_size(rules) == 0)
         return fail(at, "", err,
-                                 "expected a non-empty list of rules, got %s",
-                                 wi_priv_json_repr(rules, repr, sizeof repr));
+                    "expected a non-empty list of rules, got %s",
+                    wi_priv_json_repr(rules, repr, sizeof repr));
     for (size_t i = 0; i < json_array_size(rules); i++) {
         const json_t *r = json_array_get(rules, i);
         wi_priv_path_index(rpath, sizeof rpath, at, i);
@@ -150,7 +150,7 @@ int wi_priv_check_pass(const json_t *cfg, const char *path, wi_error_t *err)
         size_t n = json_is_array(steps) ? json_array_size(steps) : 1;
         if (rc == 0 && json_is_array(steps) && n == 0)
             rc = fail(rpath, "init", err, "%s",
-                                   "expected at least one step");
+                      "expected at least one step");
         for (size_t k = 0; rc == 0 && k < n; k++) {
             wi_priv_element_path(spath, sizeof spath, rpath, "init", steps, k);
             rc = check_step(json_is_array(steps) ? json_array_get(steps, k) : steps,
@@ -191,8 +191,8 @@ static int build_step(struct step *s, const json_t *cfg, wi_context_t *ctx,
     int rc = wi_priv_instance_new(s->cfg, s->path, ctx, &s->in, err);
     if (rc == 0 && s->in.type->apply)
         rc = fail(s->path, "type", err,
-                               "%s loads or initialises whole trees and cannot "
-                               "be a rule's step", s->in.type->name);
+                  "%s loads or initialises whole trees and cannot "
+                  "be a rule's step", s->in.type->name);
     return rc;
 }
 
@@ -253,6 +253,8 @@ static int run_step(struct pass *p, struct step *s, wi_module_t *m)
     if (s->names)
         return wi_priv_run_names(m, s->cfg, s->names, s->path, p->ctx, NULL, p->err);
     int rc = s->in.type->init_module(s->in.self, wi_priv_host(), m, p->ctx, p->err);
+    if (rc < 0 && p->err && !p->err->path[0]) /* an init.h refusal: the step's fault */
+        snprintf(p->err->path, sizeof p->err->path, "%s", s->path);
     return rc < 0 ? rc
                   : wi_priv_attribute(p->ctx, m, s->in.type->info(s->in.self), s->path,
                                       NULL, p->err);
