@@ -320,6 +320,7 @@ struct buffer_spec {
     wi_dtype_t dtype;
     int persistent;
     int arange; /* torch.arange(numel) (reshaped): int64 i, or float32 (float)i */
+    int64_t full; /* an int64 buffer's {"full": V}, exact */
     struct param_init pi;
 };
 
@@ -375,6 +376,14 @@ static int parse_buffer(const struct wi_loader *l, const json_t *spec, const cha
         return wi_error_set(l->err, WI_EINVAL, l->source, sub,
                             "an int64 buffer takes \"zeros\", \"ones\", {\"full\": V} "
                             "or \"arange\", not a draw");
+    /* torch.full(shape, V, dtype=torch.long) keeps every bit of an int. */
+    const json_t *fv = rc == 0 && b->pi.kind == INIT_FULL ? json_object_get(init, "full") : NULL;
+    if (fv && b->dtype == WI_DTYPE_I64 && !json_is_integer(fv)) {
+        char fpath[WI_PATH_MAX];
+        wi_priv_path_key(fpath, sizeof fpath, sub, "full");
+        return wi_priv_model_node_error(l, fpath, "", fv, "an int (the buffer is int64)");
+    }
+    b->full = fv && json_is_integer(fv) ? json_integer_value(fv) : 0;
     return rc;
 }
 
@@ -382,7 +391,7 @@ static int parse_buffer(const struct wi_loader *l, const json_t *spec, const cha
 static void fill_int64(wi_tensor_t *t, const struct buffer_spec *b)
 {
     int64_t *a = wi_tensor_data(t), n = wi_tensor_numel(t);
-    int64_t v = b->pi.kind == INIT_ONES ? 1 : b->pi.kind == INIT_FULL ? (int64_t)b->pi.value : 0;
+    int64_t v = b->pi.kind == INIT_ONES ? 1 : b->pi.kind == INIT_FULL ? b->full : 0;
     for (int64_t i = 0; a && i < n; i++)
         a[i] = b->arange ? i : v;
 }
