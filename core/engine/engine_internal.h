@@ -127,6 +127,13 @@ WI_INTERNAL int wi_priv_run_names(wi_module_t *m, const json_t *cfg,
                                   struct wi_priv_entry_diag *de,
                                   wi_error_t *err);
 
+/* wi_priv_run_names with the initializer already built (an apply or
+ * modules pass builds each step's once, for every module it visits). */
+WI_INTERNAL int wi_priv_run_names_with(wi_module_t *m, struct wi_priv_instance *in,
+                                       const json_t *names, const char *path,
+                                       wi_context_t *ctx, struct wi_priv_entry_diag *de,
+                                       wi_error_t *err);
+
 /* 1 when pattern (names' syntax: '*' within a component, '**' across
  * them) matches the dotted name, 0 when not, WI_ENOMEM (names.c). */
 WI_INTERNAL int wi_priv_glob_match(const char *pattern, const char *name);

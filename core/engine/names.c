@@ -223,6 +223,31 @@ int wi_priv_check_names(const json_t *cfg, const json_t *names,
     return 0;
 }
 
+int wi_priv_run_names_with(wi_module_t *m, struct wi_priv_instance *in,
+                           const json_t *names, const char *path, wi_context_t *ctx,
+                           struct wi_priv_entry_diag *de, wi_error_t *err)
+{
+    if (!WI_INITIALIZER_HAS(in->type, init_tensor) || !in->type->init_tensor)
+        return wi_priv_cfg_error(path, "names", err, WI_EINVAL,
+                                 "%s cannot take `names`: it has no tensor "
+                                 "function (it initialises whole modules only)",
+                                 in->type->name);
+    int rc = 0;
+    unsigned char *matched = calloc(json_array_size(names), 1);
+    struct names_walk w = {in, names, matched, path, ctx, err, 0};
+    if (!matched)
+        rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
+    else if (wi_module_named_parameters(m, names_visit, &w) != 0)
+        rc = w.rc;
+    if (rc == 0)
+        rc = wi_priv_attribute(ctx, m, in->type->info(in->self), path,
+                               de ? &de->writes : NULL, err);
+    if (rc == 0 && de)
+        rc = report_names(m, names, matched, path, de);
+    free(matched);
+    return rc;
+}
+
 int wi_priv_run_names(wi_module_t *m, const json_t *cfg, const json_t *names,
                       const char *path, wi_context_t *ctx,
                       struct wi_priv_entry_diag *de, wi_error_t *err)
@@ -231,26 +256,7 @@ int wi_priv_run_names(wi_module_t *m, const json_t *cfg, const json_t *names,
     int rc = wi_priv_instance_new(cfg, path, ctx, &in, err);
     if (rc < 0)
         return rc;
-    if (!WI_INITIALIZER_HAS(in.type, init_tensor) || !in.type->init_tensor) {
-        rc = wi_priv_cfg_error(path, "names", err, WI_EINVAL,
-                               "%s cannot take `names`: it has no tensor "
-                               "function (it initialises whole modules only)",
-                               in.type->name);
-        wi_priv_instance_free(&in);
-        return rc;
-    }
-    unsigned char *matched = calloc(json_array_size(names), 1);
-    struct names_walk w = {&in, names, matched, path, ctx, err, 0};
-    if (!matched)
-        rc = wi_error_set(err, WI_ENOMEM, NULL, NULL, "out of memory");
-    else if (wi_module_named_parameters(m, names_visit, &w) != 0)
-        rc = w.rc;
-    if (rc == 0)
-        rc = wi_priv_attribute(ctx, m, in.type->info(in.self), path,
-                               de ? &de->writes : NULL, err);
-    if (rc == 0 && de)
-        rc = report_names(m, names, matched, path, de);
-    free(matched);
+    rc = wi_priv_run_names_with(m, &in, names, path, ctx, de, err);
     wi_priv_instance_free(&in);
     return rc;
 }

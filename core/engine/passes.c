@@ -186,8 +186,6 @@ static int build_step(struct step *s, const json_t *cfg, wi_context_t *ctx,
         return wi_error_set(err, WI_ENOMEM, NULL, s->path, "out of memory");
     s->names = json_incref(json_object_get(s->cfg, "names"));
     json_object_del(s->cfg, "names");
-    if (s->names)
-        return 0; /* wi_priv_run_names builds its own, with the checks */
     int rc = wi_priv_instance_new(s->cfg, s->path, ctx, &s->in, err);
     if (rc == 0 && s->in.type->apply)
         rc = fail(s->path, "type", err,
@@ -251,7 +249,7 @@ static int name_ok(const char *name, const json_t *pattern)
 static int run_step(struct pass *p, struct step *s, wi_module_t *m)
 {
     if (s->names)
-        return wi_priv_run_names(m, s->cfg, s->names, s->path, p->ctx, NULL, p->err);
+        return wi_priv_run_names_with(m, &s->in, s->names, s->path, p->ctx, NULL, p->err);
     int rc = s->in.type->init_module(s->in.self, wi_priv_host(), m, p->ctx, p->err);
     if (rc < 0 && p->err && !p->err->path[0]) /* an init.h refusal: the step's fault */
         snprintf(p->err->path, sizeof p->err->path, "%s", s->path);
